@@ -1,0 +1,71 @@
+// swift-tools-version:6.0
+//
+// d2l: a Swift toolkit for *Dive into Deep Learning*, the libd2l inference runtime
+// (C API in include/d2l.h), and d2l-export. See ../shared/DESIGN.md for the design.
+//
+// Portable by default: no unsafe flags unless D2L_TARGET_CPU is set, e.g.
+//   D2L_TARGET_CPU=native swift build -c release
+// which tunes the runtime's kernels for that CPU (-target-cpu, and FMA SIMD code).
+import PackageDescription
+
+// MARK: - Build configuration
+
+let targetCPU: String? = {
+    guard let value = Context.environment["D2L_TARGET_CPU"], !value.isEmpty else { return nil }
+    return value
+}()
+
+/// Flags for the kernels' module: tuned only on request, so that other packages can
+/// depend on this one and its binaries run on any x86-64 or ARM board.
+let kernelSettings: [SwiftSetting] = targetCPU.map {
+    [.unsafeFlags(["-target-cpu", $0]), .define("D2L_FMA")]
+} ?? []
+
+// MARK: - Public products
+
+let products: [Product] = [
+    /// libd2l.so: the C API of include/d2l.h.
+    .library(name: "d2l", type: .dynamic, targets: ["D2LCAPI"]),
+    /// libd2l-static.a (tools/install copies it to libd2l.a).
+    .library(name: "d2l-static", type: .static, targets: ["D2LCAPI"]),
+    /// The runtime as a Swift library, for Swift programs.
+    .library(name: "D2LRuntime", targets: ["D2LRuntime"]),
+]
+
+// MARK: - Implementation
+
+let implementation: [Target] = [
+    /// The system libprotobuf-c (Debian: libprotobuf-c-dev).
+    .systemLibrary(name: "CProtobufC", providers: [.apt(["libprotobuf-c-dev"])]),
+    /// protoc-c output for onnx.proto (tools/regenerate-onnx-proto). No stable API.
+    .target(name: "_D2LONNX", dependencies: ["CProtobufC"]),
+    /// libc, libm and pthreads for the runtime (Embedded Swift has no Glibc), plus
+    /// thread-local error storage and the thread pool.
+    .target(name: "_D2LSystem"),
+    /// The inference runtime: load, validate, plan, run. No Foundation.
+    .target(
+        name: "D2LRuntime",
+        dependencies: ["_D2LONNX", "_D2LSystem", "CProtobufC"],
+        swiftSettings: kernelSettings
+    ),
+    /// The @_cdecl d2l_* functions declared in include/d2l.h.
+    .target(name: "D2LCAPI", dependencies: ["D2LRuntime", "_D2LSystem"]),
+]
+
+// MARK: - Tests
+
+let tests: [Target] = [
+    .testTarget(
+        name: "D2LRuntimeTests",
+        dependencies: ["D2LRuntime", "D2LCAPI", "_D2LONNX", "_D2LSystem"],
+        exclude: [],
+        swiftSettings: kernelSettings
+    ),
+]
+
+let package = Package(
+    name: "d2l",
+    products: products,
+    targets: implementation + tests,
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,326 @@
+import D2LRuntime
+import _D2LSystem
+
+// The C API of include/d2l.h: thin @_cdecl shims over D2LRuntime. Each function checks
+// its pointers, converts C values, calls the runtime, and turns a thrown D2LError into
+// a status plus this thread's last-error message. Out-parameters are written only on
+// success. Nothing here may trap: a trap would kill the C caller's process.
+
+/// The API version (D2L_API_VERSION in include/d2l.h).
+let apiVersion: Int32 = 1
+let versionString: StaticString = "0.1.0"
+
+// MARK: - Handles
+
+/// What a `d2l_model *` points to: the model plus the C strings and shapes the API lends.
+final class CModel {
+    let model: Model
+    let inputNames: [UnsafeMutablePointer<CChar>]
+    let outputNames: [UnsafeMutablePointer<CChar>]
+    let metadataKeys: [UnsafeMutablePointer<CChar>]
+    let metadataValues: [UnsafeMutablePointer<CChar>]
+    let inputShapes: [UnsafeMutablePointer<Int64>]
+    let outputShapes: [UnsafeMutablePointer<Int64>]
+
+    init(_ model: Model) {
+        self.model = model
+        inputNames = model.inputs.map { cString($0.name) }
+        outputNames = model.outputs.map { cString($0.name) }
+        metadataKeys = model.metadata.map { cString($0.key) }
+        metadataValues = model.metadata.map { cString($0.value) }
+        inputShapes = model.inputs.map { int64Array($0.type.dims) }
+        outputShapes = model.outputs.map { int64Array($0.type.dims) }
+    }
+
+    deinit {
+        for p in inputNames + outputNames + metadataKeys + metadataValues { free(p) }
+        for p in inputShapes + outputShapes { p.deallocate() }
+    }
+}
+
+/// What a `d2l_session *` points to.
+final class CSession {
+    let session: Session
+    /// Keeps the model's Swift object alive while the session exists.
+    let owner: CModel
+
+    init(_ owner: CModel) {
+        self.owner = owner
+        session = Session(model: owner.model)
+    }
+}
+
+private func cString(_ s: String) -> UnsafeMutablePointer<CChar> {
+    var copy = s
+    return copy.withUTF8 { bytes -> UnsafeMutablePointer<CChar> in
+        let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+        if let base = bytes.baseAddress { memcpy(p, base, bytes.count) }
+        p[bytes.count] = 0
+        return p
+    }
+}
+
+/// free() is used for cString's memory, which `allocate` obtained from malloc.
+private func free(_ p: UnsafeMutablePointer<CChar>) { p.deallocate() }
+
+private func int64Array(_ dims: [Int?]) -> UnsafeMutablePointer<Int64> {
+    let p = UnsafeMutablePointer<Int64>.allocate(capacity: max(dims.count, 1))
+    for (i, d) in dims.enumerated() { p[i] = Int64(d ?? -1) }
+    return p
+}
+
+@inline(__always)
+private func model(_ p: OpaquePointer?) -> CModel? {
+    guard let p else { return nil }
+    return Unmanaged<CModel>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
+}
+
+@inline(__always)
+private func session(_ p: OpaquePointer?) -> CSession? {
+    guard let p else { return nil }
+    return Unmanaged<CSession>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
+}
+
+// MARK: - Errors
+
+/// Records `error` as this thread's last error and returns its status code.
+private func fail(_ error: D2LError) -> Int32 {
+    var message = error.message
+    message.withUTF8 { bytes in
+        bytes.withMemoryRebound(to: CChar.self) { d2l_sys_set_last_error($0.baseAddress, $0.count) }
+    }
+    return error.status.rawValue
+}
+
+private func invalidArgument(_ message: String) -> Int32 {
+    fail(D2LError(.invalidArgument, message))
+}
+
+private func cStatic(_ s: StaticString) -> UnsafePointer<CChar> {
+    UnsafeRawPointer(s.utf8Start).assumingMemoryBound(to: CChar.self)
+}
+
+// MARK: - Library information
+
+@_cdecl("d2l_api_version")
+public func d2l_api_version() -> Int32 { apiVersion }
+
+@_cdecl("d2l_version_string")
+public func d2l_version_string() -> UnsafePointer<CChar> { cStatic(versionString) }
+
+@_cdecl("d2l_status_string")
+public func d2l_status_string(_ status: Int32) -> UnsafePointer<CChar> {
+    guard let s = D2LStatus(rawValue: status) else { return cStatic("D2L_ERR_UNKNOWN") }
+    return cStatic(s.name)
+}
+
+@_cdecl("d2l_last_error")
+public func d2l_last_error() -> UnsafePointer<CChar> { d2l_sys_last_error() }
+
+// MARK: - Models
+
+@_cdecl("d2l_model_load_file")
+public func d2l_model_load_file(_ path: UnsafePointer<CChar>?, _ outModel: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guard let path else { return invalidArgument("d2l_model_load_file: path is NULL") }
+    guard let outModel else { return invalidArgument("d2l_model_load_file: out_model is NULL") }
+    do {
+        let loaded = try Model(path: String(cString: path))
+        outModel.pointee = OpaquePointer(Unmanaged.passRetained(CModel(loaded)).toOpaque())
+        return 0
+    } catch {
+        return fail(error)
+    }
+}
+
+@_cdecl("d2l_model_load_memory")
+public func d2l_model_load_memory(_ data: UnsafeRawPointer?, _ size: Int, _ outModel: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guard let data else { return invalidArgument("d2l_model_load_memory: data is NULL") }
+    guard let outModel else { return invalidArgument("d2l_model_load_memory: out_model is NULL") }
+    guard size >= 0 else { return invalidArgument("d2l_model_load_memory: size is too large") }
+    do {
+        let loaded = try Model(bytes: UnsafeRawBufferPointer(start: data, count: size))
+        outModel.pointee = OpaquePointer(Unmanaged.passRetained(CModel(loaded)).toOpaque())
+        return 0
+    } catch {
+        return fail(error)
+    }
+}
+
+@_cdecl("d2l_model_free")
+public func d2l_model_free(_ p: OpaquePointer?) {
+    guard let p else { return }
+    Unmanaged<CModel>.fromOpaque(UnsafeRawPointer(p)).release()
+}
+
+@_cdecl("d2l_model_input_count")
+public func d2l_model_input_count(_ p: OpaquePointer?) -> Int { model(p)?.inputNames.count ?? 0 }
+
+@_cdecl("d2l_model_output_count")
+public func d2l_model_output_count(_ p: OpaquePointer?) -> Int { model(p)?.outputNames.count ?? 0 }
+
+@_cdecl("d2l_model_input_name")
+public func d2l_model_input_name(_ p: OpaquePointer?, _ index: Int) -> UnsafePointer<CChar>? {
+    guard let m = model(p), index >= 0, index < m.inputNames.count else { return nil }
+    return UnsafePointer(m.inputNames[index])
+}
+
+@_cdecl("d2l_model_output_name")
+public func d2l_model_output_name(_ p: OpaquePointer?, _ index: Int) -> UnsafePointer<CChar>? {
+    guard let m = model(p), index >= 0, index < m.outputNames.count else { return nil }
+    return UnsafePointer(m.outputNames[index])
+}
+
+private func shapeOut(_ fn: StaticString, _ p: OpaquePointer?, _ index: Int, _ output: Bool,
+                      _ outShape: UnsafeMutablePointer<UnsafePointer<Int64>?>?, _ outRank: UnsafeMutablePointer<Int>?) -> Int32 {
+    guard let m = model(p) else { return invalidArgument("\(fn): model is NULL") }
+    guard let outShape, let outRank else { return invalidArgument("\(fn): out_shape or out_rank is NULL") }
+    let infos = output ? m.model.outputs : m.model.inputs
+    guard index >= 0, index < infos.count else {
+        return invalidArgument("\(fn): index \(index) is out of range (count \(infos.count))")
+    }
+    outShape.pointee = UnsafePointer(output ? m.outputShapes[index] : m.inputShapes[index])
+    outRank.pointee = infos[index].type.dims.count
+    return 0
+}
+
+@_cdecl("d2l_model_input_shape")
+public func d2l_model_input_shape(_ p: OpaquePointer?, _ index: Int, _ outShape: UnsafeMutablePointer<UnsafePointer<Int64>?>?, _ outRank: UnsafeMutablePointer<Int>?) -> Int32 {
+    shapeOut("d2l_model_input_shape", p, index, false, outShape, outRank)
+}
+
+@_cdecl("d2l_model_output_shape")
+public func d2l_model_output_shape(_ p: OpaquePointer?, _ index: Int, _ outShape: UnsafeMutablePointer<UnsafePointer<Int64>?>?, _ outRank: UnsafeMutablePointer<Int>?) -> Int32 {
+    shapeOut("d2l_model_output_shape", p, index, true, outShape, outRank)
+}
+
+private func dtypeOut(_ fn: StaticString, _ p: OpaquePointer?, _ index: Int, _ output: Bool, _ outDtype: UnsafeMutablePointer<Int32>?) -> Int32 {
+    guard let m = model(p) else { return invalidArgument("\(fn): model is NULL") }
+    guard let outDtype else { return invalidArgument("\(fn): out_dtype is NULL") }
+    let infos = output ? m.model.outputs : m.model.inputs
+    guard index >= 0, index < infos.count else {
+        return invalidArgument("\(fn): index \(index) is out of range (count \(infos.count))")
+    }
+    outDtype.pointee = infos[index].type.dtype.rawValue
+    return 0
+}
+
+@_cdecl("d2l_model_input_dtype")
+public func d2l_model_input_dtype(_ p: OpaquePointer?, _ index: Int, _ outDtype: UnsafeMutablePointer<Int32>?) -> Int32 {
+    dtypeOut("d2l_model_input_dtype", p, index, false, outDtype)
+}
+
+@_cdecl("d2l_model_output_dtype")
+public func d2l_model_output_dtype(_ p: OpaquePointer?, _ index: Int, _ outDtype: UnsafeMutablePointer<Int32>?) -> Int32 {
+    dtypeOut("d2l_model_output_dtype", p, index, true, outDtype)
+}
+
+@_cdecl("d2l_model_metadata")
+public func d2l_model_metadata(_ p: OpaquePointer?, _ key: UnsafePointer<CChar>?) -> UnsafePointer<CChar>? {
+    guard let m = model(p), let key else { return nil }
+    for (i, k) in m.metadataKeys.enumerated() where strcmp(k, key) == 0 {
+        return UnsafePointer(m.metadataValues[i])
+    }
+    return nil
+}
+
+@_cdecl("d2l_model_metadata_count")
+public func d2l_model_metadata_count(_ p: OpaquePointer?) -> Int { model(p)?.metadataKeys.count ?? 0 }
+
+@_cdecl("d2l_model_metadata_key")
+public func d2l_model_metadata_key(_ p: OpaquePointer?, _ index: Int) -> UnsafePointer<CChar>? {
+    guard let m = model(p), index >= 0, index < m.metadataKeys.count else { return nil }
+    return UnsafePointer(m.metadataKeys[index])
+}
+
+@_cdecl("d2l_model_opset")
+public func d2l_model_opset(_ p: OpaquePointer?) -> Int64 {
+    guard let m = model(p) else { return 0 }
+    return Int64(m.model.opset)
+}
+
+// MARK: - Sessions
+
+@_cdecl("d2l_session_create")
+public func d2l_session_create(_ p: OpaquePointer?, _ outSession: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guard let m = model(p) else { return invalidArgument("d2l_session_create: model is NULL") }
+    guard let outSession else { return invalidArgument("d2l_session_create: out_session is NULL") }
+    outSession.pointee = OpaquePointer(Unmanaged.passRetained(CSession(m)).toOpaque())
+    return 0
+}
+
+@_cdecl("d2l_session_free")
+public func d2l_session_free(_ p: OpaquePointer?) {
+    guard let p else { return }
+    Unmanaged<CSession>.fromOpaque(UnsafeRawPointer(p)).release()
+}
+
+@_cdecl("d2l_session_set_threads")
+public func d2l_session_set_threads(_ p: OpaquePointer?, _ threads: Int) -> Int32 {
+    guard let s = session(p) else { return invalidArgument("d2l_session_set_threads: session is NULL") }
+    do {
+        try s.session.setThreads(threads)
+        return 0
+    } catch {
+        return fail(error)
+    }
+}
+
+@_cdecl("d2l_session_set_input")
+public func d2l_session_set_input(_ p: OpaquePointer?, _ index: Int, _ dtype: Int32, _ data: UnsafeRawPointer?,
+                                  _ shape: UnsafePointer<Int64>?, _ rank: Int) -> Int32 {
+    let fn = "d2l_session_set_input"
+    guard let s = session(p) else { return invalidArgument("\(fn): session is NULL") }
+    guard let type = DType(rawValue: dtype) else { return invalidArgument("\(fn): \(dtype) is not a d2l_dtype") }
+    guard rank >= 0 && rank <= 64 else { return invalidArgument("\(fn): rank \(rank) is out of range (0 to 64)") }
+    guard rank == 0 || shape != nil else { return invalidArgument("\(fn): shape is NULL") }
+    var dims: [Int] = []
+    if let shape {
+        for i in 0..<rank {
+            let d = shape[i]
+            guard d >= 0 && d <= Int64(Int.max) else {
+                return fail(D2LError(.shape, "\(fn): dimension \(i) is negative (\(d))"))
+            }
+            dims.append(Int(d))
+        }
+    }
+    // A NULL data pointer is only acceptable for an empty tensor, which inputs never are.
+    guard let data else { return invalidArgument("\(fn): data is NULL") }
+    do {
+        try s.session.setInput(index, dtype: type, data: data, shape: dims)
+        return 0
+    } catch {
+        return fail(error)
+    }
+}
+
+@_cdecl("d2l_session_run")
+public func d2l_session_run(_ p: OpaquePointer?) -> Int32 {
+    guard let s = session(p) else { return invalidArgument("d2l_session_run: session is NULL") }
+    do {
+        try s.session.run()
+        return 0
+    } catch {
+        return fail(error)
+    }
+}
+
+@_cdecl("d2l_session_get_output")
+public func d2l_session_get_output(_ p: OpaquePointer?, _ index: Int, _ outDtype: UnsafeMutablePointer<Int32>?,
+                                   _ outData: UnsafeMutablePointer<UnsafeRawPointer?>?,
+                                   _ outShape: UnsafeMutablePointer<UnsafePointer<Int64>?>?,
+                                   _ outRank: UnsafeMutablePointer<Int>?) -> Int32 {
+    let fn = "d2l_session_get_output"
+    guard let s = session(p) else { return invalidArgument("\(fn): session is NULL") }
+    guard let outDtype, let outData, let outShape, let outRank else {
+        return invalidArgument("\(fn): an out-parameter is NULL")
+    }
+    guard s.session.hasOutputs else { return invalidArgument("\(fn): no successful run yet") }
+    guard let view = s.session.output(index), let shape = s.session.outputShape64(index) else {
+        return invalidArgument("\(fn): output index \(index) is out of range (count \(s.owner.outputNames.count))")
+    }
+    outDtype.pointee = view.type.dtype.rawValue
+    outData.pointee = UnsafeRawPointer(view.pointer)
+    outShape.pointee = shape
+    outRank.pointee = view.type.rank
+    return 0
+}

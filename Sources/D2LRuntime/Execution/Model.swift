@@ -1,0 +1,92 @@
+import _D2LSystem
+
+/// A loaded, validated model: the graph, its weights, its declared inputs and outputs,
+/// and its metadata. Immutable after loading; safe to share between threads.
+public final class Model {
+    public let opset: Int
+    public let irVersion: Int
+    /// Graph inputs the caller provides, in order.
+    public let inputs: [ValueInfo]
+    public let outputs: [ValueInfo]
+    /// `ModelProto.metadata_props`, in file order.
+    public let metadata: [(key: String, value: String)]
+    let graph: Graph
+    /// Keeps the weights alive (constants point into it).
+    let weights: WeightArena
+
+    /// Largest model file accepted (2 GiB, protobuf's own limit).
+    public static let maximumFileSize = 1 << 31
+
+    /// Loads the ONNX file at `path`; external data is read from the file's folder.
+    public convenience init(path: String) throws(D2LError) {
+        var data: UnsafeMutableRawPointer?
+        var size = 0
+        let status = d2l_sys_read_file(path, Model.maximumFileSize, &data, &size)
+        if status == EFBIG { throw D2LError(.io, "'\(path)' is larger than 2 GiB") }
+        guard status == 0, let data else {
+            throw D2LError(.io, "cannot read '\(path)': \(errnoText(status))")
+        }
+        defer { free(data) }
+        try self.init(bytes: UnsafeRawBufferPointer(start: data, count: size), modelDirectory: directory(of: path))
+    }
+
+    /// Loads an ONNX model from memory. The bytes are only read during the call. A model
+    /// with external data is refused (D2L_ERR_INVALID_MODEL).
+    public convenience init(bytes: UnsafeRawBufferPointer) throws(D2LError) {
+        try self.init(bytes: bytes, modelDirectory: nil)
+    }
+
+    init(bytes: UnsafeRawBufferPointer, modelDirectory: String?) throws(D2LError) {
+        let description = try ONNXReader.read(bytes, modelDirectory: modelDirectory)
+        opset = description.opset
+        irVersion = description.irVersion
+        inputs = description.inputs
+        outputs = description.outputs
+        metadata = description.metadata
+        weights = description.weights
+        graph = try Graph(description)
+        try checkShapes()
+    }
+
+    /// The value of metadata `key`, or nil.
+    public func metadata(_ key: String) -> String? {
+        for entry in metadata where entry.key == key { return entry.value }
+        return nil
+    }
+
+    /// Plans once at load with symbolic dimensions set to 1, so that weights that do not
+    /// fit the graph are reported now rather than at the first run. Models with symbolic
+    /// dimensions are only checked when planning succeeds for size 1 (their real sizes
+    /// are checked at run time).
+    private func checkShapes() throws(D2LError) {
+        var types: [TensorType] = []
+        var hasSymbolic = false
+        var buffers: [AlignedBuffer] = []
+        for input in inputs {
+            var shape: [Int] = []
+            for d in input.type.dims {
+                if let d { shape.append(d) } else { shape.append(1); hasSymbolic = true }
+            }
+            let type = TensorType(input.type.dtype, shape)
+            guard checkedElementCount(shape, limit: maxTensorElements) != nil else {
+                throw .invalidModel("graph input '\(input.name)' is too large: \(shapeText(shape))")
+            }
+            types.append(type)
+            buffers.append(try AlignedBuffer(byteCount: 0))
+        }
+        do {
+            _ = try ExecutionPlan(graph: graph, inputTypes: types, inputPointers: buffers.map { $0.pointer }, allocate: false)
+        } catch {
+            if !hasSymbolic || error.status != .shape { throw error }
+        }
+    }
+}
+
+/// The folder part of `path` ("" when it has none).
+func directory(of path: String) -> String {
+    var bytes = Array(path.utf8)
+    while let last = bytes.last, last != UInt8(ascii: "/") { bytes.removeLast() }
+    if bytes.isEmpty { return "" }
+    if bytes.count > 1 { bytes.removeLast() }
+    return String(decoding: bytes, as: UTF8.self)
+}

@@ -1,0 +1,142 @@
+import _D2LSystem
+
+/// Per-run state of one model: copies of the inputs, the plan for their shapes, the
+/// outputs of the last run, and the thread pool. Use from one thread at a time.
+public final class Session {
+    public let model: Model
+    private var inputBuffers: [AlignedBuffer?]
+    private var inputTypes: [TensorType?]
+    private var plan: ExecutionPlan?
+    private var pool: ThreadPool?
+    /// Whether the outputs of a successful run are available.
+    public private(set) var hasOutputs = false
+    /// Output shapes as Int64, for the C API's borrowed `int64_t *`: one allocation per
+    /// plan, all shapes back to back; `outputShapeOffsets[i]` is where shape i starts.
+    private var outputShapeStorage: UnsafeMutablePointer<Int64>?
+    private var outputShapeOffsets: [Int] = []
+
+    deinit { outputShapeStorage?.deallocate() }
+
+    public init(model: Model) {
+        self.model = model
+        inputBuffers = [AlignedBuffer?](repeating: nil, count: model.inputs.count)
+        inputTypes = [TensorType?](repeating: nil, count: model.inputs.count)
+    }
+
+    /// Threads used by the kernels (1 = the caller's thread only; 0 = one per processor).
+    public var threadCount: Int { pool?.threadCount ?? 1 }
+
+    public func setThreads(_ count: Int) throws(D2LError) {
+        guard count >= 0 && count <= 256 else {
+            throw .invalidArgument("thread count \(count) is out of range (0 to 256)")
+        }
+        let n = count == 0 ? Int(d2l_sys_cpu_count()) : count
+        if n == threadCount { return }
+        guard let newPool = ThreadPool(threadCount: n) else {
+            throw D2LError(.outOfMemory, "could not start \(n) threads")
+        }
+        pool = n > 1 ? newPool : nil
+        hasOutputs = false
+    }
+
+    /// Copies input `index` (row-major elements of `dtype`, shape `shape`) into the
+    /// session after checking it against the declared input. On error nothing changes.
+    public func setInput(_ index: Int, dtype: DType, data: UnsafeRawPointer, shape: [Int]) throws(D2LError) {
+        guard index >= 0 && index < model.inputs.count else {
+            throw .invalidArgument("input index \(index) is out of range (the model has \(model.inputs.count) inputs)")
+        }
+        let declared = model.inputs[index]
+        guard dtype == declared.type.dtype else {
+            throw .invalidArgument("input '\(declared.name)' takes \(declared.type.dtype.name), not \(dtype.name)")
+        }
+        guard shape.count == declared.type.dims.count else {
+            throw .shape("input '\(declared.name)' has rank \(declared.type.dims.count) (\(describeDeclared(declared.type.dims))), got rank \(shape.count) \(shapeText(shape))")
+        }
+        for (i, d) in shape.enumerated() {
+            if let fixed = declared.type.dims[i] {
+                guard d == fixed else {
+                    throw .shape("input '\(declared.name)' must have shape \(describeDeclared(declared.type.dims)), got \(shapeText(shape)) (dimension \(i) differs)")
+                }
+            } else if d < 1 {
+                throw .shape("input '\(declared.name)': dimension \(i) must be at least 1, got \(d)")
+            }
+        }
+        guard let count = checkedElementCount(shape, limit: maxTensorElements) else {
+            throw .shape("input '\(declared.name)' shape \(shapeText(shape)) is too large")
+        }
+        let type = TensorType(dtype, shape)
+        let bytes = count * dtype.size
+        if let buffer = inputBuffers[index], inputTypes[index] == type {
+            memcpy(buffer.pointer, data, bytes)
+        } else {
+            let buffer = try AlignedBuffer(byteCount: bytes)
+            memcpy(buffer.pointer, data, bytes)
+            inputBuffers[index] = buffer
+            inputTypes[index] = type
+        }
+    }
+
+    /// Runs the model on the current inputs, planning first when their shapes (or
+    /// buffers) changed since the last plan.
+    public func run() throws(D2LError) {
+        hasOutputs = false
+        var types: [TensorType] = []
+        var pointers: [UnsafeMutableRawPointer] = []
+        for i in 0..<model.inputs.count {
+            guard let type = inputTypes[i], let buffer = inputBuffers[i] else {
+                throw .invalidArgument("input '\(model.inputs[i].name)' (#\(i)) has not been set")
+            }
+            types.append(type)
+            pointers.append(buffer.pointer)
+        }
+        if plan == nil || plan?.inputTypes != types || plan?.inputPointers != pointers {
+            plan = nil
+            let newPlan = try ExecutionPlan(graph: model.graph, inputTypes: types, inputPointers: pointers)
+            storeOutputShapes(newPlan)
+            plan = newPlan
+        }
+        guard let plan else { throw D2LError(.internal, "no plan after planning") }
+        plan.run(pool: pool)
+        hasOutputs = true
+    }
+
+    /// Output `index` of the last successful run, or nil (no run, or out of range).
+    /// Borrowed: valid until the next run.
+    public func output(_ index: Int) -> TensorView? {
+        guard hasOutputs, let plan, index >= 0, index < plan.outputs.count else { return nil }
+        return plan.outputs[index]
+    }
+
+    private func storeOutputShapes(_ plan: ExecutionPlan) {
+        outputShapeStorage?.deallocate()
+        var total = 0
+        outputShapeOffsets = []
+        for output in plan.outputs {
+            outputShapeOffsets.append(total)
+            total += output.type.rank
+        }
+        let storage = UnsafeMutablePointer<Int64>.allocate(capacity: max(total, 1))
+        for (i, output) in plan.outputs.enumerated() {
+            for (j, d) in output.type.shape.enumerated() { storage[outputShapeOffsets[i] + j] = Int64(d) }
+        }
+        outputShapeStorage = storage
+    }
+
+    /// Output `index`'s shape as Int64s (borrowed, valid until the next plan), or nil.
+    public func outputShape64(_ index: Int) -> UnsafePointer<Int64>? {
+        guard hasOutputs, let storage = outputShapeStorage, index >= 0, index < outputShapeOffsets.count else { return nil }
+        return UnsafePointer(storage + outputShapeOffsets[index])
+    }
+
+    /// Bytes of the activation arena of the current plan (0 before the first run).
+    public var plannedArenaBytes: Int { plan?.arenaBytes ?? 0 }
+}
+
+func describeDeclared(_ dims: [Int?]) -> String {
+    var s = "["
+    for (i, d) in dims.enumerated() {
+        if i > 0 { s += ", " }
+        if let d { s += "\(d)" } else { s += "?" }
+    }
+    return s + "]"
+}

@@ -1,0 +1,52 @@
+/// The sizes of one 2-D convolution (1-D convolutions use `inputHeight = kernelHeight = 1`).
+/// Layouts are row-major: input `[batch, inputChannels, inputHeight, inputWidth]`,
+/// weight `[outputChannels, inputChannels / groups, kernelHeight, kernelWidth]`, bias
+/// `[outputChannels]`, output `[batch, outputChannels, outputHeight, outputWidth]`.
+/// Padding is zero padding; `padTop`/`padLeft` are the leading pads (the trailing pads
+/// only enter through `outputHeight`/`outputWidth`).
+public struct ConvGeometry: Equatable, Sendable {
+    public var batch: Int
+    public var inputChannels: Int
+    public var inputHeight: Int
+    public var inputWidth: Int
+    public var outputChannels: Int
+    public var outputHeight: Int
+    public var outputWidth: Int
+    public var kernelHeight: Int
+    public var kernelWidth: Int
+    public var strideHeight: Int = 1
+    public var strideWidth: Int = 1
+    public var padTop: Int = 0
+    public var padLeft: Int = 0
+    public var dilationHeight: Int = 1
+    public var dilationWidth: Int = 1
+    public var groups: Int = 1
+
+    public init(batch: Int, inputChannels: Int, inputHeight: Int, inputWidth: Int,
+                outputChannels: Int, outputHeight: Int, outputWidth: Int,
+                kernelHeight: Int, kernelWidth: Int,
+                strideHeight: Int = 1, strideWidth: Int = 1, padTop: Int = 0, padLeft: Int = 0,
+                dilationHeight: Int = 1, dilationWidth: Int = 1, groups: Int = 1) {
+        self.batch = batch
+        self.inputChannels = inputChannels
+        self.inputHeight = inputHeight
+        self.inputWidth = inputWidth
+        self.outputChannels = outputChannels
+        self.outputHeight = outputHeight
+        self.outputWidth = outputWidth
+        self.kernelHeight = kernelHeight
+        self.kernelWidth = kernelWidth
+        self.strideHeight = strideHeight
+        self.strideWidth = strideWidth
+        self.padTop = padTop
+        self.padLeft = padLeft
+        self.dilationHeight = dilationHeight
+        self.dilationWidth = dilationWidth
+        self.groups = groups
+    }
+
+    /// Input channels seen by one group.
+    public var inputChannelsPerGroup: Int { inputChannels / groups }
+    /// Output channels produced by one group.
+    public var outputChannelsPerGroup: Int { outputChannels / groups }
+}

@@ -1,0 +1,73 @@
+import _D2LONNX
+import _D2LSystem
+
+/// Tensor data stored outside the model file (`data_location: EXTERNAL`), as the dynamo
+/// exporter writes it to `model.onnx.data`. Only files inside the model's folder are
+/// read: absolute locations and any `..` component are refused.
+enum ExternalData {
+    static func read(_ t: Onnx__TensorProto, into destination: UnsafeMutableRawPointer, byteCount: Int,
+                     what: String, modelDirectory: String?) throws(D2LError) {
+        var location: String?
+        var offset = 0
+        var length: Int?
+        for i in 0..<t.n_external_data {
+            guard let entry = t.external_data[i] else { continue }
+            let key = string(entry.pointee.key)
+            let value = string(entry.pointee.value)
+            switch key {
+            case "location": location = value
+            case "offset":
+                guard let v = parseNonNegative(value) else {
+                    throw .invalidModel("\(what) has an invalid external data offset '\(value)'")
+                }
+                offset = v
+            case "length":
+                guard let v = parseNonNegative(value) else {
+                    throw .invalidModel("\(what) has an invalid external data length '\(value)'")
+                }
+                length = v
+            default: break // "checksum" and unknown keys are not needed to read the data.
+            }
+        }
+        guard let location, !location.isEmpty else {
+            throw .invalidModel("\(what) is stored as external data but names no location")
+        }
+        guard let modelDirectory else {
+            throw .invalidModel("\(what) is stored as external data in '\(location)': a model loaded from memory cannot read it; load the model from its file instead")
+        }
+        if location.utf8.first == UInt8(ascii: "/") {
+            throw .invalidModel("\(what) names an absolute external data location '\(location)'; only files in the model's folder are read")
+        }
+        for component in location.split(separator: "/") where component == ".." {
+            throw .invalidModel("\(what) names external data location '\(location)' outside the model's folder ('..' is not allowed)")
+        }
+        if let length, length != byteCount {
+            throw .invalidModel("\(what) has \(length) bytes of external data, but its shape needs \(byteCount)")
+        }
+        let path = modelDirectory.isEmpty ? location : modelDirectory + "/" + location
+        let status = d2l_sys_read_file_range(path, UInt64(offset), byteCount, destination)
+        if status == EINVAL {
+            throw .invalidModel("\(what): external data file '\(location)' is too short for \(byteCount) bytes at offset \(offset)")
+        }
+        if status != 0 {
+            throw D2LError(.io, "\(what): cannot read external data file '\(path)': \(errnoText(status))")
+        }
+    }
+
+    /// A decimal integer ≥ 0 that fits in Int, or nil.
+    static func parseNonNegative(_ text: String) -> Int? {
+        if text.isEmpty || text.utf8.count > 18 { return nil }
+        var value = 0
+        for c in text.utf8 {
+            guard c >= 48 && c <= 57 else { return nil }
+            value = value * 10 + Int(c - 48)
+        }
+        return value
+    }
+}
+
+/// strerror's text for an errno value.
+func errnoText(_ code: Int32) -> String {
+    guard let s = strerror(code) else { return "error \(code)" }
+    return String(cString: s)
+}

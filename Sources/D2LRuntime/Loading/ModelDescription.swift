@@ -1,0 +1,64 @@
+/// The parts of an ONNX `ModelProto` the runtime uses, as plain Swift values. Built by
+/// `ONNXReader` while the protobuf message is alive; owns no protobuf memory.
+
+/// A tensor's element type and dimensions as declared in a `ValueInfoProto`; `nil`
+/// dimensions are symbolic (`dim_param`) or unknown.
+public struct DeclaredType: Sendable {
+    public var dtype: DType
+    public var dims: [Int?]
+}
+
+/// A graph input or output.
+public struct ValueInfo: Sendable {
+    public var name: String
+    public var type: DeclaredType
+}
+
+/// An attribute value of a node, by the ONNX attribute types the runtime reads.
+public enum AttributeValue {
+    case int(Int)
+    case float(Float)
+    case string(String)
+    case ints([Int])
+    case floats([Float])
+    case tensor(ConstantTensor)
+    /// A type the runtime never reads (graphs, sparse tensors, ...): kept by name for messages.
+    case other(String)
+}
+
+/// One attribute of a node.
+public struct Attribute {
+    public var name: String
+    public var value: AttributeValue
+}
+
+/// A node as written in the file.
+public struct NodeDescription {
+    public var name: String
+    public var opType: String
+    public var domain: String
+    /// Input tensor names; "" marks an omitted optional input.
+    public var inputs: [String]
+    public var outputs: [String]
+    public var attributes: [Attribute]
+
+    /// A name for messages: `Conv node 'conv1'` or `Conv node #3`.
+    func label(_ index: Int) -> String {
+        name.isEmpty ? "\(opType) node #\(index)" : "\(opType) node '\(name)'"
+    }
+}
+
+/// Everything the graph builder needs from a model file.
+public struct ModelDescription {
+    public var irVersion: Int
+    /// The default-domain opset.
+    public var opset: Int
+    public var metadata: [(key: String, value: String)]
+    public var inputs: [ValueInfo]
+    public var outputs: [ValueInfo]
+    /// Initializers, with their data already in `weights`.
+    public var initializers: [(name: String, tensor: ConstantTensor)]
+    public var nodes: [NodeDescription]
+    /// The arena holding every initializer's (and Constant node's) data.
+    public var weights: WeightArena
+}

@@ -1,0 +1,142 @@
+import _D2LSystem
+
+/// `Gemm` (opset 13): Y = alpha · A' · B' + beta · C, where A' is A or Aᵀ (`transA`),
+/// B' is B or Bᵀ (`transB`), A' is [M, K], B' is [K, N], and C (optional) broadcasts
+/// unidirectionally to [M, N]. float32.
+struct Gemm {
+    let alpha: Float
+    let beta: Float
+    let transA: Bool
+    let transB: Bool
+    private(set) var m = 0, n = 0, k = 0
+    /// Planned: how C broadcasts over Y (strides in C per row and column; 0 = broadcast).
+    private(set) var cRowStride = 0, cColumnStride = 0
+    private(set) var hasC = false
+
+    init(_ a: AttributeReader) throws(D2LError) {
+        try a.allowOnly(["alpha", "beta", "transA", "transB"])
+        alpha = try a.float("alpha", default: 1)
+        beta = try a.float("beta", default: 1)
+        transA = try a.flag("transA", default: false)
+        transB = try a.flag("transB", default: false)
+    }
+
+    mutating func plan(_ inputs: [PlanInput?], _ label: String) throws(D2LError) -> [TensorType] {
+        let a = try required(inputs, 0, label), b = try required(inputs, 1, label)
+        try requireFloat(a, label, "A")
+        try requireFloat(b, label, "B")
+        guard a.type.rank == 2, b.type.rank == 2 else {
+            throw .shape("\(label): A and B must be 2-D, got \(a.type.text) and \(b.type.text)")
+        }
+        m = transA ? a.type.shape[1] : a.type.shape[0]
+        k = transA ? a.type.shape[0] : a.type.shape[1]
+        let kb = transB ? b.type.shape[1] : b.type.shape[0]
+        n = transB ? b.type.shape[0] : b.type.shape[1]
+        guard k == kb else {
+            throw .shape("\(label): A' is [\(m), \(k)] but B' is [\(kb), \(n)] (inner dimensions differ)")
+        }
+        hasC = false
+        if inputs.count > 2, let c = inputs[2] {
+            try requireFloat(c, label, "C")
+            let s = c.type.shape
+            guard s.count <= 2 else { throw .shape("\(label): C must have rank ≤ 2, got \(c.type.text)") }
+            let rows = s.count == 2 ? s[0] : 1
+            let cols = s.count >= 1 ? s[s.count - 1] : 1
+            guard rows == 1 || rows == m, cols == 1 || cols == n else {
+                throw .shape("\(label): C \(c.type.text) does not broadcast to [\(m), \(n)]")
+            }
+            cRowStride = rows == 1 ? 0 : cols
+            cColumnStride = cols == 1 ? 0 : 1
+            hasC = true
+        }
+        return [TensorType(.float32, [m, n])]
+    }
+
+    func run(_ io: KernelIO, pool: ThreadPool?) {
+        guard let y = io.outputs[0]?.floats else { return }
+        let a = UnsafePointer(io.input(0).floats), b = UnsafePointer(io.input(1).floats)
+        var betaUsed: Float = 0
+        if hasC, beta != 0, io.inputs.count > 2, let cv = io.inputs[2] {
+            let c = UnsafePointer(cv.floats)
+            for i in 0..<m {
+                for j in 0..<n { y[i * n + j] = c[i * cRowStride + j * cColumnStride] }
+            }
+            betaUsed = beta
+        }
+        gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+             a: a, lda: transA ? m : k, b: b, ldb: transB ? k : n,
+             beta: betaUsed, c: y, ldc: n, pool: pool)
+    }
+}
+
+/// `MatMul` (opset 13): numpy matrix product with 1-D promotion and broadcast batch
+/// dimensions, float32.
+struct MatMul {
+    private(set) var m = 0, n = 0, k = 0
+    /// Planned: broadcast batch dims and each side's matrix stride per batch dim.
+    private(set) var batchDims: [Int] = []
+    private(set) var strideA: [Int] = []
+    private(set) var strideB: [Int] = []
+    private(set) var batchCount = 1
+
+    mutating func plan(_ inputs: [PlanInput?], _ label: String) throws(D2LError) -> [TensorType] {
+        let a = try required(inputs, 0, label), b = try required(inputs, 1, label)
+        try requireFloat(a, label, "A")
+        try requireFloat(b, label, "B")
+        var sa = a.type.shape, sb = b.type.shape
+        guard !sa.isEmpty, !sb.isEmpty else { throw .shape("\(label): MatMul inputs must have rank ≥ 1") }
+        let promoteA = sa.count == 1, promoteB = sb.count == 1
+        if promoteA { sa.insert(1, at: 0) }
+        if promoteB { sb.append(1) }
+        m = sa[sa.count - 2]; k = sa[sa.count - 1]
+        n = sb[sb.count - 1]
+        guard sb[sb.count - 2] == k else {
+            throw .shape("\(label): cannot multiply \(a.type.text) by \(b.type.text) (inner dimensions differ)")
+        }
+        let batchA = Array(sa[..<(sa.count - 2)]), batchB = Array(sb[..<(sb.count - 2)])
+        let batch = try broadcastShapes(batchA, batchB, label)
+        batchDims = batch
+        strideA = matrixStrides(batch, batchA, m * k)
+        strideB = matrixStrides(batch, batchB, k * n)
+        batchCount = batch.reduce(1, *)
+        var out = batch
+        if !promoteA { out.append(m) }
+        if !promoteB { out.append(n) }
+        return [TensorType(.float32, out)]
+    }
+
+    func run(_ io: KernelIO, pool: ThreadPool?) {
+        guard let y = io.outputs[0]?.floats else { return }
+        let a = UnsafePointer(io.input(0).floats), b = UnsafePointer(io.input(1).floats)
+        for batch in 0..<batchCount {
+            var rest = batch, offA = 0, offB = 0
+            var d = batchDims.count - 1
+            while d >= 0 {
+                let i = rest % batchDims[d]
+                rest /= batchDims[d]
+                offA += i * strideA[d]
+                offB += i * strideB[d]
+                d -= 1
+            }
+            gemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1,
+                 a: a + offA, lda: k, b: b + offB, ldb: n, beta: 0,
+                 c: y + batch * m * n, ldc: n, pool: pool)
+        }
+    }
+}
+
+/// Per broadcast batch dim, the element stride between consecutive matrices of an input
+/// with batch shape `own` (0 where it broadcasts).
+private func matrixStrides(_ batch: [Int], _ own: [Int], _ matrixSize: Int) -> [Int] {
+    var result = [Int](repeating: 0, count: batch.count)
+    var stride = matrixSize
+    var i = batch.count - 1
+    while i >= 0 {
+        let j = i - (batch.count - own.count)
+        let d = j >= 0 ? own[j] : 1
+        result[i] = d == 1 ? 0 : stride
+        stride *= d
+        i -= 1
+    }
+    return result
+}

@@ -1,0 +1,178 @@
+#include "d2l_system.h"
+
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- Thread-local last error ---- */
+
+static _Thread_local char last_error[4096];
+
+void d2l_sys_set_last_error(const char *message, size_t length) {
+    if (message == NULL) { last_error[0] = 0; return; }
+    if (length >= sizeof last_error) length = sizeof last_error - 1;
+    memcpy(last_error, message, length);
+    last_error[length] = 0;
+}
+
+const char *d2l_sys_last_error(void) { return last_error; }
+
+/* ---- Memory ---- */
+
+void *d2l_sys_aligned_alloc(size_t alignment, size_t size) {
+    void *p = NULL;
+    if (size == 0) return NULL;
+    if (posix_memalign(&p, alignment, size) != 0) return NULL;
+    return p;
+}
+
+/* ---- Files ---- */
+
+int64_t d2l_sys_file_size(const char *path) {
+    struct stat st;
+    if (stat(path, &st) != 0) return -1;
+    if (!S_ISREG(st.st_mode)) { errno = EISDIR; return -1; }
+    return (int64_t)st.st_size;
+}
+
+int d2l_sys_read_file(const char *path, size_t max_size, void **out_data, size_t *out_size) {
+    int64_t size = d2l_sys_file_size(path);
+    if (size < 0) return errno ? errno : EIO;
+    if ((uint64_t)size > (uint64_t)max_size) return EFBIG;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return errno ? errno : EIO;
+    void *data = malloc(size > 0 ? (size_t)size : 1);
+    if (data == NULL) { fclose(f); return ENOMEM; }
+    size_t got = size > 0 ? fread(data, 1, (size_t)size, f) : 0;
+    int failed = ferror(f);
+    fclose(f);
+    if (failed || got != (size_t)size) { free(data); return EIO; }
+    *out_data = data;
+    *out_size = (size_t)size;
+    return 0;
+}
+
+int d2l_sys_read_file_range(const char *path, uint64_t offset, size_t length, void *destination) {
+    int64_t size = d2l_sys_file_size(path);
+    if (size < 0) return errno ? errno : EIO;
+    if (offset > (uint64_t)size || (uint64_t)length > (uint64_t)size - offset) return EINVAL;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return errno ? errno : EIO;
+    if (fseeko(f, (off_t)offset, SEEK_SET) != 0) { fclose(f); return EIO; }
+    size_t got = length > 0 ? fread(destination, 1, length, f) : 0;
+    fclose(f);
+    return got == length ? 0 : EIO;
+}
+
+/* ---- Thread pool ----
+ * Workers sleep on `wake` until `generation` changes, then take chunk indices from
+ * `next` under the mutex until none remain. The caller takes chunks too, then waits on
+ * `done` until every chunk has finished. */
+
+struct d2l_sys_pool {
+    pthread_mutex_t mutex;
+    pthread_cond_t wake;
+    pthread_cond_t done;
+    pthread_t *threads;
+    size_t worker_count;
+    uint64_t generation;
+    int stopping;
+    d2l_sys_pool_fn fn;
+    void *context;
+    size_t count;
+    size_t next;
+    size_t finished;
+};
+
+static void run_chunks(d2l_sys_pool *pool) {
+    /* Called with the mutex held; returns with it held. */
+    while (pool->next < pool->count) {
+        size_t index = pool->next++;
+        d2l_sys_pool_fn fn = pool->fn;
+        void *context = pool->context;
+        pthread_mutex_unlock(&pool->mutex);
+        fn(context, index);
+        pthread_mutex_lock(&pool->mutex);
+        pool->finished++;
+        if (pool->finished == pool->count) pthread_cond_broadcast(&pool->done);
+    }
+}
+
+static void *worker_main(void *arg) {
+    d2l_sys_pool *pool = arg;
+    uint64_t seen = 0;
+    pthread_mutex_lock(&pool->mutex);
+    for (;;) {
+        while (!pool->stopping && pool->generation == seen) pthread_cond_wait(&pool->wake, &pool->mutex);
+        if (pool->stopping) break;
+        seen = pool->generation;
+        run_chunks(pool);
+    }
+    pthread_mutex_unlock(&pool->mutex);
+    return NULL;
+}
+
+d2l_sys_pool *d2l_sys_pool_create(size_t threads) {
+    if (threads < 2 || threads > 1024) return NULL;
+    d2l_sys_pool *pool = calloc(1, sizeof *pool);
+    if (pool == NULL) return NULL;
+    pool->threads = calloc(threads - 1, sizeof(pthread_t));
+    if (pool->threads == NULL) { free(pool); return NULL; }
+    pthread_mutex_init(&pool->mutex, NULL);
+    pthread_cond_init(&pool->wake, NULL);
+    pthread_cond_init(&pool->done, NULL);
+    for (size_t i = 0; i < threads - 1; i++) {
+        if (pthread_create(&pool->threads[i], NULL, worker_main, pool) != 0) {
+            d2l_sys_pool_free(pool);
+            return NULL;
+        }
+        pool->worker_count++;
+    }
+    return pool;
+}
+
+void d2l_sys_pool_free(d2l_sys_pool *pool) {
+    if (pool == NULL) return;
+    pthread_mutex_lock(&pool->mutex);
+    pool->stopping = 1;
+    pthread_cond_broadcast(&pool->wake);
+    pthread_mutex_unlock(&pool->mutex);
+    for (size_t i = 0; i < pool->worker_count; i++) pthread_join(pool->threads[i], NULL);
+    pthread_mutex_destroy(&pool->mutex);
+    pthread_cond_destroy(&pool->wake);
+    pthread_cond_destroy(&pool->done);
+    free(pool->threads);
+    free(pool);
+}
+
+void d2l_sys_pool_run(d2l_sys_pool *pool, size_t count, d2l_sys_pool_fn fn, void *context) {
+    if (count == 0) return;
+    if (pool == NULL || count == 1) {
+        for (size_t i = 0; i < count; i++) fn(context, i);
+        return;
+    }
+    pthread_mutex_lock(&pool->mutex);
+    pool->fn = fn;
+    pool->context = context;
+    pool->count = count;
+    pool->next = 0;
+    pool->finished = 0;
+    pool->generation++;
+    pthread_cond_broadcast(&pool->wake);
+    run_chunks(pool);
+    while (pool->finished < pool->count) pthread_cond_wait(&pool->done, &pool->mutex);
+    pool->count = 0;
+    pool->next = 0;
+    pthread_mutex_unlock(&pool->mutex);
+}
+
+size_t d2l_sys_cpu_count(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (size_t)n : 1;
+}
+
+uint64_t d2l_sys_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}

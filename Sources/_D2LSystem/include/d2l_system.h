@@ -1,0 +1,83 @@
+/* _D2LSystem: the runtime's window on libc, libm and pthreads.
+ *
+ * Embedded Swift has no Glibc module, so both the normal and the Embedded build of
+ * D2LRuntime import this module instead. It also holds the few helpers that are
+ * simpler and safer in C: thread-local error storage and a small thread pool.
+ * Internal to the package: no stable API. */
+#ifndef D2L_SYSTEM_H
+#define D2L_SYSTEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <errno.h>
+#include <pthread.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Thread-local last error ------------------------------------------------------ */
+
+/** Stores a copy of `message[0..<length]` (truncated to 4095 bytes) as this thread's
+ *  last error message. Never fails. */
+void d2l_sys_set_last_error(const char *message, size_t length);
+
+/** This thread's last error message; "" when none. Borrowed: valid on this thread
+ *  until the next call that sets an error. */
+const char *d2l_sys_last_error(void);
+
+/* ---- Memory ---------------------------------------------------------------------- */
+
+/** posix_memalign with `alignment` (a power of two ≥ sizeof(void*)); NULL on failure
+ *  or when size is 0. Free with free(). */
+void *d2l_sys_aligned_alloc(size_t alignment, size_t size);
+
+/* ---- Files ----------------------------------------------------------------------- */
+
+/** Reads the whole file at `path` into a malloc'ed buffer (free with free()).
+ *  Returns 0 and sets *out_data/*out_size on success; on failure returns errno
+ *  (or EFBIG when the file exceeds `max_size`) and leaves the out-params untouched. */
+int d2l_sys_read_file(const char *path, size_t max_size, void **out_data, size_t *out_size);
+
+/** Reads `length` bytes at `offset` of the file at `path` into `destination`.
+ *  Returns 0 on success, errno on failure (EINVAL when the file is too short). */
+int d2l_sys_read_file_range(const char *path, uint64_t offset, size_t length, void *destination);
+
+/** Size of the file at `path`, or -1 with errno set. */
+int64_t d2l_sys_file_size(const char *path);
+
+/* ---- Thread pool ----------------------------------------------------------------- */
+
+/** A fixed set of worker threads that run the chunks of one parallel loop at a time. */
+typedef struct d2l_sys_pool d2l_sys_pool;
+
+/** Work function: called once for each index in [0, count), on any thread. */
+typedef void (*d2l_sys_pool_fn)(void *context, size_t index);
+
+/** Creates a pool that runs loops on `threads` threads in all (the caller's thread
+ *  counts as one, so `threads - 1` workers are started). Returns NULL when `threads`
+ *  < 2 or a thread cannot be created. Free with d2l_sys_pool_free. */
+d2l_sys_pool *d2l_sys_pool_create(size_t threads);
+
+/** Stops and joins the workers. Accepts NULL. */
+void d2l_sys_pool_free(d2l_sys_pool *pool);
+
+/** Runs fn(context, i) for every i in [0, count) and returns when all are done.
+ *  With pool == NULL the loop runs serially on the calling thread. One loop at a
+ *  time per pool: callers serialize (a d2l_session is used by one thread at a time). */
+void d2l_sys_pool_run(d2l_sys_pool *pool, size_t count, d2l_sys_pool_fn fn, void *context);
+
+/** Number of online processors (at least 1). */
+size_t d2l_sys_cpu_count(void);
+
+/** Monotonic clock in nanoseconds. */
+uint64_t d2l_sys_now_ns(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,227 @@
+/*
+ * d2l.h — the C API of libd2l, the d2l inference runtime.
+ *
+ * libd2l loads an ONNX model (the d2l model format), validates it completely, plans
+ * its memory for the input shapes it is given, and runs it on the CPU.
+ *
+ *     d2l_model *model = NULL;
+ *     if (d2l_model_load_file("lenet.onnx", &model) != D2L_OK) {
+ *         fprintf(stderr, "%s\n", d2l_last_error());
+ *         return 1;
+ *     }
+ *     d2l_session *session = NULL;
+ *     d2l_session_create(model, &session);
+ *     int64_t shape[4] = {1, 1, 28, 28};
+ *     d2l_session_set_input(session, 0, D2L_FLOAT32, pixels, shape, 4);
+ *     d2l_session_run(session);
+ *     const void *logits; const int64_t *out_shape; size_t rank; d2l_dtype dtype;
+ *     d2l_session_get_output(session, 0, &dtype, &logits, &out_shape, &rank);
+ *     d2l_session_free(session);
+ *     d2l_model_free(model);
+ *
+ * Conventions, for every function below:
+ *  - Fallible calls return d2l_status. D2L_OK is 0. On any other status the call has
+ *    changed nothing: out-parameters are left untouched, handles keep their previous
+ *    state, and d2l_last_error() holds a message that names the problem.
+ *  - Ownership: what a _load or _create function returns belongs to the caller and is
+ *    released by the matching _free, which accepts NULL. Pointers described as
+ *    "borrowed" belong to the library; the declaration says how long they stay valid.
+ *  - Threads: a d2l_model is immutable after loading and may be used by any number of
+ *    threads at once. A d2l_session holds mutable state (inputs, activations, outputs)
+ *    and must be used by one thread at a time; different sessions are independent.
+ *  - Versioning: changes are additive. D2L_API_VERSION grows when functions are added;
+ *    a name is deprecated before it is removed. Check d2l_api_version() at run time.
+ *
+ * Linking: `cc app.c -Iinclude -Lpath/to/lib -ld2l` (libd2l.so needs libprotobuf-c.so.1
+ * and, unless built with the Swift runtime linked in statically, the Swift runtime
+ * libraries). See README.md for the static library.
+ */
+#ifndef D2L_H
+#define D2L_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The version of this header's API. d2l_api_version() returns the library's. */
+#define D2L_API_VERSION 1
+
+/* ------------------------------------------------------------------------------------ */
+/* Status codes and element types                                                       */
+/* ------------------------------------------------------------------------------------ */
+
+/** Result of every fallible call. Values are stable. */
+typedef enum {
+    D2L_OK = 0,                   /**< Success. */
+    D2L_ERR_INVALID_ARGUMENT = 1, /**< A NULL pointer, an index out of range, a bad value. */
+    D2L_ERR_IO = 2,               /**< A file could not be opened or read. */
+    D2L_ERR_INVALID_MODEL = 3,    /**< The model is malformed: bad protobuf, dangling names,
+                                       cycles, data lengths that do not match shapes. */
+    D2L_ERR_UNSUPPORTED = 4,      /**< Valid ONNX that libd2l does not run: an operator,
+                                       domain, opset, attribute value or dtype. */
+    D2L_ERR_SHAPE = 5,            /**< Input or intermediate shapes that do not fit. */
+    D2L_ERR_OUT_OF_MEMORY = 6,    /**< An allocation failed or sizes overflowed. */
+    D2L_ERR_INTERNAL = 7          /**< A bug in libd2l; please report it with the message. */
+} d2l_status;
+
+/** Element types, numbered as ONNX's TensorProto.DataType. */
+typedef enum {
+    D2L_FLOAT32 = 1,
+    D2L_UINT8 = 2,
+    D2L_INT32 = 6,
+    D2L_INT64 = 7,
+    D2L_BOOL = 9
+} d2l_dtype;
+
+/** A loaded, validated model. Opaque; immutable after load; shareable across threads. */
+typedef struct d2l_model d2l_model;
+
+/** Per-run state of one model: inputs, planned activations, outputs. Opaque; one
+ *  thread at a time. */
+typedef struct d2l_session d2l_session;
+
+/* ------------------------------------------------------------------------------------ */
+/* Library information and errors                                                       */
+/* ------------------------------------------------------------------------------------ */
+
+/** The API version of the loaded library (compare with D2L_API_VERSION).
+ *  Thread-safe; never fails. */
+int d2l_api_version(void);
+
+/** The library version, e.g. "0.1.0". Borrowed, static storage. Thread-safe. */
+const char *d2l_version_string(void);
+
+/** A constant name for `status`, e.g. "D2L_ERR_SHAPE"; "D2L_ERR_UNKNOWN" for values not
+ *  in d2l_status. Borrowed, static storage. Thread-safe. */
+const char *d2l_status_string(d2l_status status);
+
+/** The message of the last failed call on this thread ("" if none). Borrowed: valid
+ *  until the next failing call on the same thread. Never NULL. Thread-safe (each thread
+ *  has its own message). Successful calls do not clear it. */
+const char *d2l_last_error(void);
+
+/* ------------------------------------------------------------------------------------ */
+/* Models                                                                               */
+/* ------------------------------------------------------------------------------------ */
+
+/** Loads and validates the ONNX model at `path`. Weights stored as external data are
+ *  read from files in the model's folder (absolute locations and ".." are refused).
+ *  On success *out_model receives a new model owned by the caller (free it with
+ *  d2l_model_free). Errors: D2L_ERR_INVALID_ARGUMENT (NULL path or out_model),
+ *  D2L_ERR_IO (unreadable file), D2L_ERR_INVALID_MODEL, D2L_ERR_UNSUPPORTED,
+ *  D2L_ERR_SHAPE, D2L_ERR_OUT_OF_MEMORY; *out_model is untouched on error.
+ *  Thread-safe. */
+d2l_status d2l_model_load_file(const char *path, d2l_model **out_model);
+
+/** Like d2l_model_load_file, from `size` bytes at `data`. The buffer is only read
+ *  during the call (the caller keeps ownership; the model keeps no pointer into it).
+ *  A model whose weights are stored as external data is refused with
+ *  D2L_ERR_INVALID_MODEL (load it with d2l_model_load_file instead). Thread-safe. */
+d2l_status d2l_model_load_memory(const void *data, size_t size, d2l_model **out_model);
+
+/** Releases a model. Accepts NULL. Every session created from the model must be freed
+ *  first. Not thread-safe with respect to other uses of the same model. */
+void d2l_model_free(d2l_model *model);
+
+/** Number of graph inputs the caller provides (initializers are not counted); 0 when
+ *  model is NULL. Thread-safe. */
+size_t d2l_model_input_count(const d2l_model *model);
+
+/** Number of graph outputs; 0 when model is NULL. Thread-safe. */
+size_t d2l_model_output_count(const d2l_model *model);
+
+/** Name of input `index`; NULL when model is NULL or index is out of range. Borrowed:
+ *  valid until d2l_model_free. Thread-safe. */
+const char *d2l_model_input_name(const d2l_model *model, size_t index);
+
+/** Name of output `index`; NULL when model is NULL or index is out of range. Borrowed:
+ *  valid until d2l_model_free. Thread-safe. */
+const char *d2l_model_output_name(const d2l_model *model, size_t index);
+
+/** Declared shape of input `index`: *out_shape receives `*out_rank` dimensions, -1 for
+ *  a symbolic or unknown dimension (such as the batch). The array is borrowed, valid
+ *  until d2l_model_free. Errors: D2L_ERR_INVALID_ARGUMENT (NULL pointer, index out of
+ *  range). Thread-safe. */
+d2l_status d2l_model_input_shape(const d2l_model *model, size_t index,
+                                 const int64_t **out_shape, size_t *out_rank);
+
+/** Declared shape of output `index`, as d2l_model_input_shape (-1 for symbolic or
+ *  unknown dimensions). Thread-safe. */
+d2l_status d2l_model_output_shape(const d2l_model *model, size_t index,
+                                  const int64_t **out_shape, size_t *out_rank);
+
+/** Element type of input `index`. Errors: D2L_ERR_INVALID_ARGUMENT. Thread-safe. */
+d2l_status d2l_model_input_dtype(const d2l_model *model, size_t index, d2l_dtype *out_dtype);
+
+/** Element type of output `index`. Errors: D2L_ERR_INVALID_ARGUMENT. Thread-safe. */
+d2l_status d2l_model_output_dtype(const d2l_model *model, size_t index, d2l_dtype *out_dtype);
+
+/** The value of metadata entry `key` (ModelProto.metadata_props, e.g. "d2l.labels");
+ *  NULL when model or key is NULL or the key is absent. Borrowed: valid until
+ *  d2l_model_free. Thread-safe. */
+const char *d2l_model_metadata(const d2l_model *model, const char *key);
+
+/** Number of metadata entries; 0 when model is NULL. Thread-safe. */
+size_t d2l_model_metadata_count(const d2l_model *model);
+
+/** Key of metadata entry `index`, in file order; NULL when out of range. Borrowed: valid
+ *  until d2l_model_free. Thread-safe. */
+const char *d2l_model_metadata_key(const d2l_model *model, size_t index);
+
+/** The default-domain opset the model imports (13 or later). 0 when model is NULL. */
+int64_t d2l_model_opset(const d2l_model *model);
+
+/* ------------------------------------------------------------------------------------ */
+/* Sessions                                                                             */
+/* ------------------------------------------------------------------------------------ */
+
+/** Creates a session for `model`. The model must outlive the session. On success
+ *  *out_session receives a new session owned by the caller (free it with
+ *  d2l_session_free). Memory is planned on the first run and again only when input
+ *  shapes change. Errors: D2L_ERR_INVALID_ARGUMENT, D2L_ERR_OUT_OF_MEMORY; untouched
+ *  out-param on error. Thread-safe with respect to the model. */
+d2l_status d2l_session_create(const d2l_model *model, d2l_session **out_session);
+
+/** Releases a session and everything it owns (borrowed outputs become invalid).
+ *  Accepts NULL. */
+void d2l_session_free(d2l_session *session);
+
+/** Number of threads the session's kernels use (1 = run on the caller's thread only,
+ *  the default; 0 = one per processor). Errors: D2L_ERR_INVALID_ARGUMENT (NULL, more
+ *  than 256), D2L_ERR_OUT_OF_MEMORY (threads could not be started; the setting is
+ *  unchanged). */
+d2l_status d2l_session_set_threads(d2l_session *session, size_t threads);
+
+/** Copies an input tensor into the session: `data` holds the product of `shape[0..rank)`
+ *  elements of `dtype`, row-major, and is only read during the call. The dtype must be
+ *  the input's; the rank and every fixed dimension must match the declared shape (a
+ *  symbolic dimension takes any size ≥ 1). Errors: D2L_ERR_INVALID_ARGUMENT (NULL
+ *  pointer, index out of range, bad dtype), D2L_ERR_SHAPE (rank or dimension mismatch),
+ *  D2L_ERR_OUT_OF_MEMORY. On error the session's previous input is kept. */
+d2l_status d2l_session_set_input(d2l_session *session, size_t index, d2l_dtype dtype,
+                                 const void *data, const int64_t *shape, size_t rank);
+
+/** Runs the model on the inputs set so far (all must have been set). Plans memory when
+ *  the input shapes differ from the previous run; repeated runs at the same shapes
+ *  allocate nothing. Errors: D2L_ERR_INVALID_ARGUMENT (NULL, an input not set),
+ *  D2L_ERR_SHAPE (shapes that the graph cannot take), D2L_ERR_OUT_OF_MEMORY. After an
+ *  error, earlier outputs are no longer available but the session stays usable. */
+d2l_status d2l_session_run(d2l_session *session);
+
+/** Output `index` of the last successful run. *out_data points to the elements
+ *  (row-major), *out_shape to *out_rank dimensions. Both are borrowed: valid until the
+ *  next d2l_session_run, d2l_session_set_threads or d2l_session_free on this session.
+ *  Errors: D2L_ERR_INVALID_ARGUMENT (NULL pointer, index out of range, no successful
+ *  run yet); out-params untouched on error. */
+d2l_status d2l_session_get_output(d2l_session *session, size_t index, d2l_dtype *out_dtype,
+                                  const void **out_data, const int64_t **out_shape,
+                                  size_t *out_rank);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* D2L_H */
