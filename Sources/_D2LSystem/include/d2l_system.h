@@ -39,7 +39,7 @@ void *d2l_sys_aligned_alloc(size_t alignment, size_t size);
 /* ---- Files ----------------------------------------------------------------------- */
 
 /** Reads the whole file at `path` into a malloc'ed buffer (free with free()).
- *  Returns 0 and sets *out_data/*out_size on success; on failure returns errno
+ *  Returns 0 and sets out_data and out_size on success; on failure returns errno
  *  (or EFBIG when the file exceeds `max_size`) and leaves the out-params untouched. */
 int d2l_sys_read_file(const char *path, size_t max_size, void **out_data, size_t *out_size);
 
