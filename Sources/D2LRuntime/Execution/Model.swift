@@ -26,8 +26,11 @@ public final class Model {
         guard status == 0, let data else {
             throw D2LError(.io, "cannot read '\(path)': \(errnoText(status))")
         }
-        defer { free(data) }
-        try self.init(bytes: UnsafeRawBufferPointer(start: data, count: size), modelDirectory: directory(of: path))
+        // The reader frees the file's bytes as soon as they are unpacked.
+        var owned: UnsafeMutableRawPointer? = data
+        defer { free(owned) }
+        try self.init(bytes: UnsafeRawBufferPointer(start: data, count: size), modelDirectory: directory(of: path),
+                      releaseInput: { free(owned); owned = nil })
     }
 
     /// Loads an ONNX model from memory. The bytes are only read during the call. A model
@@ -36,8 +39,8 @@ public final class Model {
         try self.init(bytes: bytes, modelDirectory: nil)
     }
 
-    init(bytes: UnsafeRawBufferPointer, modelDirectory: String?) throws(D2LError) {
-        let description = try ONNXReader.read(bytes, modelDirectory: modelDirectory)
+    init(bytes: UnsafeRawBufferPointer, modelDirectory: String?, releaseInput: () -> Void = {}) throws(D2LError) {
+        let description = try ONNXReader.read(bytes, modelDirectory: modelDirectory, releaseInput: releaseInput)
         opset = description.opset
         irVersion = description.irVersion
         inputs = description.inputs

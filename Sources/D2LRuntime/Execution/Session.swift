@@ -80,17 +80,17 @@ public final class Session {
     /// buffers) changed since the last plan.
     public func run() throws(D2LError) {
         hasOutputs = false
-        var types: [TensorType] = []
-        var pointers: [UnsafeMutableRawPointer] = []
-        for i in 0..<model.inputs.count {
-            guard let type = inputTypes[i], let buffer = inputBuffers[i] else {
-                throw .invalidArgument("input '\(model.inputs[i].name)' (#\(i)) has not been set")
-            }
-            types.append(type)
-            pointers.append(buffer.pointer)
-        }
-        if plan == nil || plan?.inputTypes != types || plan?.inputPointers != pointers {
+        if !planMatchesInputs() {
             plan = nil
+            var types: [TensorType] = []
+            var pointers: [UnsafeMutableRawPointer] = []
+            for i in 0..<model.inputs.count {
+                guard let type = inputTypes[i], let buffer = inputBuffers[i] else {
+                    throw .invalidArgument("input '\(model.inputs[i].name)' (#\(i)) has not been set")
+                }
+                types.append(type)
+                pointers.append(buffer.pointer)
+            }
             let newPlan = try ExecutionPlan(graph: model.graph, inputTypes: types, inputPointers: pointers)
             storeOutputShapes(newPlan)
             plan = newPlan
@@ -98,6 +98,17 @@ public final class Session {
         guard let plan else { throw D2LError(.internal, "no plan after planning") }
         plan.run(pool: pool)
         hasOutputs = true
+    }
+
+    /// Whether the current plan was made for the current inputs' shapes and buffers
+    /// (checked without allocating, so repeated runs allocate nothing).
+    private func planMatchesInputs() -> Bool {
+        guard let plan else { return false }
+        for i in 0..<model.inputs.count {
+            guard let type = inputTypes[i], let buffer = inputBuffers[i],
+                  plan.inputTypes[i] == type, plan.inputPointers[i] == buffer.pointer else { return false }
+        }
+        return true
     }
 
     /// Output `index` of the last successful run, or nil (no run, or out of range).

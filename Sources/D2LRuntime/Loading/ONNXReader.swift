@@ -13,11 +13,19 @@ public let maximumOpset = 27
 /// external data from `modelDirectory`), and frees the message before returning.
 /// Structural checks of the graph (names, cycles, operators) happen later, in `Graph`.
 enum ONNXReader {
-    static func read(_ bytes: UnsafeRawBufferPointer, modelDirectory: String?) throws(D2LError) -> ModelDescription {
+    ///
+    /// Memory: protobuf-c copies every `bytes` field while unpacking, so `releaseInput` is
+    /// called right after unpacking (the caller frees the file's bytes there), and each
+    /// initializer's protobuf copy is freed as soon as it is in the arena. Peak memory
+    /// stays near the file plus one copy of the weights.
+    static func read(_ bytes: UnsafeRawBufferPointer, modelDirectory: String?,
+                     releaseInput: () -> Void = {}) throws(D2LError) -> ModelDescription {
         guard let base = bytes.baseAddress, bytes.count > 0 else {
             throw .invalidModel("the model is empty (0 bytes)")
         }
-        guard let message = onnx__model_proto__unpack(nil, bytes.count, base.assumingMemoryBound(to: UInt8.self)) else {
+        let message = onnx__model_proto__unpack(nil, bytes.count, base.assumingMemoryBound(to: UInt8.self))
+        releaseInput()
+        guard let message else {
             throw .invalidModel("not an ONNX model: the \(bytes.count) bytes do not parse as an onnx.ModelProto (truncated or not protobuf)")
         }
         defer { onnx__model_proto__free_unpacked(message, nil) }
@@ -61,6 +69,7 @@ enum ONNXReader {
         for item in pending {
             let tensor = ConstantTensor(dtype: item.dtype, shape: item.shape, storage: arena, offset: item.offset)
             try copyData(item.proto.pointee, into: tensor, what: "initializer '\(item.name)'", modelDirectory: modelDirectory)
+            releaseRawData(item.proto)
             initializers.append((name: item.name, tensor: tensor))
         }
 
@@ -171,6 +180,16 @@ enum ONNXReader {
             let out = destination.assumingMemoryBound(to: UInt8.self)
             for i in 0..<count { out[i] = UInt8(truncatingIfNeeded: t.int32_data[i]) }
         }
+    }
+
+    /// Frees a TensorProto's raw_data once it has been copied (protobuf-c's default
+    /// allocator is malloc; free_unpacked skips the NULL left behind).
+    private static func releaseRawData(_ proto: UnsafeMutablePointer<Onnx__TensorProto>) {
+        guard proto.pointee.has_raw_data != 0, let data = proto.pointee.raw_data.data else { return }
+        free(data)
+        proto.pointee.raw_data.data = nil
+        proto.pointee.raw_data.len = 0
+        proto.pointee.has_raw_data = 0
     }
 
     /// A tensor held in an attribute (Constant's `value`), in a buffer of its own.
