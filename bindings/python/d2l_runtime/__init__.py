@@ -1,0 +1,48 @@
+"""d2l_runtime: Python bindings (ctypes) for libd2l, the d2l ONNX inference runtime.
+
+    import d2l_runtime
+    with d2l_runtime.Model("lenet.onnx") as model:
+        outs = model.run({"x": images})          # list of numpy arrays
+        model.classify(pixels, top_k=5)          # [(label, probability), ...]
+
+The library is found through $D2L_LIBRARY (a path to libd2l.so), else a libd2l.so next to
+the package, else the SwiftPM build folder of the checkout (.build/release, then
+.build/debug). It is loaded on first use; its API version is checked then.
+"""
+
+from ._capi import API_VERSION, D2LError, LibraryError
+from ._model import Model, Session
+
+__all__ = [
+    "API_VERSION",
+    "D2LError",
+    "LibraryError",
+    "Model",
+    "Session",
+    "api_version",
+    "library_path",
+    "version",
+]
+
+__version__ = "0.1.0"
+
+
+def api_version() -> int:
+    """The API version of the loaded libd2l (d2l_api_version())."""
+    from . import _capi
+
+    return int(_capi.lib().d2l_api_version())
+
+
+def version() -> str:
+    """The version of the loaded libd2l (d2l_version_string()), e.g. "0.1.0"."""
+    from . import _capi
+
+    return _capi.lib().d2l_version_string().decode()
+
+
+def library_path():
+    """The path of the loaded libd2l.so (loading it if needed)."""
+    from . import _capi
+
+    return _capi.library_path()

@@ -1,0 +1,233 @@
+"""The ctypes declarations of libd2l's C API (include/d2l.h), in one place.
+
+Every function of include/d2l.h is declared in ``FUNCTIONS`` below with its restype and
+argtypes; nothing else in the package calls ``ctypes.CDLL`` or sets argtypes.  The
+library is found and loaded on first use (see ``find_library``), and its
+``d2l_api_version()`` is checked against ``API_VERSION``, the version of the header these
+declarations were written for.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+from ctypes import POINTER, c_char_p, c_int, c_int64, c_size_t, c_void_p
+from pathlib import Path
+
+#: The D2L_API_VERSION of the include/d2l.h these declarations follow.
+API_VERSION = 1
+
+#: Environment variable naming the library file to load.
+LIBRARY_ENV = "D2L_LIBRARY"
+LIBRARY_NAME = "libd2l.so"
+
+# d2l_status values (stable).
+D2L_OK = 0
+D2L_ERR_INVALID_ARGUMENT = 1
+D2L_ERR_IO = 2
+D2L_ERR_INVALID_MODEL = 3
+D2L_ERR_UNSUPPORTED = 4
+D2L_ERR_SHAPE = 5
+D2L_ERR_OUT_OF_MEMORY = 6
+D2L_ERR_INTERNAL = 7
+
+# d2l_dtype values (ONNX TensorProto.DataType codes).
+D2L_FLOAT32 = 1
+D2L_UINT8 = 2
+D2L_INT32 = 6
+D2L_INT64 = 7
+D2L_BOOL = 9
+
+
+class d2l_model(ctypes.Structure):
+    """Opaque ``struct d2l_model``; only pointers to it are used."""
+
+
+class d2l_session(ctypes.Structure):
+    """Opaque ``struct d2l_session``; only pointers to it are used."""
+
+
+d2l_status = c_int
+d2l_dtype = c_int
+model_p = POINTER(d2l_model)
+session_p = POINTER(d2l_session)
+int64_p = POINTER(c_int64)
+
+#: name -> (restype, argtypes), in header order. Keep in step with include/d2l.h.
+FUNCTIONS = {
+    # Library information and errors
+    "d2l_api_version": (c_int, []),
+    "d2l_version_string": (c_char_p, []),
+    "d2l_status_string": (c_char_p, [d2l_status]),
+    "d2l_last_error": (c_char_p, []),
+    # Models
+    "d2l_model_load_file": (d2l_status, [c_char_p, POINTER(model_p)]),
+    "d2l_model_load_memory": (d2l_status, [c_void_p, c_size_t, POINTER(model_p)]),
+    "d2l_model_free": (None, [model_p]),
+    "d2l_model_input_count": (c_size_t, [model_p]),
+    "d2l_model_output_count": (c_size_t, [model_p]),
+    "d2l_model_input_name": (c_char_p, [model_p, c_size_t]),
+    "d2l_model_output_name": (c_char_p, [model_p, c_size_t]),
+    "d2l_model_input_shape": (d2l_status, [model_p, c_size_t, POINTER(int64_p), POINTER(c_size_t)]),
+    "d2l_model_output_shape": (d2l_status, [model_p, c_size_t, POINTER(int64_p), POINTER(c_size_t)]),
+    "d2l_model_input_dtype": (d2l_status, [model_p, c_size_t, POINTER(d2l_dtype)]),
+    "d2l_model_output_dtype": (d2l_status, [model_p, c_size_t, POINTER(d2l_dtype)]),
+    "d2l_model_metadata": (c_char_p, [model_p, c_char_p]),
+    "d2l_model_metadata_count": (c_size_t, [model_p]),
+    "d2l_model_metadata_key": (c_char_p, [model_p, c_size_t]),
+    "d2l_model_opset": (c_int64, [model_p]),
+    # Sessions
+    "d2l_session_create": (d2l_status, [model_p, POINTER(session_p)]),
+    "d2l_session_free": (None, [session_p]),
+    "d2l_session_set_threads": (d2l_status, [session_p, c_size_t]),
+    "d2l_session_set_input": (d2l_status, [session_p, c_size_t, d2l_dtype, c_void_p, int64_p, c_size_t]),
+    "d2l_session_run": (d2l_status, [session_p]),
+    "d2l_session_get_output": (
+        d2l_status,
+        [session_p, c_size_t, POINTER(d2l_dtype), POINTER(c_void_p), POINTER(int64_p), POINTER(c_size_t)],
+    ),
+}
+
+
+class LibraryError(OSError):
+    """libd2l could not be found or loaded, or is older than this package needs."""
+
+
+class D2LError(Exception):
+    """A libd2l call returned a status other than D2L_OK.
+
+    Attributes: ``code`` (the d2l_status value, an int), ``status`` (its name from
+    d2l_status_string, e.g. ``"D2L_ERR_SHAPE"``) and ``message`` (d2l_last_error()).
+    """
+
+    def __init__(self, code: int, status: str, message: str):
+        super().__init__(code, status, message)
+        self.code = int(code)
+        self.status = status
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.message}" if self.message else self.status
+
+    def __repr__(self) -> str:
+        return f"D2LError(code={self.code}, status={self.status!r}, message={self.message!r})"
+
+
+def _repo_root(start: Path) -> Path | None:
+    """The SwiftPM checkout that contains `start` (a folder with Package.swift), if any."""
+    for folder in [start, *start.parents]:
+        if (folder / "Package.swift").is_file():
+            return folder
+    return None
+
+
+def candidate_paths() -> list[Path]:
+    """Where the library is looked for, in order (without D2L_LIBRARY)."""
+    package = Path(__file__).resolve().parent
+    paths = [package / LIBRARY_NAME, package.parent / LIBRARY_NAME]
+    root = _repo_root(package.parent)
+    if root is not None:
+        paths += [root / ".build" / "release" / LIBRARY_NAME, root / ".build" / "debug" / LIBRARY_NAME]
+    return paths
+
+
+def find_library() -> Path:
+    """The path of the libd2l.so to load: $D2L_LIBRARY if set, else the first of
+    candidate_paths() that exists. Raises LibraryError listing where it looked."""
+    env = os.environ.get(LIBRARY_ENV)
+    if env:
+        path = Path(env)
+        if not path.is_file():
+            raise LibraryError(f"{LIBRARY_ENV}={env} does not name a file (unset it to search the default places)")
+        return path
+    looked = candidate_paths()
+    for path in looked:
+        if path.is_file():
+            return path
+    where = "\n".join(f"  {p}" for p in looked)
+    raise LibraryError(
+        f"cannot find {LIBRARY_NAME}. Set {LIBRARY_ENV} to its path, or build it with "
+        f"`D2L_TARGET_CPU=native swift build -c release --product d2l` in the checkout. Looked in:\n{where}"
+    )
+
+
+def check_api_version(found: int, path: object = "libd2l") -> None:
+    """Raises LibraryError when the library's API version is older than API_VERSION.
+    (Newer libraries are fine: the C API only grows.)"""
+    if found < API_VERSION:
+        raise LibraryError(
+            f"{path} has API version {found}, older than the version {API_VERSION} that d2l_runtime needs; "
+            "rebuild or update libd2l"
+        )
+
+
+def declare(lib: ctypes.CDLL, path: object = "libd2l") -> ctypes.CDLL:
+    """Sets restype and argtypes on `lib` for every function in FUNCTIONS."""
+    for name, (restype, argtypes) in FUNCTIONS.items():
+        try:
+            fn = getattr(lib, name)
+        except AttributeError:
+            raise LibraryError(f"{path} has no function {name}: it is not a matching libd2l") from None
+        fn.restype = restype
+        fn.argtypes = argtypes
+    return lib
+
+
+_lock = threading.Lock()
+_lib: ctypes.CDLL | None = None
+_lib_path: Path | None = None
+
+
+def load(path: str | os.PathLike | None = None) -> ctypes.CDLL:
+    """Loads libd2l (once), declares its functions and checks its API version."""
+    global _lib, _lib_path
+    if _lib is not None and path is None:
+        return _lib
+    with _lock:
+        if _lib is not None and path is None:
+            return _lib
+        where = Path(path) if path is not None else find_library()
+        try:
+            lib = ctypes.CDLL(str(where))
+        except OSError as e:
+            raise LibraryError(f"cannot load {where}: {e}") from e
+        declare(lib, where)
+        check_api_version(lib.d2l_api_version(), where)
+        _lib, _lib_path = lib, where
+        return lib
+
+
+def lib() -> ctypes.CDLL:
+    """The loaded library (loading it on first use)."""
+    return _lib if _lib is not None else load()
+
+
+def library_path() -> Path:
+    """The path of the loaded library (loading it on first use)."""
+    lib()
+    assert _lib_path is not None
+    return _lib_path
+
+
+def _text(b: bytes | None) -> str:
+    return "" if b is None else b.decode("utf-8", "replace")
+
+
+def status_string(code: int) -> str:
+    return _text(lib().d2l_status_string(code))
+
+
+def last_error() -> str:
+    return _text(lib().d2l_last_error())
+
+
+def error(code: int) -> D2LError:
+    """The D2LError for a failed call's status (reads this thread's last error)."""
+    return D2LError(code, status_string(code), last_error())
+
+
+def check(code: int) -> None:
+    """Raises D2LError unless `code` is D2L_OK."""
+    if code != D2L_OK:
+        raise error(code)
