@@ -28,7 +28,7 @@ struct Conv {
         if let k = window.kernel, k != kernelSizes {
             throw .shape("\(label): kernel_shape \(shapeText(k)) differs from W's \(shapeText(kernelSizes))")
         }
-        guard xs[1] % group == 0, ws[0] % group == 0, ws[1] * group == xs[1] else {
+        guard xs[1] % group == 0, ws[0] % group == 0, xs[1] / group == ws[1] else {
             throw .shape("\(label): X has \(xs[1]) channels, W \(w.type.text), group \(group): channels do not match")
         }
         for k in kernelSizes where k < 1 { throw .shape("\(label): W has an empty kernel") }

@@ -102,6 +102,9 @@ func broadcastShapes(_ a: [Int], _ b: [Int], _ label: String) throws(D2LError) -
         else if da == 1 { out[i] = db }
         else { throw .shape("\(label): shapes \(shapeText(a)) and \(shapeText(b)) do not broadcast") }
     }
+    guard checkedElementCount(out, limit: maxTensorElements) != nil else {
+        throw .shape("\(label): broadcasting \(shapeText(a)) and \(shapeText(b)) gives a tensor that is too large")
+    }
     return out
 }
 

@@ -95,13 +95,16 @@ struct MatMul {
         }
         let batchA = Array(sa[..<(sa.count - 2)]), batchB = Array(sb[..<(sb.count - 2)])
         let batch = try broadcastShapes(batchA, batchB, label)
+        var out = batch
+        if !promoteA { out.append(m) }
+        if !promoteB { out.append(n) }
+        guard checkedElementCount(batch + [m, n], limit: maxTensorElements) != nil else {
+            throw .shape("\(label): the product of \(a.type.text) and \(b.type.text) is too large")
+        }
         batchDims = batch
         strideA = matrixStrides(batch, batchA, m * k)
         strideB = matrixStrides(batch, batchB, k * n)
         batchCount = batch.reduce(1, *)
-        var out = batch
-        if !promoteA { out.append(m) }
-        if !promoteB { out.append(n) }
         return [TensorType(.float32, out)]
     }
 
