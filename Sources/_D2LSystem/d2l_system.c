@@ -28,6 +28,8 @@ void *d2l_sys_aligned_alloc(size_t alignment, size_t size) {
 
 /* ---- Files ---- */
 
+int d2l_sys_errno(void) { return errno; }
+
 int64_t d2l_sys_file_size(const char *path) {
     struct stat st;
     if (stat(path, &st) != 0) return -1;

@@ -5,19 +5,20 @@ import _D2LSystem
 let tensorAlignment = 64
 
 /// An owned, 64-byte-aligned block of memory, freed on deinit. Zero-sized blocks have a
-/// valid (non-null) pointer that must not be read.
+/// valid (non-null) pointer that must not be read. The memory is not initialized: every
+/// user writes what it reads (weights, inputs, kernel outputs), and leaving untouched
+/// pages unwritten keeps a large arena from being committed before it is used.
 public final class AlignedBuffer {
     public let pointer: UnsafeMutableRawPointer
     public let byteCount: Int
 
-    /// Allocates `byteCount` bytes, zero-filled; throws D2L_ERR_OUT_OF_MEMORY on failure.
+    /// Allocates `byteCount` bytes; throws D2L_ERR_OUT_OF_MEMORY on failure.
     public init(byteCount: Int) throws(D2LError) {
         guard byteCount >= 0 else { throw D2LError(.outOfMemory, "negative allocation size \(byteCount)") }
         let size = max(byteCount, tensorAlignment)
         guard let p = d2l_sys_aligned_alloc(tensorAlignment, size) else {
             throw D2LError(.outOfMemory, "could not allocate \(byteCount) bytes")
         }
-        memset(p, 0, size)
         pointer = p
         self.byteCount = byteCount
     }

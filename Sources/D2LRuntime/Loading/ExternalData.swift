@@ -5,8 +5,17 @@ import _D2LSystem
 /// exporter writes it to `model.onnx.data`. Only files inside the model's folder are
 /// read: absolute locations and any `..` component are refused.
 enum ExternalData {
-    static func read(_ t: Onnx__TensorProto, into destination: UnsafeMutableRawPointer, byteCount: Int,
-                     what: String, modelDirectory: String?) throws(D2LError) {
+    /// Where a tensor's external data lives, checked: a location inside the model's
+    /// folder, a declared length (if any) equal to `byteCount`, and a file long enough.
+    struct Location {
+        var path: String
+        var offset: Int
+    }
+
+    /// Validates a tensor's external data reference without reading it (so that nothing
+    /// is allocated for a file whose references are bad).
+    static func locate(_ t: Onnx__TensorProto, byteCount: Int, what: String,
+                       modelDirectory: String?) throws(D2LError) -> Location {
         var location: String?
         var offset = 0
         var length: Int?
@@ -45,12 +54,25 @@ enum ExternalData {
             throw .invalidModel("\(what) has \(length) bytes of external data, but its shape needs \(byteCount)")
         }
         let path = modelDirectory.isEmpty ? location : modelDirectory + "/" + location
-        let status = d2l_sys_read_file_range(path, UInt64(offset), byteCount, destination)
+        let size = d2l_sys_file_size(path)
+        if size < 0 {
+            throw D2LError(.io, "\(what): cannot read external data file '\(path)': \(errnoText(d2l_sys_errno()))")
+        }
+        guard let end = checkedAdd(offset, byteCount), Int64(end) <= size else {
+            throw .invalidModel("\(what): external data file '\(location)' (\(size) bytes) is too short for \(byteCount) bytes at offset \(offset)")
+        }
+        return Location(path: path, offset: offset)
+    }
+
+    /// Reads `byteCount` bytes of a located external tensor into `destination`.
+    static func read(_ location: Location, into destination: UnsafeMutableRawPointer, byteCount: Int,
+                     what: String) throws(D2LError) {
+        let status = d2l_sys_read_file_range(location.path, UInt64(location.offset), byteCount, destination)
         if status == EINVAL {
-            throw .invalidModel("\(what): external data file '\(location)' is too short for \(byteCount) bytes at offset \(offset)")
+            throw .invalidModel("\(what): external data file '\(location.path)' is too short for \(byteCount) bytes at offset \(location.offset)")
         }
         if status != 0 {
-            throw D2LError(.io, "\(what): cannot read external data file '\(path)': \(errnoText(status))")
+            throw D2LError(.io, "\(what): cannot read external data file '\(location.path)': \(errnoText(status))")
         }
     }
 

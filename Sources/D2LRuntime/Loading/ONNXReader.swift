@@ -58,6 +58,9 @@ enum ONNXReader {
             if initializerNames.contains(name) { throw .invalidModel("two initializers are named '\(name)'") }
             initializerNames.insert(name)
             let (dtype, shape) = try tensorHeader(proto.pointee, what: "initializer '\(name)'")
+            // Check the data is all there before any memory is reserved for it.
+            try checkDataLength(proto.pointee, dtype: dtype, shape: shape, what: "initializer '\(name)'",
+                                modelDirectory: modelDirectory)
             guard let offset = builder.reserve(shape.reduce(1, *) * dtype.size) else {
                 throw D2LError(.outOfMemory, "the weights are too large (at initializer '\(name)')")
             }
@@ -144,39 +147,64 @@ enum ONNXReader {
         return (dtype, shape)
     }
 
+    /// Checks that a TensorProto holds exactly the data its shape needs (for external data:
+    /// a valid location in a long enough file), without copying anything.
+    static func checkDataLength(_ t: Onnx__TensorProto, dtype: DType, shape: [Int], what: String,
+                                modelDirectory: String?) throws(D2LError) {
+        _ = try dataSource(t, dtype: dtype, shape: shape, what: what, modelDirectory: modelDirectory)
+    }
+
+    /// Where a TensorProto's elements are, with their length checked against the shape.
+    private enum DataSource {
+        case external(ExternalData.Location)
+        case raw(UnsafeRawPointer?)
+        case floats, int64s, int32s, narrowInt32s
+    }
+
+    private static func dataSource(_ t: Onnx__TensorProto, dtype: DType, shape: [Int], what: String,
+                                   modelDirectory: String?) throws(D2LError) -> DataSource {
+        let count = shape.reduce(1, *)
+        let bytes = count * dtype.size
+        if t.has_data_location != 0 && t.data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL {
+            return .external(try ExternalData.locate(t, byteCount: bytes, what: what, modelDirectory: modelDirectory))
+        }
+        if t.has_raw_data != 0 {
+            guard t.raw_data.len == bytes else {
+                throw .invalidModel("\(what) holds \(t.raw_data.len) bytes of data, but its shape \(shapeText(shape)) needs \(bytes)")
+            }
+            return .raw(t.raw_data.data.map { UnsafeRawPointer($0) })
+        }
+        func check(_ have: Int) throws(D2LError) {
+            guard have == count else {
+                throw .invalidModel("\(what) holds \(have) values, but its shape \(shapeText(shape)) needs \(count)")
+            }
+        }
+        switch dtype {
+        case .float32: try check(t.n_float_data); return .floats
+        case .int64: try check(t.n_int64_data); return .int64s
+        case .int32: try check(t.n_int32_data); return .int32s
+        case .uint8, .bool: try check(t.n_int32_data); return .narrowInt32s  // one element per int32_data entry
+        }
+    }
+
     /// Copies a TensorProto's data (raw_data, a typed field, or external data) into
     /// `tensor`, checking that the length matches the shape.
     static func copyData(_ t: Onnx__TensorProto, into tensor: ConstantTensor, what: String, modelDirectory: String?) throws(D2LError) {
         let count = tensor.elementCount
         let bytes = tensor.byteCount
         let destination = tensor.pointer
-        if t.has_data_location != 0 && t.data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL {
-            try ExternalData.read(t, into: destination, byteCount: bytes, what: what, modelDirectory: modelDirectory)
-            return
-        }
-        if t.has_raw_data != 0 {
-            guard t.raw_data.len == bytes else {
-                throw .invalidModel("\(what) holds \(t.raw_data.len) bytes of data, but its shape \(shapeText(tensor.shape)) needs \(bytes)")
-            }
-            if bytes > 0, let source = t.raw_data.data { memcpy(destination, source, bytes) }
-            return
-        }
-        func mismatch(_ have: Int) -> D2LError {
-            .invalidModel("\(what) holds \(have) values, but its shape \(shapeText(tensor.shape)) needs \(count)")
-        }
-        switch tensor.dtype {
-        case .float32:
-            guard t.n_float_data == count else { throw mismatch(t.n_float_data) }
+        switch try dataSource(t, dtype: tensor.dtype, shape: tensor.shape, what: what, modelDirectory: modelDirectory) {
+        case .external(let location):
+            try ExternalData.read(location, into: destination, byteCount: bytes, what: what)
+        case .raw(let source):
+            if bytes > 0, let source { memcpy(destination, source, bytes) }
+        case .floats:
             if count > 0 { memcpy(destination, t.float_data, bytes) }
-        case .int64:
-            guard t.n_int64_data == count else { throw mismatch(t.n_int64_data) }
+        case .int64s:
             if count > 0 { memcpy(destination, t.int64_data, bytes) }
-        case .int32:
-            guard t.n_int32_data == count else { throw mismatch(t.n_int32_data) }
+        case .int32s:
             if count > 0 { memcpy(destination, t.int32_data, bytes) }
-        case .uint8, .bool:
-            // Stored one element per int32_data entry.
-            guard t.n_int32_data == count else { throw mismatch(t.n_int32_data) }
+        case .narrowInt32s:
             let out = destination.assumingMemoryBound(to: UInt8.self)
             for i in 0..<count { out[i] = UInt8(truncatingIfNeeded: t.int32_data[i]) }
         }
@@ -195,6 +223,7 @@ enum ONNXReader {
     /// A tensor held in an attribute (Constant's `value`), in a buffer of its own.
     static func attributeTensor(_ t: Onnx__TensorProto, what: String) throws(D2LError) -> ConstantTensor {
         let (dtype, shape) = try tensorHeader(t, what: what)
+        try checkDataLength(t, dtype: dtype, shape: shape, what: what, modelDirectory: nil)
         let storage = try AlignedBuffer(byteCount: shape.reduce(1, *) * dtype.size)
         let tensor = ConstantTensor(dtype: dtype, shape: shape, storage: storage, offset: 0)
         try copyData(t, into: tensor, what: what, modelDirectory: nil)

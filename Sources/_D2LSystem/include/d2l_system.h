@@ -47,6 +47,9 @@ int d2l_sys_read_file(const char *path, size_t max_size, void **out_data, size_t
  *  Returns 0 on success, errno on failure (EINVAL when the file is too short). */
 int d2l_sys_read_file_range(const char *path, uint64_t offset, size_t length, void *destination);
 
+/** This thread's errno (a macro, so Swift cannot read it directly). */
+int d2l_sys_errno(void);
+
 /** Size of the file at `path`, or -1 with errno set. */
 int64_t d2l_sys_file_size(const char *path);
 
