@@ -1,0 +1,264 @@
+import _D2LSystem
+
+// 2-D convolution as im2col + gemm, one (image, group) at a time:
+//   output[n, g·ocg ..< (g+1)·ocg, :] = weight_g [ocg, icg·kh·kw] · columns [icg·kh·kw, oh·ow] + bias
+// The columns are built in the caller's scratch (none are needed for 1×1, stride-1,
+// unpadded convolutions, which multiply the input in place). Small per-image products
+// with several images or groups run in parallel over (image, group), each chunk with its
+// own slot of scratch; large ones run one after another, threaded inside gemm.
+
+/// Multiply-adds of one (image, group) product below which images and groups, not the
+/// product, are spread over threads.
+private let convSmallProduct = 1 << 20
+/// Most column buffers (slots) for the parallel-over-images mode.
+private let convMaxSlots = 8
+/// Most scratch floats spent on extra slots.
+private let convSlotBudget = 1 << 21
+/// Multiply-adds below which a whole convolution runs on the calling thread.
+private let convParallelThreshold = 1 << 17
+
+/// How one convolution is run, derived from its geometry alone (so that the scratch
+/// size reported before a run matches what the run uses).
+private struct ConvPlan {
+    /// Rows of the column matrix: icg · kh · kw.
+    var depth: Int
+    /// Columns of the column matrix: oh · ow.
+    var positions: Int
+    /// The input is the column matrix (1×1 kernel, stride 1, no padding, same size).
+    var pointwise: Bool
+    /// Column buffers; > 1 only when (image, group) pairs run in parallel.
+    var slots: Int
+
+    init(_ g: ConvGeometry) {
+        depth = g.inputChannelsPerGroup &* g.kernelHeight &* g.kernelWidth
+        positions = g.outputHeight &* g.outputWidth
+        pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideHeight == 1 && g.strideWidth == 1
+            && g.padTop == 0 && g.padLeft == 0
+            && g.outputHeight == g.inputHeight && g.outputWidth == g.inputWidth
+        let pairs = g.batch &* g.groups
+        let product = g.outputChannelsPerGroup &* depth &* positions
+        let columns = max(1, depth &* positions)
+        if pointwise || pairs <= 1 || product >= convSmallProduct {
+            slots = 1
+        } else {
+            slots = max(1, min(pairs, convMaxSlots, convSlotBudget / columns))
+        }
+    }
+
+    /// Floats of scratch: one column matrix per slot (none when pointwise).
+    var scratchElements: Int { pointwise ? 0 : slots &* depth &* positions }
+}
+
+/// Elements (floats) of scratch that `conv2d` needs for geometry `g`: 0 for 1×1,
+/// stride-1, unpadded convolutions whose output has the input's size, otherwise one
+/// column matrix of `(inputChannels / groups) · kernelHeight · kernelWidth` rows ×
+/// `outputHeight · outputWidth` columns per parallel slot (several slots only for small
+/// per-image products with more than one image or group; at most 8, and extra slots
+/// only while they total ≤ 2^21 floats). Depends on the geometry alone.
+public func conv2dScratchElements(_ g: ConvGeometry) -> Int {
+    ConvPlan(g).scratchElements
+}
+
+/// 2-D convolution (cross-correlation, as ONNX and PyTorch define it) with zero padding,
+/// strides, dilations and groups; the same results (up to rounding) as `conv2dReference`.
+///
+/// Layouts (row-major, see `ConvGeometry`): input `[batch, inputChannels, inputHeight,
+/// inputWidth]`, weight `[outputChannels, inputChannels / groups, kernelHeight,
+/// kernelWidth]`, bias `[outputChannels]` or nil, output `[batch, outputChannels,
+/// outputHeight, outputWidth]` (fully overwritten; must not overlap the inputs).
+/// `scratch` holds at least `conv2dScratchElements(g)` floats (any contents; it is
+/// overwritten; may be any valid pointer when that is 0). `pool` (nil = the calling
+/// thread only) spreads images and groups, or the product of each, over its threads.
+/// The geometry must be consistent (channels divisible by groups, output sizes ≥ 0 and
+/// matching the input, pads and strides); it is not checked here.
+public func conv2d(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                   bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+                   scratch: UnsafeMutablePointer<Float>, pool: ThreadPool?) {
+    let plan = ConvPlan(g)
+    let pairs = g.batch &* g.groups
+    let ocg = g.outputChannelsPerGroup
+    if pairs <= 0 || ocg <= 0 || plan.positions <= 0 { return }
+    let work = pairs &* ocg &* plan.depth &* plan.positions
+    let threadPool: ThreadPool? = work >= convParallelThreshold ? pool : nil
+
+    if plan.slots > 1, let threadPool, threadPool.threadCount > 1 {
+        // Small products: each chunk takes every slots-th (image, group) pair.
+        let slots = plan.slots
+        threadPool.parallelFor(slots) { slot in
+            let columns = scratch + slot &* plan.depth &* plan.positions
+            var pair = slot
+            while pair < pairs {
+                convPair(g, plan, pair: pair, input: input, weight: weight, bias: bias, output: output,
+                         columns: columns, pool: nil)
+                pair &+= slots
+            }
+        }
+        return
+    }
+    for pair in 0..<pairs {
+        convPair(g, plan, pair: pair, input: input, weight: weight, bias: bias, output: output,
+                 columns: scratch, pool: threadPool)
+    }
+}
+
+/// One (image, group): build its columns (unless pointwise), then one gemm with the bias
+/// folded into the store.
+private func convPair(_ g: ConvGeometry, _ plan: ConvPlan, pair: Int, input: UnsafePointer<Float>,
+                      weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                      output: UnsafeMutablePointer<Float>, columns: UnsafeMutablePointer<Float>,
+                      pool: ThreadPool?) {
+    let image = pair / g.groups, group = pair % g.groups
+    let icg = g.inputChannelsPerGroup, ocg = g.outputChannelsPerGroup
+    let inputPlane = g.inputHeight &* g.inputWidth
+    let groupInput = input + (image &* g.inputChannels &+ group &* icg) &* inputPlane
+    let b: UnsafePointer<Float>
+    if plan.pointwise {
+        b = groupInput
+    } else {
+        im2col(g, plan, groupInput, columns, pool)
+        b = UnsafePointer(columns)
+    }
+    gemmWithRowBias(transA: false, transB: false, m: ocg, n: plan.positions, k: plan.depth, alpha: 1,
+                    a: weight + group &* ocg &* plan.depth, lda: plan.depth,
+                    b: b, ldb: plan.positions, beta: 0,
+                    c: output + (image &* g.outputChannels &+ group &* ocg) &* plan.positions,
+                    ldc: plan.positions,
+                    rowBias: bias.map { $0 + group &* ocg }, pool: pool)
+}
+
+/// Writes the column matrix of one (image, group): row (c, ky, kx), column (oy, ox) holds
+/// input[c, oy·sh − padTop + ky·dh, ox·sw − padLeft + kx·dw], or 0 in the padding.
+/// `source` points at the group's first input channel.
+private func im2col(_ g: ConvGeometry, _ plan: ConvPlan, _ source: UnsafePointer<Float>,
+                    _ columns: UnsafeMutablePointer<Float>, _ pool: ThreadPool?) {
+    let rows = plan.depth
+    let chunks = pool != nil && rows &* plan.positions >= 1 << 16 ? min(rows, (pool?.threadCount ?? 1) &* 4) : 1
+    if let pool, chunks > 1 {
+        pool.parallelFor(chunks) { chunk in
+            im2colRows(g, plan, source, columns, chunk &* rows / chunks, (chunk &+ 1) &* rows / chunks)
+        }
+    } else {
+        im2colRows(g, plan, source, columns, 0, rows)
+    }
+}
+
+private func im2colRows(_ g: ConvGeometry, _ plan: ConvPlan, _ source: UnsafePointer<Float>,
+                        _ columns: UnsafeMutablePointer<Float>, _ row0: Int, _ row1: Int) {
+    let kh = g.kernelHeight, kw = g.kernelWidth
+    let ih = g.inputHeight, iw = g.inputWidth
+    let oh = g.outputHeight, ow = g.outputWidth
+    let sh = g.strideHeight, sw = g.strideWidth
+    if row0 >= row1 { return }
+    // Walk rows (channel, ky, kx) without dividing per row.
+    var kx = row0 % kw
+    var ky = (row0 / kw) % kh
+    var plane = source + (row0 / (kw &* kh)) &* ih &* iw
+    var dst = columns + row0 &* plan.positions
+    // Output rows oy with 0 ≤ oy·sh + y0 < ih read the input (top ..< bottom).
+    var y0 = 0, top = 0, bottom = 0
+    func rowRange() {
+        y0 = ky &* g.dilationHeight &- g.padTop
+        top = y0 < 0 ? min(oh, convCeilDiv(0 &- y0, sh)) : 0
+        bottom = ih &- 1 &- y0 >= 0 ? min(oh, convFloorDiv(ih &- 1 &- y0, sh) &+ 1) : 0
+        if bottom < top { bottom = top }
+    }
+    rowRange()
+    for _ in row0..<row1 {
+        // Output columns ox with 0 ≤ ox·sw + x0 < iw read the input (lo ..< hi).
+        let x0 = kx &* g.dilationWidth &- g.padLeft
+        let lo = x0 < 0 ? min(ow, convCeilDiv(0 &- x0, sw)) : 0
+        var hi = iw &- 1 &- x0 >= 0 ? min(ow, convFloorDiv(iw &- 1 &- x0, sw) &+ 1) : 0
+        if hi < lo { hi = lo }
+        convZero(dst, top &* ow)
+        if bottom > top {
+            let src = plane + ((top &* sh &+ y0) &* iw &+ lo &* sw &+ x0)
+            convGatherRows(dst + top &* ow, src, rows: bottom &- top, width: ow, lo: lo, hi: hi,
+                           srcRowStride: sh &* iw, srcStep: sw)
+        }
+        convZero(dst + bottom &* ow, (oh &- bottom) &* ow)
+        dst += plan.positions
+        kx &+= 1
+        if kx == kw {
+            kx = 0
+            ky &+= 1
+            if ky == kh {
+                ky = 0
+                plane += ih &* iw
+            }
+            rowRange()
+        }
+    }
+}
+
+/// ⌈a / b⌉ for a ≥ 0, b ≥ 1 (no division when b is 1).
+@inline(__always)
+private func convCeilDiv(_ a: Int, _ b: Int) -> Int { b == 1 ? a : (a &+ b &- 1) / b }
+
+/// ⌊a / b⌋ for a ≥ 0, b ≥ 1 (no division when b is 1).
+@inline(__always)
+private func convFloorDiv(_ a: Int, _ b: Int) -> Int { b == 1 ? a : a / b }
+
+/// For each of `rows` rows r: dst[r·width ..< r·width + lo] = 0,
+/// dst[r·width + lo + i] = src[r·srcRowStride + i·srcStep] for i < hi − lo, and
+/// dst[r·width + hi ..< (r+1)·width] = 0.
+@inline(__always)
+private func convGatherRows(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, rows: Int,
+                            width: Int, lo: Int, hi: Int, srcRowStride: Int, srcStep: Int) {
+    let inside = hi &- lo
+    let tail = width &- hi
+    // Short pads on rows of ≥ 8: one 8-wide zero store at each end of the row, then the
+    // copy over it (no per-row memset calls).
+    let vectorPads = width >= 8 && lo <= 8 && tail <= 8
+    var d = dst
+    var s = src
+    for _ in 0..<rows {
+        if vectorPads {
+            if lo > 0 { UnsafeMutableRawPointer(d).storeBytes(of: SIMD8<Float>(), as: SIMD8<Float>.self) }
+            if tail > 0 {
+                UnsafeMutableRawPointer(d + (width &- 8)).storeBytes(of: SIMD8<Float>(), as: SIMD8<Float>.self)
+            }
+        } else {
+            convZero(d, lo)
+            convZero(d + hi, tail)
+        }
+        if srcStep == 1 {
+            convCopy(d + lo, s, inside)
+        } else {
+            for i in 0..<inside { d[lo &+ i] = s[i &* srcStep] }
+        }
+        d += width
+        s += srcRowStride
+    }
+}
+
+/// dst[0..<count] = 0.
+@inline(__always)
+private func convZero(_ dst: UnsafeMutablePointer<Float>, _ count: Int) {
+    var i = 0
+    while i &+ 8 <= count {
+        UnsafeMutableRawPointer(dst + i).storeBytes(of: SIMD8<Float>(), as: SIMD8<Float>.self)
+        i &+= 8
+    }
+    while i < count { dst[i] = 0; i &+= 1 }
+}
+
+/// dst[0..<count] = src[0..<count] (not overlapping).
+@inline(__always)
+private func convCopy(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ count: Int) {
+    if count >= 8 {
+        var i = 0
+        while i &+ 8 <= count {
+            let v = UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(dst + i).storeBytes(of: v, as: SIMD8<Float>.self)
+            i &+= 8
+        }
+        if i < count {
+            // The last 8, overlapping what is already copied.
+            let v = UnsafeRawPointer(src + (count &- 8)).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(dst + (count &- 8)).storeBytes(of: v, as: SIMD8<Float>.self)
+        }
+    } else {
+        var i = 0
+        while i < count { dst[i] = src[i]; i &+= 1 }
+    }
+}
