@@ -13,11 +13,30 @@ struct ElementwiseUnary {
         return [x.type]
     }
 
-    func run(_ io: KernelIO) {
+    func run(_ io: KernelIO, pool: ThreadPool?) {
         let xv = io.input(0)
         guard let yv = io.outputs[0] else { return }
         let x = UnsafePointer(xv.floats), y = yv.floats
         let n = xv.type.count
+        // Large tensors are split into chunks of whole SIMD blocks across the pool.
+        let chunks = pool == nil || n < 32_768 ? 1 : min(16, n / 16_384)
+        let chunk = (n / chunks + 7) & ~7
+        let kind = self.kind
+        func apply(_ c: Int) {
+            let start = c * chunk
+            let count = min(n - start, chunk)
+            if count <= 0 { return }
+            switch kind {
+            case .relu: reluVector(x + start, y + start, count)
+            case .sigmoid: sigmoidVector(x + start, y + start, count)
+            case .tanh: for i in start..<(start + count) { y[i] = tanhf(x[i]) }
+            }
+        }
+        if chunks == 1 { apply(0) } else { pool?.parallelFor(chunks, apply) }
+    }
+
+    /// The plain scalar kernel, the oracle of the vector kernels above.
+    static func reference(_ kind: Kind, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         switch kind {
         case .relu:
             for i in 0..<n { let v = x[i]; y[i] = v > 0 ? v : (v.isNaN ? v : 0) }

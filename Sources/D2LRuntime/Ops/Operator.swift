@@ -126,9 +126,9 @@ enum Operator {
         case .gemm(let op): op.run(io, pool: pool)
         case .matMul(let op): op.run(io, pool: pool)
         case .binary(let op): op.run(io)
-        case .unary(let op): op.run(io)
+        case .unary(let op): op.run(io, pool: pool)
         case .softmax(let op): op.run(io)
-        case .pool(let op): op.run(io)
+        case .pool(let op): op.run(io, pool: pool)
         case .flatten, .reshape, .identity, .dropout: copyThrough(io)
         }
     }

@@ -86,6 +86,10 @@ class Session:
         _capi.check(lib.d2l_session_create(model._ptr(), ctypes.byref(out)))
         self._lib = lib
         self._model = model
+        self._shapes: dict[tuple[int, ...], Any] = {}
+        # Out-parameters of d2l_session_get_output, made once (runs are hot paths).
+        self._out = (_capi.d2l_dtype(), ctypes.c_void_p(), _capi.int64_p(), ctypes.c_size_t())
+        self._out_refs = tuple(ctypes.byref(x) for x in self._out)
         self._handle = _Handle(out, lib.d2l_session_free)
         model._sessions.add(self._handle)
 
@@ -150,16 +154,23 @@ class Session:
         index = self._index(key)
         dtypes = self._model.input_dtypes
         declared = dtypes[index] if 0 <= index < len(dtypes) else None
-        a, code = _prepare(array, declared)
-        shape = np.ascontiguousarray(a.shape, dtype=np.int64)
+        if type(array) is np.ndarray and array.dtype == declared and array.flags.c_contiguous:
+            a, code = array, CODES[declared]          # the common case: pass it as it is
+        else:
+            a, code = _prepare(array, declared)
         if index < 0:
             # size_t cannot carry it; any index past the end gets libd2l's message.
             index = ctypes.c_size_t(-1).value
-        _capi.check(
-            self._lib.d2l_session_set_input(
-                ptr, index, code, a.ctypes.data, shape.ctypes.data_as(_capi.int64_p), a.ndim
-            )
-        )
+        _capi.check(self._lib.d2l_session_set_input(ptr, index, code, a.ctypes.data, self._shape(a.shape), a.ndim))
+
+    def _shape(self, shape: tuple[int, ...]):
+        """A C int64 array for `shape`, cached per shape (runs repeat shapes)."""
+        cached = self._shapes.get(shape)
+        if cached is None:
+            if len(self._shapes) > 64:
+                self._shapes.clear()
+            cached = self._shapes[shape] = (ctypes.c_int64 * max(len(shape), 1))(*shape)
+        return ctypes.cast(cached, _capi.int64_p)
 
     def run(self, inputs: Mapping[str, Any] | Sequence[Any] | None = None) -> list[np.ndarray]:
         """Sets `inputs` (a dict name -> array, or a list by position; None keeps the inputs
@@ -177,17 +188,9 @@ class Session:
         index = int(index)
         if index < 0:
             index = ctypes.c_size_t(-1).value
-        dtype = _capi.d2l_dtype()
-        data = ctypes.c_void_p()
-        shape = _capi.int64_p()
-        rank = ctypes.c_size_t()
-        _capi.check(
-            self._lib.d2l_session_get_output(
-                ptr, index, ctypes.byref(dtype), ctypes.byref(data), ctypes.byref(shape), ctypes.byref(rank)
-            )
-        )
-        dims = tuple(int(shape[i]) for i in range(rank.value))
-        out = np.empty(dims, dtype=_numpy_dtype(dtype.value))
+        dtype, data, shape, rank = self._out
+        _capi.check(self._lib.d2l_session_get_output(ptr, index, *self._out_refs))
+        out = np.empty(tuple(shape[: rank.value]), dtype=_numpy_dtype(dtype.value))
         if out.nbytes:
             ctypes.memmove(out.ctypes.data, data.value, out.nbytes)
         return out
