@@ -87,6 +87,10 @@ class Session:
         self._lib = lib
         self._model = model
         self._shapes: dict[tuple[int, ...], Any] = {}
+        # (name, numpy dtype, d2l_dtype code) of each input, for run's fast path.
+        self._input_plan = tuple(
+            (name, dt, CODES[dt]) for name, dt in zip(model.input_names, model.input_dtypes) if dt in CODES
+        )
         # Out-parameters of d2l_session_get_output, made once (runs are hot paths).
         self._out = (_capi.d2l_dtype(), ctypes.c_void_p(), _capi.int64_p(), ctypes.c_size_t())
         self._out_refs = tuple(ctypes.byref(x) for x in self._out)
@@ -177,10 +181,28 @@ class Session:
         set so far), runs, and returns every output as a new numpy array."""
         ptr = self._ptr()
         if inputs is not None:
-            for index, array in self._model._bind(inputs):
-                self.set_input(index, array)
-        _capi.check(self._lib.d2l_session_run(ptr))
-        return [self.get_output(i) for i in range(len(self._model.output_names))]
+            model = self._model
+            names = model._input_names
+            fast = type(inputs) is dict and len(inputs) == len(names)
+            if fast:
+                # The common case, kept lean: a dict of C-contiguous arrays of the declared
+                # dtypes. Anything else takes the checked path below.
+                set_input = self._lib.d2l_session_set_input
+                for index, (name, declared, code) in enumerate(self._input_plan):
+                    a = inputs.get(name)
+                    if type(a) is not np.ndarray or a.dtype != declared or not a.flags.c_contiguous:
+                        fast = False
+                        break
+                    status = set_input(ptr, index, code, a.ctypes.data, self._shape(a.shape), a.ndim)
+                    if status:
+                        raise _capi.error(status)
+            if not fast:
+                for index, array in model._bind(inputs):
+                    self.set_input(index, array)
+        status = self._lib.d2l_session_run(ptr)
+        if status:
+            raise _capi.error(status)
+        return [self.get_output(i) for i in range(len(self._model._output_names))]
 
     def get_output(self, index: int) -> np.ndarray:
         """Output `index` of the last successful run, copied into a new numpy array."""

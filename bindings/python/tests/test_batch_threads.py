@@ -63,8 +63,8 @@ def test_threads_give_the_same_results(threads, samples):
         (again,) = m.run({"x": batch[:1]})
         m.set_threads(1)
         (back,) = m.run({"x": batch})
-    np.testing.assert_allclose(many, one, rtol=0, atol=1e-6)
-    np.testing.assert_allclose(again, one[:1], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(many, one, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(again, one[:1], rtol=0, atol=1e-5)  # other GEMM paths round differently
     np.testing.assert_array_equal(back, one)
 
 
