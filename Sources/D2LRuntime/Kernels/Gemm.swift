@@ -13,7 +13,8 @@ import _D2LSystem
 //   time, into a 16 KiB 64-byte-aligned buffer on the stack (zero-padded at the right
 //   edge). No heap memory is used, so repeated calls allocate nothing.
 // - Threads: column panels (and, when there are few, row blocks) are split into several
-//   chunks per thread; products under ~128 K multiply-adds run on the calling thread.
+//   chunks per thread; products under ~512 K multiply-adds run on the calling thread (waking a
+//   thread costs more than such a product on the machines measured).
 // - FMA (`addProduct`) only under D2L_FMA or on arm64; elsewhere multiply, then add.
 
 // MARK: - Tuning
@@ -27,7 +28,7 @@ private let blockDepth = 256
 /// Largest A block (rows × depth, in floats) swept per packed panel: 320 KiB, in L2.
 private let blockFloats = 81920
 /// Multiply-adds below which a product runs on the calling thread.
-private let parallelThreshold = 1 << 17
+private let parallelThreshold = 1 << 19
 /// Multiply-adds per chunk that make one more chunk worthwhile.
 private let chunkWork = 1 << 16
 
