@@ -73,7 +73,33 @@ class _Handle:
             self._free(ptr)
 
 
-class Session:
+class _Closable:
+    """Lifetime helpers shared by Model and Session: `closed`, context manager, and
+    release on garbage collection. Subclasses define `_handle` and `close()`."""
+
+    _handle: _Handle
+
+    def close(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @property
+    def closed(self) -> bool:
+        return self._handle.ptr is None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+class Session(_Closable):
     """A d2l_session: the inputs, activations and outputs of runs of one model.
 
     Use it from one thread at a time. Inputs stay set between runs. A Model keeps its
@@ -106,22 +132,6 @@ class Session:
         if handle is not None:
             handle.free()
             self._model._sessions.discard(handle)
-
-    @property
-    def closed(self) -> bool:
-        return self._handle.ptr is None
-
-    def __enter__(self) -> "Session":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
 
     def _ptr(self):
         ptr = self._handle.ptr
@@ -231,7 +241,7 @@ class Session:
         return view.copy()
 
 
-class Model:
+class Model(_Closable):
     """A loaded, validated ONNX model (a d2l_model), plus one lazily created Session that
     `run`, `classify` and `set_threads` use.
 
@@ -317,22 +327,6 @@ class Model:
         self._sessions.clear()
         self._session = None
         handle.free()
-
-    @property
-    def closed(self) -> bool:
-        return self._handle.ptr is None
-
-    def __enter__(self) -> "Model":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
 
     def _ptr(self):
         ptr = self._handle.ptr
