@@ -8,7 +8,7 @@
  *
  * What it covers:
  *  - every folder of Tests/Fixtures that holds a model.onnx: each test_data_set_*'s
- *    input_0.pb through the model must give output_0.pb (same dims, max |diff| <= 1e-5),
+ *    input_K.pb through the model must give every output_K.pb (same dims, max |diff| <= 1e-5),
  *    loaded from file and, for single-file models, from memory; a model with external
  *    data must be refused by d2l_model_load_memory;
  *  - every line of Tests/Fixtures/bad/expected.tsv, from file and from memory;
@@ -299,38 +299,113 @@ static void test_info(void) {
 /* Reference fixtures                                                                   */
 /* ------------------------------------------------------------------------------------ */
 
-/** Runs every test_data_set_* of `dir` through `model` and compares. */
+/** A tensor of any of the fixtures' dtypes (float32, int32 or int64), as raw bytes. */
+typedef struct {
+    int64_t dims[8];
+    size_t rank;
+    d2l_dtype dtype;
+    void *data;
+    size_t count;
+} any_tensor;
+
+/** Reads a serialized onnx.TensorProto of float32, int32 or int64. 0 on success. */
+static int read_any_tensor_pb(const char *path, any_tensor *out) {
+    size_t size;
+    unsigned char *bytes = read_file(path, &size);
+    if (!bytes) return -1;
+    Onnx__TensorProto *proto = onnx__tensor_proto__unpack(NULL, size, bytes);
+    free(bytes);
+    if (!proto) return -1;
+    int result = -1;
+    any_tensor t = {{0}, proto->n_dims, 0, NULL, 0};
+    size_t item = 0;
+    if (proto->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT) { t.dtype = D2L_FLOAT32; item = 4; }
+    else if (proto->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64) { t.dtype = D2L_INT64; item = 8; }
+    else if (proto->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT32) { t.dtype = D2L_INT32; item = 4; }
+    if (item == 0 || proto->n_dims > 8) goto done;
+    memcpy(t.dims, proto->dims, proto->n_dims * sizeof *t.dims);
+    t.count = element_count(t.dims, t.rank);
+    t.data = malloc(t.count * item + 1);
+    if (!t.data) goto done;
+    if (proto->has_raw_data && proto->raw_data.len > 0) {
+        if (proto->raw_data.len != t.count * item) goto done;
+        memcpy(t.data, proto->raw_data.data, proto->raw_data.len); /* little-endian host */
+    } else if (t.dtype == D2L_FLOAT32 && proto->n_float_data == t.count) {
+        memcpy(t.data, proto->float_data, t.count * item);
+    } else if (t.dtype == D2L_INT64 && proto->n_int64_data == t.count) {
+        memcpy(t.data, proto->int64_data, t.count * item);
+    } else if (t.dtype == D2L_INT32 && proto->n_int32_data == t.count) {
+        memcpy(t.data, proto->int32_data, t.count * item);
+    } else {
+        goto done;
+    }
+    *out = t;
+    t.data = NULL;
+    result = 0;
+done:
+    free(t.data);
+    onnx__tensor_proto__free_unpacked(proto, NULL);
+    return result;
+}
+
+/** Runs every test_data_set_* of `dir` through `model` (every input_K.pb, every
+ *  output_K.pb) and compares: float32 within 1e-5, int64 exactly. */
 static void check_data_sets(const d2l_model *model, const char *dir, const char *how) {
     char **sets = list_dir(dir, "test_data_set_");
     check(sets[0] != NULL, "%s has test_data_set_* folders", dir);
     d2l_session *session = NULL;
     d2l_status status = d2l_session_create(model, &session);
     if (!check_status(status, D2L_OK, "d2l_session_create")) { free_names(sets); return; }
+    size_t inputs = d2l_model_input_count(model), outputs = d2l_model_output_count(model);
     for (char **set = sets; *set; set++) {
         char *set_dir = join(dir, *set);
-        char *input_path = join(set_dir, "input_0.pb"), *output_path = join(set_dir, "output_0.pb");
-        tensor input = {{0}, 0, NULL, 0}, expected = {{0}, 0, NULL, 0}, actual = {{0}, 0, NULL, 0};
-        if (check(read_tensor_pb(input_path, &input) == 0 &&
-                      read_tensor_pb(output_path, &expected) == 0,
-                  "%s: read input_0.pb and output_0.pb", set_dir)) {
-            status = run_float(session, input.data, input.dims, input.rank, &actual);
-            if (check_status(status, D2L_OK, "run")) {
-                char want[128], got[128];
-                format_dims(expected.dims, expected.rank, want, sizeof want);
-                format_dims(actual.dims, actual.rank, got, sizeof got);
-                check(same_dims(&actual, &expected), "%s (%s): output dims %s == %s", set_dir,
-                      how, got, want);
-                if (same_dims(&actual, &expected)) {
-                    double diff = max_abs_diff(actual.data, expected.data, expected.count);
-                    check(diff <= 1e-5, "%s (%s): max |diff| %.3g <= 1e-5", set_dir, how, diff);
+        int ok = 1;
+        for (size_t k = 0; k < inputs && ok; k++) {
+            char name[32];
+            snprintf(name, sizeof name, "input_%zu.pb", k);
+            char *path = join(set_dir, name);
+            any_tensor input = {{0}, 0, 0, NULL, 0};
+            ok = check(read_any_tensor_pb(path, &input) == 0, "%s: read %s", set_dir, name);
+            if (ok) {
+                status = d2l_session_set_input(session, k, input.dtype, input.data, input.dims, input.rank);
+                ok = check_status(status, D2L_OK, "set_input");
+            }
+            free(input.data);
+            free(path);
+        }
+        if (ok) ok = check_status(d2l_session_run(session), D2L_OK, "run");
+        for (size_t k = 0; k < outputs && ok; k++) {
+            char name[32];
+            snprintf(name, sizeof name, "output_%zu.pb", k);
+            char *path = join(set_dir, name);
+            any_tensor expected = {{0}, 0, 0, NULL, 0};
+            if (check(read_any_tensor_pb(path, &expected) == 0, "%s: read %s", set_dir, name)) {
+                d2l_dtype dtype;
+                const void *data;
+                const int64_t *dims;
+                size_t rank;
+                status = d2l_session_get_output(session, k, &dtype, &data, &dims, &rank);
+                if (check_status(status, D2L_OK, "get_output")) {
+                    int same = rank == expected.rank && dtype == expected.dtype;
+                    for (size_t i = 0; same && i < rank; i++) same = dims[i] == expected.dims[i];
+                    char want[128], got[128];
+                    format_dims(expected.dims, expected.rank, want, sizeof want);
+                    format_dims(dims, rank, got, sizeof got);
+                    check(same, "%s (%s): output %zu dims %s == %s, dtype %d == %d", set_dir, how, k,
+                          got, want, (int)dtype, (int)expected.dtype);
+                    if (same && dtype == D2L_FLOAT32) {
+                        double diff = max_abs_diff(data, expected.data, expected.count);
+                        check(diff <= 1e-5, "%s (%s): output %zu max |diff| %.3g <= 1e-5", set_dir, how, k, diff);
+                    } else if (same) {
+                        size_t item = dtype == D2L_INT64 ? 8 : 4;
+                        check(memcmp(data, expected.data, expected.count * item) == 0,
+                              "%s (%s): output %zu integer values equal", set_dir, how, k);
+                    }
                 }
             }
+            free(expected.data);
+            free(path);
         }
-        tensor_free(&input);
-        tensor_free(&expected);
-        tensor_free(&actual);
-        free(input_path);
-        free(output_path);
         free(set_dir);
     }
     d2l_session_free(session);
@@ -357,8 +432,8 @@ static void test_fixtures(void) {
                 check(d2l_model_opset(model) == want, "%s: d2l_model_opset == %ld (got %lld)",
                       *name, want, (long long)d2l_model_opset(model));
             }
-            check(d2l_model_input_count(model) == 1 && d2l_model_output_count(model) == 1,
-                  "%s: one input, one output", *name);
+            check(d2l_model_input_count(model) >= 1 && d2l_model_output_count(model) >= 1,
+                  "%s: has inputs and outputs", *name);
             check_data_sets(model, dir, "load_file");
             d2l_model_free(model);
         }
