@@ -1,3 +1,5 @@
+import _D2LSystem
+
 /// A graph planned for concrete input shapes: every tensor's type, one activation arena
 /// laid out by liveness, one scratch buffer, and the kernel calls with their pointers
 /// resolved. Running a plan allocates nothing.
@@ -17,6 +19,26 @@ final class ExecutionPlan {
     let arenaBytes: Int
     private let arena: AlignedBuffer
     private let scratch: AlignedBuffer
+    /// Values known while planning (small int64 tensors computed from constants and
+    /// `Shape`), kept alive for the steps that read them.
+    private(set) var planTimeValues: [ConstantTensor] = []
+
+    /// Largest int64 result (in elements) computed while planning; also the largest int64
+    /// graph input whose values planning reads (shape-like inputs such as Reshape's
+    /// `shape` fed by the caller). The plan holds a copy of those values, and a session
+    /// re-plans when they change (`inputValuesMatch`).
+    static let planTimeElementLimit = 64
+    /// (graph input index, the values this plan was made for).
+    private(set) var inputSnapshots: [(index: Int, values: ConstantTensor)] = []
+
+    /// Whether the small int64 inputs at `pointers` still hold the values this plan read.
+    func inputValuesMatch(_ pointers: [UnsafeMutableRawPointer]) -> Bool {
+        for (i, snapshot) in inputSnapshots {
+            guard i < pointers.count else { return false }
+            if memcmp(pointers[i], snapshot.pointer, snapshot.byteCount) != 0 { return false }
+        }
+        return true
+    }
 
     /// Plans `graph` for inputs of `inputTypes` stored at `inputPointers`. Throws
     /// D2L_ERR_SHAPE (or another status) when a node cannot take the shapes it gets.
@@ -28,30 +50,66 @@ final class ExecutionPlan {
         self.inputPointers = inputPointers
         let valueCount = graph.values.count
         var types = [TensorType?](repeating: nil, count: valueCount)
+        // Constants, and values computed while planning: what later nodes see as constant.
+        var known = [ConstantTensor?](repeating: nil, count: valueCount)
+        var knownNode = [Bool](repeating: false, count: graph.nodes.count)
+        var computed: [ConstantTensor] = []
+        var snapshots: [(index: Int, values: ConstantTensor)] = []
+        // For each known value, the graph inputs its value derives from (empty: constant).
+        // Only an input whose value reaches a position an operator reads while planning
+        // (Reshape's shape, Slice's starts, ...) is snapshotted; other consumers (a token
+        // index into Gather) still read it at run time, so new values need no new plan.
+        var deps = [[Int]](repeating: [], count: valueCount)
+        var usedInputs: [Int] = []
         var planned: [Operator] = []
         var scratchElements = 0
 
         // 1. Shapes: infer every value's type in node order.
         for (id, value) in graph.values.enumerated() {
             switch value.source {
-            case .input(let i): types[id] = inputTypes[i]
-            case .constant(let t): types[id] = TensorType(t.dtype, t.shape)
+            case .input(let i):
+                let t = inputTypes[i]
+                types[id] = t
+                // Small int64 inputs: their values are known while planning (see above).
+                if allocate, t.dtype == .int64, t.count <= ExecutionPlan.planTimeElementLimit {
+                    let buffer = try AlignedBuffer(byteCount: t.byteCount)
+                    memcpy(buffer.pointer, inputPointers[i], t.byteCount)
+                    let c = ConstantTensor(dtype: t.dtype, shape: t.shape, storage: buffer, offset: 0)
+                    snapshots.append((index: i, values: c))
+                    known[id] = c
+                    deps[id] = [i]
+                }
+            case .constant(let t): types[id] = TensorType(t.dtype, t.shape); known[id] = t
             case .node: break
             }
         }
-        for node in graph.nodes {
+        for (n, node) in graph.nodes.enumerated() {
             var inputs: [PlanInput?] = []
-            for id in node.inputs {
-                guard let id else { inputs.append(nil); continue }
+            var allKnown: [PlanInput?] = []
+            var nodeDeps: [Int] = []
+            for (position, id) in node.inputs.enumerated() {
+                guard let id else { inputs.append(nil); allKnown.append(nil); continue }
                 guard let type = types[id] else {
                     throw D2LError(.internal, "\(node.label): input '\(graph.values[id].name)' has no planned type")
                 }
-                var constant: ConstantTensor?
-                if case .constant(let t) = graph.values[id].source { constant = t }
-                inputs.append(PlanInput(type: type, constant: constant))
+                let readsValue = node.op.planReadsValue(position)
+                inputs.append(PlanInput(type: type, constant: deps[id].isEmpty || readsValue ? known[id] : nil))
+                allKnown.append(PlanInput(type: type, constant: known[id]))
+                for d in deps[id] where !nodeDeps.contains(d) { nodeDeps.append(d) }
+                if readsValue && known[id] != nil {
+                    for d in deps[id] where !usedInputs.contains(d) { usedInputs.append(d) }
+                }
             }
             var op = node.op
             let outTypes = try op.plan(inputs, label: node.label)
+            if let results = try ExecutionPlan.evaluateAtPlanTime(op, allKnown, outTypes, node.outputs.count) {
+                for (i, id) in node.outputs.enumerated() {
+                    if let id, i < results.count { known[id] = results[i]; deps[id] = nodeDeps; computed.append(results[i]) }
+                }
+                // Values that depend on no input replace the node; others still run with the
+                // graph (their plan-time value only serves planning).
+                knownNode[n] = nodeDeps.isEmpty
+            }
             for (i, id) in node.outputs.enumerated() {
                 guard let id, i < outTypes.count else { continue }
                 guard checkedElementCount(outTypes[i].shape, limit: maxTensorElements) != nil else {
@@ -78,7 +136,7 @@ final class ExecutionPlan {
         var arenaEnd = 0
         for (n, node) in graph.nodes.enumerated() {
             for id in node.outputs {
-                guard let id, let type = types[id] else { continue }
+                guard let id, let type = types[id], !(known[id] != nil && deps[id].isEmpty) else { continue }
                 let size = alignUp(type.byteCount, tensorAlignment)
                 var offset = 0
                 var slot = live.count
@@ -97,6 +155,8 @@ final class ExecutionPlan {
             live.removeAll { lastUse[$0.id] <= n }
         }
         arenaBytes = arenaEnd
+        planTimeValues = computed
+        inputSnapshots = snapshots.filter { usedInputs.contains($0.index) }
         guard let scratchBytes = checkedMultiply(scratchElements, 4) else {
             throw D2LError(.outOfMemory, "the scratch space is too large")
         }
@@ -107,6 +167,9 @@ final class ExecutionPlan {
         // 4. Steps with resolved pointers.
         func view(_ id: Int) -> TensorView? {
             guard let type = types[id] else { return nil }
+            if let k = known[id], deps[id].isEmpty, case .node = graph.values[id].source {
+                return TensorView(pointer: k.pointer, type: type)
+            }
             switch graph.values[id].source {
             case .input(let i): return TensorView(pointer: inputPointers[i], type: type)
             case .constant(let t): return TensorView(pointer: t.pointer, type: type)
@@ -115,7 +178,7 @@ final class ExecutionPlan {
         }
         let scratchPointer = scratch.pointer.assumingMemoryBound(to: Float.self)
         steps.reserveCapacity(graph.nodes.count)
-        for (n, node) in graph.nodes.enumerated() {
+        for (n, node) in graph.nodes.enumerated() where !knownNode[n] {
             let io = KernelIO(inputs: node.inputs.map { $0.flatMap(view) },
                               outputs: node.outputs.map { $0.flatMap(view) },
                               scratch: scratchPointer)
@@ -125,6 +188,38 @@ final class ExecutionPlan {
             guard let v = view(id) else { throw D2LError(.internal, "graph output '\(graph.values[id].name)' has no planned type") }
             outputs.append(v)
         }
+    }
+
+    /// Runs `op` now when its results are known while planning: every output a small
+    /// int64 tensor, and every input known (or the op is `Shape`, which reads only its
+    /// input's type). Returns the results, or nil when the op runs with the graph.
+    private static func evaluateAtPlanTime(_ op: Operator, _ inputs: [PlanInput?], _ outTypes: [TensorType],
+                                           _ outputCount: Int) throws(D2LError) -> [ConstantTensor]? {
+        var isShape = false
+        if case .shape = op { isShape = true }
+        guard outputCount == outTypes.count, !outTypes.isEmpty else { return nil }
+        for t in outTypes where t.dtype != .int64 || t.count > planTimeElementLimit { return nil }
+        var inputViews: [TensorView?] = []
+        for input in inputs {
+            guard let input else { inputViews.append(nil); continue }
+            if let c = input.constant {
+                inputViews.append(TensorView(pointer: c.pointer, type: input.type))
+            } else if isShape {
+                inputViews.append(nil) // Shape never reads its input's data
+            } else {
+                return nil
+            }
+        }
+        var results: [ConstantTensor] = []
+        var outputViews: [TensorView?] = []
+        for t in outTypes {
+            let buffer = try AlignedBuffer(byteCount: t.byteCount)
+            results.append(ConstantTensor(dtype: t.dtype, shape: t.shape, storage: buffer, offset: 0))
+            outputViews.append(TensorView(pointer: buffer.pointer, type: t))
+        }
+        let scratch = try AlignedBuffer(byteCount: op.scratchElements * 4)
+        op.run(KernelIO(inputs: inputViews, outputs: outputViews, scratch: scratch.pointer.assumingMemoryBound(to: Float.self)), pool: nil)
+        return results
     }
 
     /// Runs every step in order.

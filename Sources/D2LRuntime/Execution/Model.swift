@@ -64,6 +64,9 @@ public final class Model {
     private func checkShapes() throws(D2LError) {
         var types: [TensorType] = []
         var hasSymbolic = false
+        // Small int64 inputs may be shape-like values (Reshape's shape, Slice's starts):
+        // planning then needs their values, which only a run has.
+        var hasValueInputs = false
         var buffers: [AlignedBuffer] = []
         for input in inputs {
             var shape: [Int] = []
@@ -74,12 +77,16 @@ public final class Model {
             guard checkedElementCount(shape, limit: maxTensorElements) != nil else {
                 throw .invalidModel("graph input '\(input.name)' is too large: \(shapeText(shape))")
             }
+            if type.dtype == .int64 && (checkedElementCount(shape) ?? Int.max) <= ExecutionPlan.planTimeElementLimit {
+                hasValueInputs = true
+            }
             types.append(type)
             buffers.append(try AlignedBuffer(byteCount: 0))
         }
         do {
             _ = try ExecutionPlan(graph: graph, inputTypes: types, inputPointers: buffers.map { $0.pointer }, allocate: false)
         } catch {
+            if hasValueInputs { return }
             if !hasSymbolic || error.status != .shape { throw error }
         }
     }

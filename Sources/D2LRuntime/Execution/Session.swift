@@ -108,7 +108,7 @@ public final class Session {
             guard let type = inputTypes[i], let buffer = inputBuffers[i],
                   plan.inputTypes[i] == type, plan.inputPointers[i] == buffer.pointer else { return false }
         }
-        return true
+        return plan.inputValuesMatch(plan.inputPointers)
     }
 
     /// Output `index` of the last successful run, or nil (no run, or out of range).

@@ -87,8 +87,13 @@ final class Graph {
             guard inputs.count >= arity.required else {
                 throw .invalidModel("\(label) has \(inputs.count) inputs; \(node.opType) needs \(arity.required)")
             }
+            if node.opType == "MaxPool" && node.outputs.count == 2 && !node.outputs[1].isEmpty {
+                throw .unsupported("\(label) asks for MaxPool's optional 'Indices' output, which libd2l does not support")
+            }
+            // Every output may be optional (a recurrent op's Y); at least one must be named.
             guard node.outputs.count >= outputArity.required, node.outputs.count <= outputArity.maximum,
-                  !node.outputs[0].isEmpty else {
+                  node.outputs.contains(where: { !$0.isEmpty }),
+                  outputArity.required == 0 || !node.outputs[0].isEmpty else {
                 throw .invalidModel("\(label) has \(node.outputs.count) outputs; \(node.opType) produces \(outputArity.required) to \(outputArity.maximum)")
             }
             let nodeIndex = nodes.count

@@ -21,6 +21,7 @@ public enum AttributeValue {
     case string(String)
     case ints([Int])
     case floats([Float])
+    case strings([String])
     case tensor(ConstantTensor)
     /// A type the runtime never reads (graphs, sparse tensors, ...): kept by name for messages.
     case other(String)

@@ -301,7 +301,10 @@ enum ONNXReader {
             guard let t = a.t else { throw .invalidModel("\(what) is a tensor attribute without a tensor") }
             return .tensor(try attributeTensor(t.pointee, what: what))
         case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH: return .other("graph")
-        case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS: return .other("strings")
+        case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS:
+            var v: [String] = []
+            for i in 0..<a.n_strings { v.append(bytesString(a.strings[i])) }
+            return .strings(v)
         case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSORS: return .other("tensors")
         case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPHS: return .other("graphs")
         case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__SPARSE_TENSOR, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__SPARSE_TENSORS:

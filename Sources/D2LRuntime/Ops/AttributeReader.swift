@@ -54,6 +54,12 @@ struct AttributeReader {
         return f
     }
 
+    func strings(_ name: String) throws(D2LError) -> [String]? {
+        guard let v = find(name) else { return nil }
+        guard case .strings(let s) = v else { throw wrongType(name, "a list of strings") }
+        return s
+    }
+
     func tensor(_ name: String) throws(D2LError) -> ConstantTensor? {
         guard let v = find(name) else { return nil }
         guard case .tensor(let t) = v else { throw wrongType(name, "a tensor") }

@@ -1,9 +1,11 @@
 import _D2LSystem
 
-/// `Add`, `Sub`, `Mul`, `Div` (opset 13/14) on float32 with multidirectional (numpy)
-/// broadcasting.
+/// `Add`, `Sub`, `Mul`, `Div` (13/14) on float32, int64 and int32; `Pow` (13/15: float32,
+/// int64 or int32 base, any of those exponents); `Equal` (13/19: any dtype, bool output).
+/// Multidirectional (numpy) broadcasting. Integer Add/Sub/Mul wrap, Div truncates toward
+/// zero, and an integer division by zero gives 0 instead of trapping.
 struct ElementwiseBinary {
-    enum Kind { case add, sub, mul, div }
+    enum Kind { case add, sub, mul, div, pow, equal }
     let kind: Kind
     /// Planned: the output shape with adjacent dimensions merged where both inputs allow,
     /// and each input's element stride per merged dimension (0 where it broadcasts).
@@ -11,26 +13,111 @@ struct ElementwiseBinary {
     private(set) var stridesA: [Int] = []
     private(set) var stridesB: [Int] = []
     private(set) var count = 0
+    private(set) var typeA: DType = .float32
+    private(set) var typeB: DType = .float32
 
     init(_ kind: Kind) { self.kind = kind }
 
     mutating func plan(_ inputs: [PlanInput?], _ label: String) throws(D2LError) -> [TensorType] {
         let a = try required(inputs, 0, label), b = try required(inputs, 1, label)
-        try requireFloat(a, label, "A")
-        try requireFloat(b, label, "B")
+        var outType: DType
+        switch kind {
+        case .add, .sub, .mul, .div:
+            try requireDType(a, [.float32, .int64, .int32], label, "A")
+            guard a.type.dtype == b.type.dtype else {
+                throw .invalidModel("\(label): inputs are \(a.type.dtype.name) and \(b.type.dtype.name); they must have the same type")
+            }
+            outType = a.type.dtype
+        case .pow:
+            try requireDType(a, [.float32, .int64, .int32], label, "X")
+            try requireDType(b, [.float32, .int64, .int32], label, "Y")
+            outType = a.type.dtype
+        case .equal:
+            guard a.type.dtype == b.type.dtype else {
+                throw .invalidModel("\(label): inputs are \(a.type.dtype.name) and \(b.type.dtype.name); they must have the same type")
+            }
+            outType = .bool
+        }
+        typeA = a.type.dtype
+        typeB = b.type.dtype
         let shape = try broadcastShapes(a.type.shape, b.type.shape, label)
         (dims, stridesA, stridesB) = broadcastStrides(out: shape, a.type.shape, b.type.shape)
         count = shape.reduce(1, *)
-        return [TensorType(.float32, shape)]
+        return [TensorType(outType, shape)]
     }
 
     func run(_ io: KernelIO) {
-        let a = UnsafePointer(io.input(0).floats), b = UnsafePointer(io.input(1).floats)
-        guard let yView = io.outputs[0] else { return }
-        let y = yView.floats
+        guard let y = io.outputs[0] else { return }
+        let a = io.input(0).pointer, b = io.input(1).pointer
+        switch kind {
+        case .add, .sub, .mul, .div:
+            switch typeA {
+            case .float32: arithmetic(a, b, y.pointer, Float.self)
+            case .int64: integer(a, b, y.pointer, Int64.self)
+            case .int32: integer(a, b, y.pointer, Int32.self)
+            default: break
+            }
+        case .pow:
+            switch typeA {
+            case .float32: powBase(a, b, y.pointer, Float.self)
+            case .int64: powBase(a, b, y.pointer, Int64.self)
+            case .int32: powBase(a, b, y.pointer, Int32.self)
+            default: break
+            }
+        case .equal:
+            switch typeA {
+            case .float32: walk(a, b, y.pointer, Float.self, Float.self, UInt8.self) { $0 == $1 ? 1 : 0 }
+            case .int64: walk(a, b, y.pointer, Int64.self, Int64.self, UInt8.self) { $0 == $1 ? 1 : 0 }
+            case .int32: walk(a, b, y.pointer, Int32.self, Int32.self, UInt8.self) { $0 == $1 ? 1 : 0 }
+            case .uint8, .bool: walk(a, b, y.pointer, UInt8.self, UInt8.self, UInt8.self) { $0 == $1 ? 1 : 0 }
+            }
+        }
+    }
+
+    private func arithmetic(_ a: UnsafeMutableRawPointer, _ b: UnsafeMutableRawPointer, _ y: UnsafeMutableRawPointer, _: Float.Type) {
+        switch kind {
+        case .add: walk(a, b, y, Float.self, Float.self, Float.self) { $0 + $1 }
+        case .sub: walk(a, b, y, Float.self, Float.self, Float.self) { $0 - $1 }
+        case .mul: walk(a, b, y, Float.self, Float.self, Float.self) { $0 * $1 }
+        default: walk(a, b, y, Float.self, Float.self, Float.self) { $0 / $1 }
+        }
+    }
+
+    private func integer<T: FixedWidthInteger>(_ a: UnsafeMutableRawPointer, _ b: UnsafeMutableRawPointer,
+                                               _ y: UnsafeMutableRawPointer, _: T.Type) {
+        switch kind {
+        case .add: walk(a, b, y, T.self, T.self, T.self) { $0 &+ $1 }
+        case .sub: walk(a, b, y, T.self, T.self, T.self) { $0 &- $1 }
+        case .mul: walk(a, b, y, T.self, T.self, T.self) { $0 &* $1 }
+        default:
+            walk(a, b, y, T.self, T.self, T.self) { x, z in
+                if z == 0 { return 0 }
+                let (q, o) = x.dividedReportingOverflow(by: z)
+                return o ? x : q // only T.min / -1 overflows; its wrapped quotient is T.min
+            }
+        }
+    }
+
+    private func powBase<X: D2LNumber>(_ a: UnsafeMutableRawPointer, _ b: UnsafeMutableRawPointer,
+                                       _ y: UnsafeMutableRawPointer, _: X.Type) {
+        switch typeB {
+        case .float32: walk(a, b, y, X.self, Float.self, X.self) { X.fromDouble(_D2LSystem.pow($0.asDouble, $1.asDouble)) }
+        case .int64: walk(a, b, y, X.self, Int64.self, X.self) { X.fromDouble(_D2LSystem.pow($0.asDouble, $1.asDouble)) }
+        case .int32: walk(a, b, y, X.self, Int32.self, X.self) { X.fromDouble(_D2LSystem.pow($0.asDouble, $1.asDouble)) }
+        default: break
+        }
+    }
+
+    /// y = f(a, b) over the planned broadcast, row by row.
+    @inline(__always)
+    private func walk<A, B, Y>(_ ar: UnsafeMutableRawPointer, _ br: UnsafeMutableRawPointer, _ yr: UnsafeMutableRawPointer,
+                               _: A.Type, _: B.Type, _: Y.Type, _ f: (A, B) -> Y) {
+        let a = UnsafePointer(ar.assumingMemoryBound(to: A.self))
+        let b = UnsafePointer(br.assumingMemoryBound(to: B.self))
+        let y = yr.assumingMemoryBound(to: Y.self)
         let rank = dims.count
         if rank == 0 {
-            if count == 1 { y[0] = apply(a[0], b[0]) }
+            if count == 1 { y[0] = f(a[0], b[0]) }
             return
         }
         let inner = dims[rank - 1]
@@ -47,36 +134,14 @@ struct ElementwiseBinary {
                 offB += i * stridesB[d]
                 d -= 1
             }
-            applyRow(a + offA, sa, b + offB, sb, y + row * inner, inner)
-        }
-    }
-
-    @inline(__always)
-    private func apply(_ x: Float, _ z: Float) -> Float {
-        switch kind {
-        case .add: return x + z
-        case .sub: return x - z
-        case .mul: return x * z
-        case .div: return x / z
-        }
-    }
-
-    /// y[i] = a[i·sa] ∘ b[i·sb] for i < n, with sa, sb ∈ {0, 1}.
-    @inline(__always)
-    private func applyRow(_ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int,
-                          _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        switch kind {
-        case .add: rowLoop(a, sa, b, sb, y, n) { $0 + $1 }
-        case .sub: rowLoop(a, sa, b, sb, y, n) { $0 - $1 }
-        case .mul: rowLoop(a, sa, b, sb, y, n) { $0 * $1 }
-        case .div: rowLoop(a, sa, b, sb, y, n) { $0 / $1 }
+            rowLoop(a + offA, sa, b + offB, sb, y + row * inner, inner, f)
         }
     }
 }
 
 @inline(__always)
-private func rowLoop(_ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int,
-                     _ y: UnsafeMutablePointer<Float>, _ n: Int, _ f: (Float, Float) -> Float) {
+func rowLoop<A, B, Y>(_ a: UnsafePointer<A>, _ sa: Int, _ b: UnsafePointer<B>, _ sb: Int,
+                      _ y: UnsafeMutablePointer<Y>, _ n: Int, _ f: (A, B) -> Y) {
     if sa == 1 && sb == 1 {
         for i in 0..<n { y[i] = f(a[i], b[i]) }
     } else if sa == 1 {

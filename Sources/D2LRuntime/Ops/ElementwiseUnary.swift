@@ -1,21 +1,37 @@
 import _D2LSystem
 
-/// `Relu` (14), `Sigmoid` (13), `Tanh` (13) on float32.
+/// `Relu` (14), `Sigmoid` (13), `Tanh` (13), `Exp`, `Log`, `Sqrt`, `Erf` (13) on float32;
+/// `Neg` (13) on float32, int64 and int32 (integers wrap: -Int.min is Int.min).
 struct ElementwiseUnary {
-    enum Kind { case relu, sigmoid, tanh }
+    enum Kind { case relu, sigmoid, tanh, neg, exp, log, sqrt, erf }
     let kind: Kind
 
     init(_ kind: Kind) { self.kind = kind }
 
     mutating func plan(_ inputs: [PlanInput?], _ label: String) throws(D2LError) -> [TensorType] {
         let x = try required(inputs, 0, label)
-        try requireFloat(x, label, "X")
+        if kind == .neg {
+            try requireDType(x, [.float32, .int64, .int32], label, "X")
+        } else {
+            try requireFloat(x, label, "X")
+        }
         return [x.type]
     }
 
     func run(_ io: KernelIO, pool: ThreadPool?) {
         let xv = io.input(0)
         guard let yv = io.outputs[0] else { return }
+        if xv.type.dtype != .float32 {
+            let n = xv.type.count
+            if xv.type.dtype == .int64 {
+                let x = xv.typed(Int64.self), y = yv.typed(Int64.self)
+                for i in 0..<n { y[i] = 0 &- x[i] }
+            } else if xv.type.dtype == .int32 {
+                let x = xv.typed(Int32.self), y = yv.typed(Int32.self)
+                for i in 0..<n { y[i] = 0 &- x[i] }
+            }
+            return
+        }
         let x = UnsafePointer(xv.floats), y = yv.floats
         let n = xv.type.count
         // Large tensors are split into chunks of whole SIMD blocks across the pool.
@@ -29,7 +45,7 @@ struct ElementwiseUnary {
             switch kind {
             case .relu: reluVector(x + start, y + start, count)
             case .sigmoid: sigmoidVector(x + start, y + start, count)
-            case .tanh: for i in start..<(start + count) { y[i] = tanhf(x[i]) }
+            default: ElementwiseUnary.reference(kind, x + start, y + start, count)
             }
         }
         if chunks == 1 { apply(0) } else { pool?.parallelFor(chunks, apply) }
@@ -44,6 +60,16 @@ struct ElementwiseUnary {
             for i in 0..<n { y[i] = sigmoid(x[i]) }
         case .tanh:
             for i in 0..<n { y[i] = tanhf(x[i]) }
+        case .neg:
+            for i in 0..<n { y[i] = -x[i] }
+        case .exp:
+            for i in 0..<n { y[i] = expf(x[i]) }
+        case .log:
+            for i in 0..<n { y[i] = logf(x[i]) }
+        case .sqrt:
+            for i in 0..<n { y[i] = sqrtf(x[i]) }
+        case .erf:
+            for i in 0..<n { y[i] = erff(x[i]) }
         }
     }
 }

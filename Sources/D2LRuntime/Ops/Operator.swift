@@ -17,6 +17,26 @@ enum Operator {
     case reshape(Reshape)
     case identity(Identity)
     case dropout(Dropout)
+    case shape(Shape)
+    case squeeze(Squeeze)
+    case unsqueeze(Unsqueeze)
+    case expand(Expand)
+    case concat(Concat)
+    case transpose(Transpose)
+    case slice(Slice)
+    case cast(Cast)
+    case whereOp(Where)
+    case gather(Gather)
+    case oneHot(OneHot)
+    case pad(Pad)
+    case reduce(Reduce)
+    case argMax(ArgMax)
+    case variadic(Variadic)
+    case clip(Clip)
+    case batchNorm(BatchNormalization)
+    case globalAveragePool(GlobalAveragePool)
+    case lrn(LRN)
+    case recurrent(Recurrent)
 
     /// Every ONNX operator type libd2l accepts, with its default-domain versions (the
     /// `since_version`s of onnx 1.22.0 up to opset 27). The version an opset selects is
@@ -34,7 +54,19 @@ enum Operator {
         "Reshape": [1, 5, 13, 14, 19, 21, 23, 24, 25],
         "Identity": [1, 13, 14, 16, 19, 21, 23, 24, 25],
         "Dropout": [1, 6, 7, 10, 12, 13, 22],
+        "RNN": [1, 7, 14, 22], "GRU": [1, 3, 7, 14, 22], "LSTM": [1, 7, 14, 22],
         "Constant": [1, 9, 11, 12, 13, 19, 21, 23, 24, 25],
+        "BatchNormalization": [1, 6, 7, 9, 14, 15], "GlobalAveragePool": [1, 22], "LRN": [1, 13],
+        "ReduceMean": [1, 11, 13, 18], "ReduceSum": [1, 11, 13], "ReduceMax": [1, 11, 12, 13, 18, 20],
+        "ArgMax": [1, 11, 12, 13],
+        "Concat": [1, 4, 11, 13], "Slice": [1, 10, 11, 13],
+        "Squeeze": [1, 11, 13, 21, 23, 24, 25], "Unsqueeze": [1, 11, 13, 21, 23, 24, 25],
+        "Transpose": [1, 13, 21, 23, 24, 25], "Cast": [1, 6, 9, 13, 19, 21, 23, 24, 25],
+        "Equal": [1, 7, 11, 13, 19], "Where": [9, 16], "Expand": [8, 13],
+        "Shape": [1, 13, 15, 19, 21, 23, 24, 25], "Gather": [1, 11, 13], "OneHot": [9, 11],
+        "Pad": [1, 2, 11, 13, 18, 19, 21, 23, 24, 25], "Clip": [1, 6, 11, 12, 13],
+        "Neg": [1, 6, 13], "Exp": [1, 6, 13], "Log": [1, 6, 13], "Sqrt": [1, 6, 13], "Erf": [9, 13],
+        "Pow": [1, 7, 12, 13, 15], "Sum": [1, 6, 8, 13], "Max": [1, 6, 8, 12, 13], "Min": [1, 6, 8, 12, 13],
     ]
 
     /// The operator version `opset` selects for `opType`, or nil when unsupported.
@@ -68,6 +100,39 @@ enum Operator {
         case "Reshape": return .reshape(try Reshape(a, version: version))
         case "Identity": try a.allowOnly([]); return .identity(Identity())
         case "Dropout": return .dropout(try Dropout(a))
+        case "Shape": return .shape(try Shape(a, version: version))
+        case "Squeeze": try a.allowOnly([]); return .squeeze(Squeeze())
+        case "Unsqueeze": try a.allowOnly([]); return .unsqueeze(Unsqueeze())
+        case "Expand": try a.allowOnly([]); return .expand(Expand())
+        case "Concat": return .concat(try Concat(a))
+        case "Transpose": return .transpose(try Transpose(a))
+        case "Slice": try a.allowOnly([]); return .slice(Slice())
+        case "Cast": return .cast(try Cast(a, version: version))
+        case "Where": try a.allowOnly([]); return .whereOp(Where())
+        case "Gather": return .gather(try Gather(a))
+        case "OneHot": return .oneHot(try OneHot(a))
+        case "Pad": return .pad(try Pad(a, version: version))
+        case "ReduceMean": return .reduce(try Reduce(a, kind: .mean, version: version))
+        case "ReduceSum": return .reduce(try Reduce(a, kind: .sum, version: version))
+        case "ReduceMax": return .reduce(try Reduce(a, kind: .max, version: version))
+        case "ArgMax": return .argMax(try ArgMax(a))
+        case "Sum": try a.allowOnly([]); return .variadic(Variadic(.sum))
+        case "Max": try a.allowOnly([]); return .variadic(Variadic(.max))
+        case "Min": try a.allowOnly([]); return .variadic(Variadic(.min))
+        case "Clip": try a.allowOnly([]); return .clip(Clip())
+        case "BatchNormalization": return .batchNorm(try BatchNormalization(a, version: version))
+        case "GlobalAveragePool": try a.allowOnly([]); return .globalAveragePool(GlobalAveragePool())
+        case "LRN": return .lrn(try LRN(a))
+        case "Equal": try a.allowOnly([]); return .binary(ElementwiseBinary(.equal))
+        case "Pow": try a.allowOnly([]); return .binary(ElementwiseBinary(.pow))
+        case "Neg": try a.allowOnly([]); return .unary(ElementwiseUnary(.neg))
+        case "Exp": try a.allowOnly([]); return .unary(ElementwiseUnary(.exp))
+        case "Log": try a.allowOnly([]); return .unary(ElementwiseUnary(.log))
+        case "Sqrt": try a.allowOnly([]); return .unary(ElementwiseUnary(.sqrt))
+        case "Erf": try a.allowOnly([]); return .unary(ElementwiseUnary(.erf))
+        case "RNN": return .recurrent(try Recurrent(a, kind: .rnn, version: version))
+        case "GRU": return .recurrent(try Recurrent(a, kind: .gru, version: version))
+        case "LSTM": return .recurrent(try Recurrent(a, kind: .lstm, version: version))
         default:
             throw .unsupported("operator '\(node.opType)' (domain '', opset \(opset)) is not supported by libd2l")
         }
@@ -82,6 +147,29 @@ enum Operator {
         case .unary, .softmax, .pool, .flatten, .identity: return (1, 1)
         case .reshape: return (2, 2)
         case .dropout: return (1, 3)
+        case .shape, .cast, .transpose, .argMax, .globalAveragePool, .lrn: return (1, 1)
+        case .squeeze: return (1, 2)
+        case .unsqueeze, .expand, .gather: return (2, 2)
+        case .concat, .variadic: return (1, Int.max)
+        case .slice: return (3, 5)
+        case .whereOp, .oneHot: return (3, 3)
+        case .pad: return (2, 4)
+        case .reduce: return (1, 2)
+        case .clip: return (1, 3)
+        case .batchNorm: return (5, 5)
+        case .recurrent(let op): return op.kind.arity
+        }
+    }
+
+    /// Whether `plan` reads the value (not only the type) of input `position`: such
+    /// inputs must be known while planning (constants, or small int64 values).
+    func planReadsValue(_ position: Int) -> Bool {
+        switch self {
+        case .reshape, .squeeze, .unsqueeze, .expand, .reduce, .oneHot: return position == 1
+        case .slice: return position >= 1
+        case .pad: return position == 1 || position == 3
+        case .dropout: return position == 2
+        default: return false
         }
     }
 
@@ -89,6 +177,7 @@ enum Operator {
     var outputArity: (required: Int, maximum: Int) {
         switch self {
         case .dropout: return (1, 2)
+        case .recurrent(let op): return op.kind.outputArity
         default: return (1, 1)
         }
     }
@@ -108,6 +197,26 @@ enum Operator {
         case .reshape(var op): let t = try op.plan(inputs, label); self = .reshape(op); return t
         case .identity(var op): let t = try op.plan(inputs, label); self = .identity(op); return t
         case .dropout(var op): let t = try op.plan(inputs, label); self = .dropout(op); return t
+        case .shape(var op): let t = try op.plan(inputs, label); self = .shape(op); return t
+        case .squeeze(var op): let t = try op.plan(inputs, label); self = .squeeze(op); return t
+        case .unsqueeze(var op): let t = try op.plan(inputs, label); self = .unsqueeze(op); return t
+        case .expand(var op): let t = try op.plan(inputs, label); self = .expand(op); return t
+        case .concat(var op): let t = try op.plan(inputs, label); self = .concat(op); return t
+        case .transpose(var op): let t = try op.plan(inputs, label); self = .transpose(op); return t
+        case .slice(var op): let t = try op.plan(inputs, label); self = .slice(op); return t
+        case .cast(var op): let t = try op.plan(inputs, label); self = .cast(op); return t
+        case .whereOp(var op): let t = try op.plan(inputs, label); self = .whereOp(op); return t
+        case .gather(var op): let t = try op.plan(inputs, label); self = .gather(op); return t
+        case .oneHot(var op): let t = try op.plan(inputs, label); self = .oneHot(op); return t
+        case .pad(var op): let t = try op.plan(inputs, label); self = .pad(op); return t
+        case .reduce(var op): let t = try op.plan(inputs, label); self = .reduce(op); return t
+        case .argMax(var op): let t = try op.plan(inputs, label); self = .argMax(op); return t
+        case .variadic(var op): let t = try op.plan(inputs, label); self = .variadic(op); return t
+        case .clip(var op): let t = try op.plan(inputs, label); self = .clip(op); return t
+        case .batchNorm(var op): let t = try op.plan(inputs, label); self = .batchNorm(op); return t
+        case .globalAveragePool(var op): let t = try op.plan(inputs, label); self = .globalAveragePool(op); return t
+        case .lrn(var op): let t = try op.plan(inputs, label); self = .lrn(op); return t
+        case .recurrent(var op): let t = try op.plan(inputs, label); self = .recurrent(op); return t
         }
     }
 
@@ -115,6 +224,7 @@ enum Operator {
     var scratchElements: Int {
         switch self {
         case .conv(let op): return op.scratchElements
+        case .recurrent(let op): return op.scratchElements
         default: return 0
         }
     }
@@ -129,7 +239,25 @@ enum Operator {
         case .unary(let op): op.run(io, pool: pool)
         case .softmax(let op): op.run(io)
         case .pool(let op): op.run(io, pool: pool)
-        case .flatten, .reshape, .identity, .dropout: copyThrough(io)
+        case .flatten, .reshape, .identity, .dropout, .squeeze, .unsqueeze: copyThrough(io)
+        case .shape(let op): op.run(io)
+        case .expand(let op): op.run(io)
+        case .concat(let op): op.run(io)
+        case .transpose(let op): op.run(io)
+        case .slice(let op): op.run(io)
+        case .cast(let op): op.run(io)
+        case .whereOp(let op): op.run(io)
+        case .gather(let op): op.run(io)
+        case .oneHot(let op): op.run(io)
+        case .pad(let op): op.run(io)
+        case .reduce(let op): op.run(io)
+        case .argMax(let op): op.run(io)
+        case .variadic(let op): op.run(io)
+        case .clip(let op): op.run(io)
+        case .batchNorm(let op): op.run(io)
+        case .globalAveragePool(let op): op.run(io)
+        case .lrn(let op): op.run(io)
+        case .recurrent(let op): op.run(io, pool: pool)
         }
     }
 }

@@ -19,7 +19,8 @@ struct Flatten {
     }
 }
 
-/// `Reshape` with a constant int64 `shape` input: 0 copies the input's dimension (unless
+/// `Reshape` with an int64 `shape` input known while planning (a constant, or computed
+/// from constants and `Shape`): 0 copies the input's dimension (unless
 /// `allowzero`), one -1 is inferred.
 struct Reshape {
     let allowZero: Bool
@@ -36,7 +37,7 @@ struct Reshape {
             throw .invalidModel("\(label): 'shape' must be a 1-D int64 tensor, not \(s.type.text)")
         }
         guard let constant = s.constant else {
-            throw .unsupported("\(label): 'shape' must be a constant (computed shapes are not supported yet)")
+            throw .unsupported("\(label): 'shape' must be known when planning (a constant, or computed from constants and Shape); this one depends on input data")
         }
         let requested = constant.integers()
         var shape: [Int] = []
