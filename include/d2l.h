@@ -47,7 +47,7 @@ extern "C" {
 #endif
 
 /** The version of this header's API. d2l_api_version() returns the library's. */
-#define D2L_API_VERSION 1
+#define D2L_API_VERSION 2
 
 /* ------------------------------------------------------------------------------------ */
 /* Status codes and element types                                                       */
@@ -219,6 +219,58 @@ d2l_status d2l_session_run(d2l_session *session);
 d2l_status d2l_session_get_output(d2l_session *session, size_t index, d2l_dtype *out_dtype,
                                   const void **out_data, const int64_t **out_shape,
                                   size_t *out_rank);
+
+/* ------------------------------------------------------------------------------------ */
+/* Text generation and classification (API version 2)                                  */
+/* ------------------------------------------------------------------------------------ */
+
+/** Generates text with a recurrent language model, as the book's predict_ch8 does:
+ *  returns the prefix followed by `num_tokens` generated tokens (the prefix as tokens, so
+ *  characters outside the vocabulary come back as "<unk>"; words are joined with single
+ *  spaces).
+ *
+ *  The model follows DESIGN.md's recurrent convention: input 0 takes int64 token ids
+ *  [batch, steps] (fed as [1, 1]), every further input is a state (zeros of its declared
+ *  shape at the start, symbolic dimensions as 1), output 0 holds the logits (its last
+ *  `vocab size` values are the next token's) and output k >= 1 is the new value of
+ *  input k. Metadata d2l.vocab is a JSON array of tokens (index 0 is "<unk>");
+ *  d2l.task "word-lm" tokenizes the prefix on spaces, anything else by character.
+ *
+ *  `prefix` is UTF-8 and must hold at least one token. Temperature 0 picks the highest
+ *  logit (ties: lowest index); a positive temperature samples as DESIGN.md specifies:
+ *  logits / temperature, the top_k largest kept (0 = all), softmax in float64, one
+ *  SplitMix64 draw per token from `seed`. The same arguments give the same text on
+ *  every platform and binding.
+ *
+ *  On success *out_text receives a NUL-terminated UTF-8 string owned by the caller;
+ *  free it with d2l_text_free. Errors: D2L_ERR_INVALID_ARGUMENT (NULL pointer, empty
+ *  prefix, negative or NaN temperature, top_k larger than the vocabulary),
+ *  D2L_ERR_INVALID_MODEL (d2l.vocab missing or not a JSON array of strings, logits that
+ *  do not match the vocabulary, recurrent inputs and outputs that do not pair up),
+ *  D2L_ERR_UNSUPPORTED (a fixed token dimension other than 1), D2L_ERR_SHAPE,
+ *  D2L_ERR_OUT_OF_MEMORY. The session's inputs and outputs are replaced by the
+ *  generation's; on error it stays usable (set inputs again before d2l_session_run).
+ *  Thread-safety: as other session calls (one thread at a time per session). */
+d2l_status d2l_generate(d2l_session *session, const char *prefix, size_t num_tokens,
+                        float temperature, size_t top_k, uint64_t seed, char **out_text);
+
+/** Frees text returned by d2l_generate. Accepts NULL. Thread-safe. */
+void d2l_text_free(char *text);
+
+/** Top-k classes of output 0, row 0 (its first last-dimension values) of the session's
+ *  last successful run: the softmax (float64) of the float32 logits, indices sorted by
+ *  probability descending (ties: lower index first). top_k is capped at the class count.
+ *  out_indices and out_probabilities have room for top_k entries; out_labels (may be
+ *  NULL) receives, for each entry, a borrowed label from d2l.labels (valid until
+ *  d2l_model_free), NULL when the model has no labels or none for that index;
+ *  *out_count receives the number of entries written.
+ *  Errors: D2L_ERR_INVALID_ARGUMENT (NULL session, out_indices, out_probabilities or
+ *  out_count, top_k 0, no successful run yet), D2L_ERR_INVALID_MODEL (output 0 not
+ *  float32, or d2l.labels present but not a JSON array of strings when out_labels is
+ *  given), D2L_ERR_SHAPE (output 0 empty). Nothing is written on error. Thread-safety:
+ *  as other session calls (one thread at a time per session). */
+d2l_status d2l_classify(d2l_session *session, size_t top_k, size_t *out_indices,
+                        double *out_probabilities, const char **out_labels, size_t *out_count);
 
 #ifdef __cplusplus
 }

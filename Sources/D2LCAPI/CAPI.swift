@@ -7,7 +7,7 @@ import _D2LSystem
 // success. Nothing here may trap: a trap would kill the C caller's process.
 
 /// The API version (D2L_API_VERSION in include/d2l.h).
-let apiVersion: Int32 = 1
+let apiVersion: Int32 = 2
 let versionString: StaticString = "0.1.0"
 
 // MARK: - Handles
@@ -21,6 +21,9 @@ final class CModel {
     let metadataValues: [UnsafeMutablePointer<CChar>]
     let inputShapes: [UnsafeMutablePointer<Int64>]
     let outputShapes: [UnsafeMutablePointer<Int64>]
+    /// `d2l.labels` as C strings (empty when absent), or nil when present but not a JSON
+    /// array of strings. Made at load, so the model stays immutable.
+    let labels: [UnsafeMutablePointer<CChar>]?
 
     init(_ model: Model) {
         self.model = model
@@ -30,10 +33,15 @@ final class CModel {
         metadataValues = model.metadata.map { cString($0.value) }
         inputShapes = model.inputs.map { int64Array($0.type.dims) }
         outputShapes = model.outputs.map { int64Array($0.type.dims) }
+        if let text = model.metadata("d2l.labels") {
+            labels = JSONStringArray.parse(text).map { $0.map { cString($0) } }
+        } else {
+            labels = []
+        }
     }
 
     deinit {
-        for p in inputNames + outputNames + metadataKeys + metadataValues { free(p) }
+        for p in inputNames + outputNames + metadataKeys + metadataValues + (labels ?? []) { free(p) }
         for p in inputShapes + outputShapes { p.deallocate() }
     }
 }
@@ -323,4 +331,63 @@ public func d2l_session_get_output(_ p: OpaquePointer?, _ index: Int, _ outDtype
     outShape.pointee = shape
     outRank.pointee = view.type.rank
     return 0
+}
+
+// MARK: - Text generation and classification
+
+@_cdecl("d2l_generate")
+public func d2l_generate(_ p: OpaquePointer?, _ prefix: UnsafePointer<CChar>?, _ numTokens: Int, _ temperature: Float,
+                         _ topK: Int, _ seed: UInt64, _ outText: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    let fn = "d2l_generate"
+    guard let s = session(p) else { return invalidArgument("\(fn): session is NULL") }
+    guard let prefix else { return invalidArgument("\(fn): prefix is NULL") }
+    guard let outText else { return invalidArgument("\(fn): out_text is NULL") }
+    guard numTokens >= 0 else { return invalidArgument("\(fn): num_tokens is too large") }
+    guard topK >= 0 else { return invalidArgument("\(fn): top_k is too large") }
+    do {
+        let text = try s.session.generate(prefix: String(cString: prefix), count: numTokens,
+                                          temperature: temperature, topK: topK, seed: seed)
+        outText.pointee = cString(text)
+        return 0
+    } catch {
+        return fail(D2LError(error.status, "\(fn): \(error.message)"))
+    }
+}
+
+@_cdecl("d2l_text_free")
+public func d2l_text_free(_ text: UnsafeMutablePointer<CChar>?) {
+    guard let text else { return }
+    free(text)
+}
+
+@_cdecl("d2l_classify")
+public func d2l_classify(_ p: OpaquePointer?, _ topK: Int, _ outIndices: UnsafeMutablePointer<Int>?,
+                         _ outProbabilities: UnsafeMutablePointer<Double>?,
+                         _ outLabels: UnsafeMutablePointer<UnsafePointer<CChar>?>?,
+                         _ outCount: UnsafeMutablePointer<Int>?) -> Int32 {
+    let fn = "d2l_classify"
+    guard let s = session(p) else { return invalidArgument("\(fn): session is NULL") }
+    guard let outIndices, let outProbabilities, let outCount else {
+        return invalidArgument("\(fn): out_indices, out_probabilities or out_count is NULL")
+    }
+    guard topK >= 1 else { return invalidArgument("\(fn): top_k must be at least 1") }
+    var labels: [UnsafeMutablePointer<CChar>] = []
+    if outLabels != nil {
+        guard let l = s.owner.labels else {
+            return fail(D2LError(.invalidModel, "\(fn): metadata d2l.labels is not a JSON array of strings"))
+        }
+        labels = l
+    }
+    do {
+        let top = try s.session.classify(topK: topK)
+        for (j, entry) in top.enumerated() {
+            outIndices[j] = entry.index
+            outProbabilities[j] = entry.probability
+            if let outLabels { outLabels[j] = entry.index < labels.count ? UnsafePointer(labels[entry.index]) : nil }
+        }
+        outCount.pointee = top.count
+        return 0
+    } catch {
+        return fail(D2LError(error.status, "\(fn): \(error.message)"))
+    }
 }

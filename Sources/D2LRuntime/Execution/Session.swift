@@ -111,6 +111,12 @@ public final class Session {
         return plan.inputValuesMatch(plan.inputPointers)
     }
 
+    /// The type of input `index` as last set, or nil (unset or out of range).
+    public func inputType(_ index: Int) -> TensorType? {
+        guard index >= 0 && index < inputTypes.count else { return nil }
+        return inputTypes[index]
+    }
+
     /// Output `index` of the last successful run, or nil (no run, or out of range).
     /// Borrowed: valid until the next run.
     public func output(_ index: Int) -> TensorView? {

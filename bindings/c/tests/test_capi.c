@@ -172,37 +172,6 @@ static size_t element_count(const int64_t *dims, size_t rank) {
     return n;
 }
 
-/** Reads a serialized onnx.TensorProto of float32 (raw_data or float_data). */
-static int read_tensor_pb(const char *path, tensor *out) {
-    size_t size;
-    unsigned char *bytes = read_file(path, &size);
-    if (!bytes) return -1;
-    Onnx__TensorProto *proto = onnx__tensor_proto__unpack(NULL, size, bytes);
-    free(bytes);
-    if (!proto) return -1;
-    int result = -1;
-    tensor t = {{0}, proto->n_dims, NULL, 0};
-    if (proto->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT || proto->n_dims > 8) goto done;
-    memcpy(t.dims, proto->dims, proto->n_dims * sizeof *t.dims);
-    t.count = element_count(t.dims, t.rank);
-    t.data = malloc(t.count * sizeof(float) + 1);
-    if (!t.data) goto done;
-    if (proto->has_raw_data && proto->raw_data.len > 0) {
-        if (proto->raw_data.len != t.count * sizeof(float)) goto done;
-        memcpy(t.data, proto->raw_data.data, proto->raw_data.len); /* little-endian host */
-    } else {
-        if (proto->n_float_data != t.count) goto done;
-        memcpy(t.data, proto->float_data, t.count * sizeof(float));
-    }
-    *out = t;
-    t.data = NULL;
-    result = 0;
-done:
-    free(t.data);
-    onnx__tensor_proto__free_unpacked(proto, NULL);
-    return result;
-}
-
 static double max_abs_diff(const float *a, const float *b, size_t n) {
     double worst = 0.0;
     for (size_t i = 0; i < n; i++) {

@@ -12,11 +12,11 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
-from ctypes import POINTER, c_char_p, c_int, c_int64, c_size_t, c_void_p
+from ctypes import POINTER, c_char_p, c_double, c_float, c_int, c_int64, c_size_t, c_uint64, c_void_p
 from pathlib import Path
 
 #: The D2L_API_VERSION of the include/d2l.h these declarations follow.
-API_VERSION = 1
+API_VERSION = 2
 
 #: Environment variable naming the library file to load.
 LIBRARY_ENV = "D2L_LIBRARY"
@@ -86,6 +86,14 @@ FUNCTIONS = {
     "d2l_session_get_output": (
         d2l_status,
         [session_p, c_size_t, POINTER(d2l_dtype), POINTER(c_void_p), POINTER(int64_p), POINTER(c_size_t)],
+    ),
+    # Text generation and classification (API version 2). Pass d2l_generate a c_char_p()
+    # by reference and hand that same object to d2l_text_free.
+    "d2l_generate": (d2l_status, [session_p, c_char_p, c_size_t, c_float, c_size_t, c_uint64, POINTER(c_char_p)]),
+    "d2l_text_free": (None, [c_char_p]),
+    "d2l_classify": (
+        d2l_status,
+        [session_p, c_size_t, POINTER(c_size_t), POINTER(c_double), POINTER(c_char_p), POINTER(c_size_t)],
     ),
 }
 

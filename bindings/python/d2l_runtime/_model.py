@@ -501,19 +501,46 @@ class Model(_Closable):
         if top_k < 1:
             raise ValueError(f"top_k must be >= 1, got {top_k}")
         x = self._prepare_image(image)
-        logits = self._default_session().run([x])[0]
-        if logits.ndim >= 2:
-            if logits.shape[0] != 1:
-                raise ValueError(f"output 0 has shape {logits.shape}; classify expects one row of logits")
-            logits = logits[0]
-        logits = np.asarray(logits, dtype=np.float64).reshape(-1)
-        if logits.size == 0:
-            raise ValueError("output 0 is empty")
-        e = np.exp(logits - logits.max())
-        probs = e / e.sum()
-        order = np.argsort(-probs, kind="stable")[:top_k]
-        labels = self.labels or []
-        return [(labels[i] if i < len(labels) else str(i), float(probs[i])) for i in order]
+        session = self._default_session()
+        session.run([x])
+        k = min(top_k, 1 << 20)
+        indices = (ctypes.c_size_t * k)()
+        probs = (ctypes.c_double * k)()
+        names = (ctypes.c_char_p * k)()
+        count = ctypes.c_size_t(0)
+        lib = _capi.lib()
+        _capi.check(lib.d2l_classify(session._ptr(), k, indices, probs, names, ctypes.byref(count)))
+        result = []
+        for j in range(count.value):
+            i = int(indices[j])
+            label = names[j].decode("utf-8", "replace") if names[j] is not None else str(i)
+            result.append((label, float(probs[j])))
+        return result
+
+    # -- text generation ------------------------------------------------------------------
+
+    def generate(self, prefix: str, num_tokens: int = 50, temperature: float = 0.0, seed: int = 0,
+                 top_k: int = 0) -> str:
+        """Text from a recurrent language model, as the book's predict_ch8: the prefix's
+        tokens followed by `num_tokens` generated ones (d2l_generate). Temperature 0 is
+        greedy; a positive temperature samples from the `top_k` most likely tokens (0 =
+        all) with the SplitMix64 `seed`, giving the same text as the C API."""
+        num_tokens, top_k, seed = int(num_tokens), int(top_k), int(seed)
+        if num_tokens < 0:
+            raise ValueError(f"num_tokens must be >= 0, got {num_tokens}")
+        if top_k < 0:
+            raise ValueError(f"top_k must be >= 0, got {top_k}")
+        if not 0 <= seed < 1 << 64:
+            raise ValueError(f"seed must be in [0, 2**64), got {seed}")
+        session = self._default_session()
+        lib = _capi.lib()
+        out = ctypes.c_char_p()
+        _capi.check(lib.d2l_generate(session._ptr(), str(prefix).encode("utf-8"), num_tokens,
+                                     float(temperature), top_k, seed, ctypes.byref(out)))
+        try:
+            return (out.value or b"").decode("utf-8", "replace")
+        finally:
+            lib.d2l_text_free(out)
 
 
 def _shape_text(shape: Sequence[int | None]) -> str:

@@ -50,6 +50,9 @@ def c_type_for(decl: str):
         "size_t": c_size_t,
         "d2l_status": c_int,
         "d2l_dtype": c_int,
+        "float": ctypes.c_float,
+        "double": ctypes.c_double,
+        "uint64_t": ctypes.c_uint64,
     }
     handles = {"d2l_model": _capi.model_p, "d2l_session": _capi.session_p}
     if base == "void":
@@ -102,7 +105,7 @@ def test_declaration_matches_header(name):
 
 def test_api_version_and_version_string():
     lib = _capi.lib()
-    assert lib.d2l_api_version() >= _capi.API_VERSION == 1
+    assert lib.d2l_api_version() >= _capi.API_VERSION == 2
     assert d2l_runtime.api_version() == lib.d2l_api_version()
     assert re.fullmatch(r"\d+\.\d+\.\d+\S*", d2l_runtime.version())
     assert d2l_runtime.library_path().is_file()
@@ -111,8 +114,10 @@ def test_api_version_and_version_string():
 def test_older_library_is_refused():
     with pytest.raises(d2l_runtime.LibraryError, match="older"):
         _capi.check_api_version(0, "libd2l.so")
-    _capi.check_api_version(1)
-    _capi.check_api_version(2)  # newer libraries only add functions
+    with pytest.raises(d2l_runtime.LibraryError, match="older"):
+        _capi.check_api_version(1, "libd2l.so")  # no d2l_generate / d2l_classify
+    _capi.check_api_version(2)
+    _capi.check_api_version(3)  # newer libraries only add functions
 
 
 def test_library_without_a_function_is_refused():
