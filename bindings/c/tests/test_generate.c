@@ -69,6 +69,62 @@ static char *gen(d2l_session *s, const char *prefix, size_t n, float t, size_t k
     return copy;
 }
 
+/** The string value after `"key": "` at or after `from` (no escapes: the fixture's
+ *  texts are plain lowercase letters and spaces), as a malloc'ed copy; *end is set past it. */
+static char *json_string_after(const char *from, const char *key, const char **end) {
+    char pattern[64];
+    snprintf(pattern, sizeof pattern, "\"%s\": \"", key);
+    const char *start = strstr(from, pattern);
+    if (!start) return NULL;
+    start += strlen(pattern);
+    const char *stop = strchr(start, '"');
+    if (!stop) return NULL;
+    *end = stop + 1;
+    return strndup(start, (size_t)(stop - start));
+}
+
+/** Greedy text from C equals the book's predict_ch8 in PyTorch for the same trained weights
+ *  (Tests/Fixtures/generate-gru-char/expected.json, written by tools/make-generation-fixtures). */
+static void test_predict_ch8(void) {
+    char *model_path = path_of("Tests/Fixtures/generate-gru-char/model.onnx");
+    char *expected_path = path_of("Tests/Fixtures/generate-gru-char/expected.json");
+    size_t size = 0;
+    char *json = (char *)read_file(expected_path, &size);
+    d2l_model *model = NULL;
+    d2l_session *session = NULL;
+    if (check(json != NULL, "read %s", expected_path)
+        && check_status(d2l_model_load_file(model_path, &model), D2L_OK, model_path)
+        && check_status(d2l_session_create(model, &session), D2L_OK, "session")) {
+        json[size] = 0;
+        const char *cursor = json;
+        int cases = 0;
+        for (;;) {
+            const char *after_prefix, *after_text;
+            char *prefix = json_string_after(cursor, "prefix", &after_prefix);
+            if (!prefix) break;
+            char *want = json_string_after(after_prefix, "text", &after_text);
+            const char *n_text = strstr(after_prefix, "\"num_tokens\": ");
+            size_t n = n_text ? (size_t)strtoul(n_text + 14, NULL, 10) : 0;
+            d2l_status status;
+            char *got = gen(session, prefix, n, 0.0f, 0, 0, &status);
+            check(got && want && strcmp(got, want) == 0, "predict_ch8(\"%s\", %zu): \"%s\" == \"%s\"", prefix, n,
+                  got ? got : d2l_last_error(), want ? want : "(missing)");
+            free(got);
+            free(want);
+            free(prefix);
+            cursor = after_text ? after_text : after_prefix;
+            cases++;
+            if (!want) break;
+        }
+        check(cases >= 2, "expected.json has the predict_ch8 cases (%d)", cases);
+    }
+    d2l_session_free(session);
+    d2l_model_free(model);
+    free(json);
+    free(model_path);
+    free(expected_path);
+}
+
 static void test_lm(const char *fixture) {
     char rel[256];
     snprintf(rel, sizeof rel, "Tests/Fixtures/%s/model.onnx", fixture);
@@ -262,6 +318,7 @@ int main(int argc, char **argv) {
     test_lm("gru-lm-opset17");
     test_lm("lstm-lm-opset17");
     test_lm("rnn-lm-opset17");
+    test_predict_ch8();
     test_bad_vocab();
     test_classify();
     printf("%d passed, %d failed\n", passed, failed);

@@ -116,3 +116,16 @@ def test_python_and_c_agree(name, temperature, top_k, seed):
     c_text = subprocess.run(args, check=True, capture_output=True, text=True).stdout
     with d2l_runtime.Model(lm_path(name)) as m:
         assert m.generate(PREFIX, 40, temperature=temperature, seed=seed, top_k=top_k) + "\n" == c_text
+
+
+def test_greedy_text_matches_predict_ch8():
+    """Greedy generation equals the book's predict_ch8 in PyTorch for the same trained GRU
+    (Tests/Fixtures/generate-gru-char, written by tools/make-generation-fixtures)."""
+    import json
+
+    folder = FIXTURES / "generate-gru-char"
+    cases = json.loads((folder / "expected.json").read_text())["cases"]
+    assert len(cases) >= 2
+    with d2l_runtime.Model(folder / "model.onnx") as model:
+        for case in cases:
+            assert model.generate(case["prefix"], num_tokens=case["num_tokens"], temperature=0.0) == case["text"]
