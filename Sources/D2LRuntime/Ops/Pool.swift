@@ -87,6 +87,10 @@ struct Pool {
         let extentH = (g.kernelHeight - 1) * g.dilationHeight + 1
         let extentW = (g.kernelWidth - 1) * g.dilationWidth + 1
         let fullWindow = Float(g.kernelHeight * g.kernelWidth)
+        // Loop constants as locals, so the interior loops keep them in registers.
+        let isMax = kind == .max, width = g.inputWidth
+        let kernelHeight = g.kernelHeight, kernelWidth = g.kernelWidth, dilationWidth = g.dilationWidth
+        let rowStep = g.dilationHeight * width
         if g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideHeight == 2 && g.strideWidth == 2
             && g.padTop == 0 && g.padLeft == 0 && g.dilationHeight == 1 && g.dilationWidth == 1
             && 2 * g.outputHeight <= g.inputHeight && 2 * g.outputWidth <= g.inputWidth {
@@ -100,16 +104,23 @@ struct Pool {
                 let rowInside = y0 >= 0 && y0 + extentH <= g.inputHeight
                 for ox in 0..<g.outputWidth {
                     let x0 = ox * g.strideWidth - g.padLeft
-                    if rowInside && x0 >= 0 && x0 + extentW <= g.inputWidth {
-                        var acc: Float = kind == .max ? -Float.infinity : 0
-                        for ky in 0..<g.kernelHeight {
-                            let row = xp + (y0 + ky * g.dilationHeight) * g.inputWidth + x0
-                            for kx in 0..<g.kernelWidth {
-                                let v = row[kx * g.dilationWidth]
-                                if kind == .max { if v > acc || v.isNaN { acc = v } } else { acc += v }
+                    if rowInside && x0 >= 0 && x0 + extentW <= width {
+                        let corner = xp + y0 * width + x0
+                        if isMax {
+                            var acc = -Float.infinity
+                            for ky in 0..<kernelHeight {
+                                let row = corner + ky * rowStep
+                                for kx in 0..<kernelWidth { acc = maxPropagatingNaN(acc, row[kx * dilationWidth]) }
                             }
+                            yp[oy * g.outputWidth + ox] = acc
+                        } else {
+                            var acc: Float = 0
+                            for ky in 0..<kernelHeight {
+                                let row = corner + ky * rowStep
+                                for kx in 0..<kernelWidth { acc += row[kx * dilationWidth] }
+                            }
+                            yp[oy * g.outputWidth + ox] = acc / fullWindow
                         }
-                        yp[oy * g.outputWidth + ox] = kind == .max ? acc : acc / fullWindow
                         continue
                     }
                     var acc: Float = kind == .max ? -Float.infinity : 0
