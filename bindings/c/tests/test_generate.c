@@ -11,53 +11,13 @@
  */
 #include "d2l.h"
 #include "onnx.pb-c.h"
+#include "check.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int passed, failed;
-static const char *root = ".";
-
-static int check(int ok, const char *format, ...) {
-    va_list args;
-    va_start(args, format);
-    printf("%s - ", ok ? "ok" : "FAIL");
-    vprintf(format, args);
-    putchar('\n');
-    va_end(args);
-    if (ok) passed++; else failed++;
-    return ok;
-}
-
-static int check_status(d2l_status status, d2l_status expected, const char *what) {
-    if (status == expected) return check(1, "%s -> %s (%s)", what, d2l_status_string(status), status ? d2l_last_error() : "");
-    return check(0, "%s -> %s (expected %s; last error: %s)", what, d2l_status_string(status),
-                 d2l_status_string(expected), d2l_last_error());
-}
-
-static char *path_of(const char *relative) {
-    size_t n = strlen(root) + strlen(relative) + 2;
-    char *p = malloc(n);
-    if (!p) abort();
-    snprintf(p, n, "%s/%s", root, relative);
-    return p;
-}
-
-static unsigned char *read_file(const char *path, size_t *out_size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *data = malloc((size_t)n + 1);
-    if (!data || fread(data, 1, (size_t)n, f) != (size_t)n) { free(data); fclose(f); return NULL; }
-    fclose(f);
-    *out_size = (size_t)n;
-    return data;
-}
 
 /* Generates and returns new text (malloc'ed copy) or NULL, recording status. */
 static char *gen(d2l_session *s, const char *prefix, size_t n, float t, size_t k, uint64_t seed, d2l_status *status) {
