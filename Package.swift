@@ -30,6 +30,16 @@ let products: [Product] = [
     .library(name: "d2l-static", type: .static, targets: ["D2LCAPI"]),
     /// The runtime as a Swift library, for Swift programs.
     .library(name: "D2LRuntime", targets: ["D2LRuntime"]),
+    /// The training toolkit: tensors, autograd, layers, optimizers, data, training loops, export.
+    .library(name: "D2L", targets: ["D2L"]),
+    /// `d2l-cli train|eval|generate`.
+    .executable(name: "d2l-cli", targets: ["d2l-cli"]),
+]
+
+// MARK: - Dependencies
+
+let dependencies: [Package.Dependency] = [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
 ]
 
 // MARK: - Implementation
@@ -50,6 +60,24 @@ let implementation: [Target] = [
     ),
     /// The @_cdecl d2l_* functions declared in include/d2l.h.
     .target(name: "D2LCAPI", dependencies: ["D2LRuntime", "_D2LSystem"]),
+    /// The system zlib (Debian: zlib1g-dev), for gzip-compressed data sets.
+    .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+    /// The training toolkit. Its forward kernels are D2LRuntime's.
+    .target(
+        name: "D2L",
+        dependencies: ["D2LRuntime", "_D2LONNX", "_D2LSystem", "CProtobufC", "CZlib"],
+        swiftSettings: kernelSettings
+    ),
+]
+
+// MARK: - Tools
+
+let tools: [Target] = [
+    /// `d2l-cli`: argument parsing and messages over D2L.
+    .executableTarget(
+        name: "d2l-cli",
+        dependencies: ["D2L", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+    ),
 ]
 
 // MARK: - Tests
@@ -61,11 +89,17 @@ let tests: [Target] = [
         exclude: [],
         swiftSettings: kernelSettings
     ),
+    .testTarget(
+        name: "D2LTests",
+        dependencies: ["D2L", "D2LRuntime"],
+        swiftSettings: kernelSettings
+    ),
 ]
 
 let package = Package(
     name: "d2l",
     products: products,
-    targets: implementation + tests,
+    dependencies: dependencies,
+    targets: implementation + tools + tests,
     swiftLanguageModes: [.v5]
 )

@@ -36,7 +36,7 @@ func exp8(_ input: SIMD8<Float>) -> SIMD8<Float> {
 
 /// y[i] = 1 / (1 + e^-x[i]) for i < n, 8 lanes at a time (the tail through the scalar
 /// `sigmoid`).
-func sigmoidVector(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+public func sigmoidVector(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
     var i = 0
     let one = SIMD8<Float>(repeating: 1)
     while i + 8 <= n {
@@ -49,7 +49,7 @@ func sigmoidVector(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, 
 }
 
 /// y[i] = max(x[i], 0) for i < n (NaN stays NaN), 8 lanes at a time.
-func reluVector(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+public func reluVector(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
     var i = 0
     let zero = SIMD8<Float>(repeating: 0)
     while i + 8 <= n {

@@ -1,0 +1,167 @@
+/// The base of every layer and model (PyTorch's `nn.Module`): parameters, buffers and
+/// child modules registered by name, so that `namedParameters()` and `stateDict()` use
+/// PyTorch's keys for the same structure (`0.weight`, `b1.0.conv1.bias`, …).
+///
+/// Subclasses register what they own in their initialiser, in PyTorch's order
+/// (`registerParameter`, `registerBuffer`, `registerModule`), and override
+/// `forward(_:)`. Call a module like a function: `let y = try net(x)`.
+/// Not thread-safe: one thread trains a module at a time.
+open class Module {
+    /// True in training mode (Dropout drops, BatchNorm uses batch statistics).
+    public private(set) var isTraining = true
+    private var ownParameters: [(name: String, parameter: Parameter)] = []
+    private var ownBuffers: [(name: String, parameter: Parameter)] = []
+    private var ownChildren: [(name: String, module: Module)] = []
+
+    public init() {}
+
+    /// Registers a trainable parameter under `name`; returns it.
+    @discardableResult
+    public func registerParameter(_ name: String, _ value: Tensor) -> Parameter {
+        let p = Parameter(value)
+        ownParameters.append((name, p))
+        return p
+    }
+
+    /// Registers an existing parameter object (trainable or buffer) under `name`.
+    func registerParameterObject(_ name: String, _ parameter: Parameter) {
+        if parameter.isTrainable { ownParameters.append((name, parameter)) } else { ownBuffers.append((name, parameter)) }
+    }
+
+    /// Registers a buffer (saved in the state dictionary, not trained) under `name`.
+    /// `integral` buffers are saved as int64 (`num_batches_tracked`).
+    @discardableResult
+    public func registerBuffer(_ name: String, _ value: Tensor, integral: Bool = false) -> Parameter {
+        let p = Parameter(value, trainable: false, integral: integral)
+        ownBuffers.append((name, p))
+        return p
+    }
+
+    /// Registers a child module under `name`; returns it.
+    @discardableResult
+    public func registerModule<M: Module>(_ name: String, _ module: M) -> M {
+        ownChildren.append((name, module))
+        return module
+    }
+
+    /// The direct children, in registration order.
+    public var children: [(name: String, module: Module)] { ownChildren }
+
+    /// Computes the module's output. Throws `ToolkitError(.shape)` when `input` does not fit.
+    open func forward(_ input: Tensor) throws -> Tensor {
+        throw ToolkitError(.unsupported, "\(type(of: self)) does not implement forward(_:)")
+    }
+
+    /// `forward(input)`.
+    public func callAsFunction(_ input: Tensor) throws -> Tensor { try forward(input) }
+
+    /// Every trainable parameter with its dotted name, depth first in registration order.
+    public func namedParameters() -> [(name: String, parameter: Parameter)] {
+        var result = ownParameters
+        for (name, child) in ownChildren {
+            result += child.namedParameters().map { (name + "." + $0.name, $0.parameter) }
+        }
+        return result
+    }
+
+    /// Every trainable parameter.
+    public func parameters() -> [Parameter] { namedParameters().map(\.parameter) }
+
+    /// Every buffer with its dotted name.
+    public func namedBuffers() -> [(name: String, parameter: Parameter)] {
+        var result = ownBuffers
+        for (name, child) in ownChildren {
+            result += child.namedBuffers().map { (name + "." + $0.name, $0.parameter) }
+        }
+        return result
+    }
+
+    /// Parameters and buffers in PyTorch's `state_dict()` order: a module's own
+    /// parameters, then its own buffers, then each child's entries.
+    public func namedStateEntries() -> [(name: String, parameter: Parameter)] {
+        var result = ownParameters + ownBuffers
+        for (name, child) in ownChildren {
+            result += child.namedStateEntries().map { (name + "." + $0.name, $0.parameter) }
+        }
+        return result
+    }
+
+    /// The state dictionary: every parameter and buffer by PyTorch key, values copied.
+    public func stateDict() -> [(name: String, value: Tensor)] {
+        namedStateEntries().map { ($0.name, $0.parameter.value.detached()) }
+    }
+
+    /// Loads values by key (`load_state_dict(strict: true)`): every key must be present
+    /// with this module's shape and no other key may appear; otherwise nothing is
+    /// changed and the error lists every missing, unexpected and mis-shaped key.
+    public func loadStateDict(_ state: [(name: String, value: Tensor)]) throws {
+        let entries = namedStateEntries()
+        let given = Dictionary(state.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
+        let known = Set(entries.map(\.name))
+        let missing = entries.map(\.name).filter { given[$0] == nil }
+        let unexpected = state.map(\.name).filter { !known.contains($0) }
+        var misShaped: [String] = []
+        for (name, parameter) in entries {
+            if let value = given[name], value.shape != parameter.shape {
+                misShaped.append("\(name): checkpoint \(value.shape), model \(parameter.shape)")
+            }
+        }
+        if !missing.isEmpty || !unexpected.isEmpty || !misShaped.isEmpty {
+            var lines: [String] = ["state dictionary does not match \(type(of: self))"]
+            if !missing.isEmpty { lines.append("missing keys: " + missing.joined(separator: ", ")) }
+            if !unexpected.isEmpty { lines.append("unexpected keys: " + unexpected.joined(separator: ", ")) }
+            if !misShaped.isEmpty { lines.append("mis-shaped keys: " + misShaped.joined(separator: "; ")) }
+            throw ToolkitError(.shape, lines.joined(separator: "\n  "))
+        }
+        for (name, parameter) in entries { parameter.assign(given[name]!) }
+    }
+
+    /// Sets training mode on this module and every descendant.
+    public func train(_ on: Bool = true) {
+        isTraining = on
+        for (_, child) in ownChildren { child.train(on) }
+    }
+
+    /// Sets evaluation mode (`train(false)`).
+    public func eval() { train(false) }
+
+    /// Clears every parameter's gradient.
+    public func zeroGrad() { for p in parameters() { p.zeroGrad() } }
+
+    /// Calls `body` on this module and every descendant, children first (`apply`).
+    public func apply(_ body: (Module) -> Void) {
+        for (_, child) in ownChildren { child.apply(body) }
+        body(self)
+    }
+
+    /// The number of trainable scalars.
+    public var parameterCount: Int { parameters().reduce(0) { $0 + $1.value.count } }
+}
+
+/// Modules applied in order (`nn.Sequential`); children are named "0", "1", ….
+public final class Sequential: Module {
+    public private(set) var layers: [Module] = []
+
+    public init(_ layers: [Module]) {
+        super.init()
+        for layer in layers { append(layer) }
+    }
+
+    public convenience init(_ layers: Module...) { self.init(layers) }
+
+    /// Adds a layer at the end, named by its position.
+    public func append(_ layer: Module) {
+        registerModule(String(layers.count), layer)
+        layers.append(layer)
+    }
+
+    /// The layer at `index`.
+    public subscript(_ index: Int) -> Module { layers[index] }
+    public var count: Int { layers.count }
+
+    public override func forward(_ input: Tensor) throws -> Tensor {
+        var x = input
+        for layer in layers { x = try layer(x) }
+        return x
+    }
+}

@@ -1,0 +1,42 @@
+/// A named, mutable tensor owned by a module: a trainable parameter (a leaf that
+/// requires gradients) or a buffer (BatchNorm's running statistics; no gradients).
+///
+/// Optimizers and `loadStateDict` update `value` in place (`update(_:)`), so the module
+/// and everyone holding this `Parameter` see the new values. A copy of `value` taken
+/// before an update keeps the old values (tensors are values).
+public final class Parameter {
+    /// The current values; trainable parameters are autograd leaves.
+    public private(set) var value: Tensor
+    /// Whether this is a trainable parameter (false: a buffer).
+    public let isTrainable: Bool
+    /// Whether checkpoints store it as int64 (BatchNorm's `num_batches_tracked`).
+    public let isIntegral: Bool
+
+    /// A trainable parameter holding `value` (or a buffer when `trainable` is false).
+    public init(_ value: Tensor, trainable: Bool = true, integral: Bool = false) {
+        self.isTrainable = trainable
+        self.isIntegral = integral
+        self.value = trainable ? value.detached().requiringGrad() : value.detached()
+    }
+
+    /// The shape of `value`.
+    public var shape: [Int] { value.shape }
+    /// The gradient accumulated by the last `backward()` calls (nil if none).
+    public var grad: Tensor? { value.grad }
+    /// Clears the gradient.
+    public func zeroGrad() { value.zeroGrad() }
+
+    /// Rewrites the values in place, keeping the autograd leaf (and its gradient).
+    public func update(_ body: (inout UnsafeMutableBufferPointer<Float>) -> Void) {
+        value.withUnsafeMutableValues { body(&$0) }
+    }
+
+    /// Replaces the values with `newValues` (same shape), keeping the leaf.
+    public func assign(_ newValues: Tensor) {
+        precondition(newValues.shape == value.shape,
+                     "Parameter.assign: shape \(newValues.shape) for a parameter of shape \(value.shape)")
+        let source = newValues.scalars
+        update { v in for i in 0..<v.count { v[i] = source[i] } }
+    }
+
+}
