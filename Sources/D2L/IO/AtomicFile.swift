@@ -1,0 +1,140 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Whole-file writes that never leave a half-written target behind.
+///
+/// `write` puts the bytes in a temporary file next to the target (same directory, so the
+/// final `rename` stays on one file system), flushes it to disk with `fsync`, and renames it
+/// over the target. A reader, or a run interrupted at any moment, sees either the old
+/// file whole or the new file whole. On failure the temporary file is removed and a
+/// ``ToolkitError`` of kind `.io` names the path and the system's reason.
+public enum AtomicFile {
+    /// Replaces the file at `path` with `bytes`, atomically.
+    ///
+    /// An existing target keeps its permission bits; a new one gets `0644` less the umask.
+    /// - Throws: ``ToolkitError`` `.io` naming `path` and the reason (missing directory,
+    ///   no permission, disk full, the target is a directory, ...).
+    public static func write(_ bytes: [UInt8], to path: String) throws {
+        guard !path.isEmpty else { throw ToolkitError(.io, "cannot write a file with an empty path") }
+        guard !path.hasSuffix("/") else {
+            throw ToolkitError(.io, "cannot write \(path): the path names a directory")
+        }
+        let (directory, name) = splitPath(path)
+        let temp = directory + "." + name + ".tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+
+        // An existing target's permissions carry over to the replacement.
+        var mode: mode_t = 0o644
+        var info = stat()
+        if stat(path, &info) == 0 {
+            if (info.st_mode & S_IFMT) == S_IFDIR {
+                throw ToolkitError(.io, "cannot write \(path): it is a directory")
+            }
+            mode = info.st_mode & 0o7777
+        }
+
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else {
+            throw ToolkitError(.io, "cannot write \(path): \(systemReason())")
+        }
+        var ok = false
+        defer {
+            if !ok { unlink(temp) }
+        }
+        do {
+            defer { close(fd) }
+            try writeAll(fd, bytes, path: path)
+            if fsync(fd) != 0 {
+                throw ToolkitError(.io, "cannot write \(path): fsync failed: \(systemReason())")
+            }
+            // Without this, an existing target's mode would still be reduced by the umask.
+            if fchmod(fd, mode) != 0 {
+                throw ToolkitError(.io, "cannot write \(path): \(systemReason())")
+            }
+        }
+        guard rename(temp, path) == 0 else {
+            throw ToolkitError(.io, "cannot write \(path): \(systemReason())")
+        }
+        ok = true
+        // Make the rename itself durable; a failure here leaves the new file in place.
+        let dirFD = open(directory.isEmpty ? "." : directory, O_RDONLY | O_CLOEXEC)
+        if dirFD >= 0 {
+            _ = fsync(dirFD)
+            close(dirFD)
+        }
+    }
+
+    /// Replaces the file at `path` with `text` encoded as UTF-8, atomically.
+    /// - Throws: ``ToolkitError`` `.io`, as ``write(_:to:)``.
+    public static func write(text: String, to path: String) throws {
+        try write(Array(text.utf8), to: path)
+    }
+
+    /// Reads the whole file at `path`.
+    /// - Throws: ``ToolkitError`` `.io` naming `path` and the reason.
+    public static func read(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ToolkitError(.io, "cannot read \(path): \(systemReason())") }
+        defer { close(fd) }
+        var info = stat()
+        if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            throw ToolkitError(.io, "cannot read \(path): it is a directory")
+        }
+        var result: [UInt8] = []
+        if info.st_size > 0 { result.reserveCapacity(Int(info.st_size)) }
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { posixRead(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ToolkitError(.io, "cannot read \(path): \(systemReason())")
+            }
+            if n == 0 { break }
+            result.append(contentsOf: chunk[0 ..< n])
+        }
+        return result
+    }
+
+    // MARK: - Helpers
+
+    /// `("dir/", "name")` for `"dir/name"`, `("", "name")` for `"name"`.
+    static func splitPath(_ path: String) -> (directory: String, name: String) {
+        guard let slash = path.lastIndex(of: "/") else { return ("", path) }
+        return (String(path[...slash]), String(path[path.index(after: slash)...]))
+    }
+
+    /// Writes every byte, retrying short writes and interrupted calls.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
+        try bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = posixWrite(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw ToolkitError(.io, "cannot write \(path): \(systemReason())")
+                }
+                offset += n
+            }
+        }
+    }
+
+    /// `strerror(errno)` as a String.
+    static func systemReason() -> String {
+        String(cString: strerror(errno))
+    }
+}
+
+// `read`/`write` under names that member functions called `read`/`write` cannot shadow.
+@inline(__always)
+fileprivate func posixRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+    read(fd, buffer, count)
+}
+
+@inline(__always)
+fileprivate func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
+    write(fd, buffer, count)
+}

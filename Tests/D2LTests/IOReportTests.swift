@@ -1,0 +1,205 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import XCTest
+@testable import D2L
+
+/// Collects the elements and attributes of an XML document; fails on malformed XML.
+private final class SVGCollector: NSObject, XMLParserDelegate {
+    var elements: [(name: String, attributes: [String: String])] = []
+    var text = ""
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?,
+                qualifiedName: String?, attributes: [String: String] = [:]) {
+        elements.append((name, attributes))
+    }
+    func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
+    func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+        text += "\n"
+    }
+
+    static func parse(_ svg: String) throws -> SVGCollector {
+        let collector = SVGCollector()
+        let parser = XMLParser(data: Data(svg.utf8))
+        parser.delegate = collector
+        guard parser.parse() else {
+            throw ToolkitError(.invalidData, "invalid XML: \(parser.parserError.map { "\($0)" } ?? "?")")
+        }
+        return collector
+    }
+}
+
+final class IOMetricsLogTests: XCTestCase {
+    func testWritesHeaderAndRowsCompactly() throws {
+        let dir = try ioTemporaryDirectory(self)
+        let path = dir + "/metrics.csv"
+        let log = try MetricsLog(path: path, columns: ["epoch", "train_loss", "test_acc"])
+        // Each row is on disk as soon as append returns.
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "epoch,train_loss,test_acc\n")
+        try log.append([1, 0.123456789, 0.5])
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "epoch,train_loss,test_acc\n1,0.123457,0.5\n")
+        try log.append([2_000_000, .nan, -.infinity])
+        try log.append([3, 1e-7, 123456789.5])
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8),
+                       "epoch,train_loss,test_acc\n1,0.123457,0.5\n2000000,nan,-inf\n3,1e-07,1.23457e+08\n")
+
+        let (columns, rows) = try MetricsLog.read(path: path)
+        XCTAssertEqual(columns, ["epoch", "train_loss", "test_acc"])
+        XCTAssertEqual(rows.count, 3)
+        XCTAssertEqual(rows[0], [1, 0.123457, 0.5])
+        XCTAssertEqual(rows[1][0], 2_000_000)
+        XCTAssertTrue(rows[1][1].isNaN)
+        XCTAssertEqual(rows[1][2], -.infinity)
+        XCTAssertEqual(rows[2], [3, 1e-7, 123457000])
+    }
+
+    func testRejectsBadInput() throws {
+        let dir = try ioTemporaryDirectory(self)
+        ioAssertThrows(.invalidArgument, ["column"]) { try MetricsLog(path: dir + "/a.csv", columns: []) }
+        ioAssertThrows(.invalidArgument, ["a,b"]) { try MetricsLog(path: dir + "/a.csv", columns: ["a,b"]) }
+        ioAssertThrows(.io, [dir + "/no/such.csv", "No such file"]) { try MetricsLog(path: dir + "/no/such.csv", columns: ["a"]) }
+        let log = try MetricsLog(path: dir + "/b.csv", columns: ["x", "y"])
+        ioAssertThrows(.invalidArgument, ["3 values", "2 columns"]) { try log.append([1, 2, 3]) }
+
+        try AtomicFile.write(text: "x,y\n1,2\n3,oops\n", to: dir + "/c.csv")
+        ioAssertThrows(.invalidData, [dir + "/c.csv", "line 3", "oops"]) { try MetricsLog.read(path: dir + "/c.csv") }
+        try AtomicFile.write(text: "x,y\n1\n2,3\n", to: dir + "/d.csv")
+        ioAssertThrows(.invalidData, ["line 2", "1 cells"]) { try MetricsLog.read(path: dir + "/d.csv") }
+        try AtomicFile.write(text: "", to: dir + "/e.csv")
+        ioAssertThrows(.invalidData, ["header"]) { try MetricsLog.read(path: dir + "/e.csv") }
+    }
+
+    func testInterruptedRowIsDroppedAndResumeAppends() throws {
+        let dir = try ioTemporaryDirectory(self)
+        let path = dir + "/run.csv"
+        try AtomicFile.write(text: "step,loss\n1,0.5\n2,0.4\n3,0.", to: path)  // killed mid-row
+        var (columns, rows) = try MetricsLog.read(path: path)
+        XCTAssertEqual(columns, ["step", "loss"])
+        XCTAssertEqual(rows, [[1, 0.5], [2, 0.4], [3, 0]])  // "0." is a number; a cut at "3," is not:
+        try AtomicFile.write(text: "step,loss\n1,0.5\n2,0.4\n3,", to: path)
+        XCTAssertEqual(try MetricsLog.read(path: path).rows, [[1, 0.5], [2, 0.4]])
+
+        let log = try MetricsLog(path: path, columns: ["step", "loss"], resume: true)
+        try log.append([3, 0.3])
+        (columns, rows) = try MetricsLog.read(path: path)
+        XCTAssertEqual(rows, [[1, 0.5], [2, 0.4], [3, 0.3]])
+        ioAssertThrows(.invalidData, ["differ"]) { try MetricsLog(path: path, columns: ["epoch", "loss"], resume: true) }
+        // Without resume the file starts over.
+        _ = try MetricsLog(path: path, columns: ["epoch"])
+        XCTAssertEqual(try MetricsLog.read(path: path).rows, [])
+    }
+}
+
+final class IOCurveChartTests: XCTestCase {
+    private func bookChart() -> CurveChart {
+        var chart = CurveChart(title: "LeNet <fashion-mnist> & co", xLabel: "epoch", yLabel: "value")
+        chart.series = [
+            (name: "train loss", points: (1 ... 10).map { (x: Double($0), y: 2.0 / Double($0)) }),
+            (name: "train acc", points: (1 ... 10).map { (x: Double($0), y: 0.5 + 0.04 * Double($0)) }),
+            (name: "test acc", points: [(x: 1, y: 0.6), (x: 2, y: .nan), (x: 3, y: 0.7), (x: 4, y: 0.75)]),
+            (name: "lr", points: [(x: 1, y: 0.1), (x: 10, y: 0.01)]),
+        ]
+        return chart
+    }
+
+    func testValidSVGWithOnePathPerSeriesAndLegend() throws {
+        let chart = bookChart()
+        let svg = chart.svg()
+        let parsed = try SVGCollector.parse(svg)
+        XCTAssertEqual(parsed.elements.first?.name, "svg")
+        let paths = parsed.elements.filter { $0.name == "path" }
+        XCTAssertEqual(paths.count, 4)
+        XCTAssertEqual(paths.map { $0.attributes["stroke"] ?? "" }, ["#1f77b4", "#bf00bf", "#008000", "#ff0000"])
+        XCTAssertNil(paths[0].attributes["stroke-dasharray"])
+        XCTAssertNotNil(paths[1].attributes["stroke-dasharray"])
+        // The NaN point breaks the third line into two pieces.
+        XCTAssertEqual(paths[2].attributes["d"]?.filter { $0 == "M" }.count, 2)
+        for name in ["train loss", "train acc", "test acc", "lr", "epoch", "value", "LeNet <fashion-mnist> & co"] {
+            XCTAssertTrue(parsed.text.contains(name), name)
+        }
+        // Ticks: round numbers on both axes.
+        XCTAssertTrue(parsed.text.contains("10"))
+        XCTAssertTrue(parsed.text.contains("0.5"))
+    }
+
+    func testLogScaleLimitsAndEmptyCharts() throws {
+        var chart = bookChart()
+        chart.logY = true
+        chart.series.append((name: "zero", points: [(x: 1, y: 0), (x: 2, y: -1)]))  // nothing to draw on a log axis
+        let parsed = try SVGCollector.parse(chart.svg())
+        XCTAssertEqual(parsed.elements.filter { $0.name == "path" }.count, 5)
+        XCTAssertTrue(parsed.text.contains("0.01"))
+        XCTAssertTrue(parsed.text.contains("zero"))
+
+        chart.logY = false
+        chart.xLimits = (0, 20)
+        chart.yLimits = (5, 1)  // unusable: falls back to the data
+        XCTAssertNoThrow(try SVGCollector.parse(chart.svg()))
+
+        let empty = CurveChart(xLabel: "x")
+        XCTAssertEqual(try SVGCollector.parse(empty.svg()).elements.filter { $0.name == "path" }.count, 0)
+        let flat = CurveChart(xLabel: "x", series: [(name: "c", points: [(x: 0, y: 3), (x: 0, y: 3)])])
+        let flatSVG = flat.svg()
+        XCTAssertFalse(flatSVG.contains("nan"))
+        XCTAssertNoThrow(try SVGCollector.parse(flatSVG))
+    }
+
+    func testTicks() {
+        XCTAssertEqual(CurveChart.linearTicks(0, 1), [0, 0.2, 0.4, 0.6000000000000001, 0.8, 1])
+        XCTAssertEqual(CurveChart.linearTicks(1, 10), [2, 4, 6, 8, 10])
+        XCTAssertEqual(CurveChart.logTicks(0.01, 2), [0.01, 0.1, 1])
+        XCTAssertEqual(CurveChart.tickLabel(0.6000000000000001, ticks: [0, 0.2], log: false), "0.6")
+        XCTAssertEqual(CurveChart.tickLabel(1e-5, ticks: [], log: true), "1e-5")
+    }
+
+    func testWriteIsAtomicAndNamesPath() throws {
+        let dir = try ioTemporaryDirectory(self)
+        try bookChart().write(to: dir + "/curves.svg")
+        XCTAssertNoThrow(try SVGCollector.parse(String(contentsOfFile: dir + "/curves.svg", encoding: .utf8)))
+        ioAssertThrows(.io, [dir + "/no/curves.svg"]) { try bookChart().write(to: dir + "/no/curves.svg") }
+    }
+}
+
+final class IOProgressTests: XCTestCase {
+    func testInteractiveRedrawsOneLine() {
+        var written: [String] = []
+        var progress = ProgressReporter(total: 10, label: "train", interactive: true, output: { written.append($0) })
+        progress.barWidth = 10
+        progress.update(done: 0, extra: "")
+        progress.update(done: 4, extra: "loss 0.52")
+        progress.update(done: 4, extra: "loss 0.52")  // unchanged: not redrawn
+        progress.update(done: 5, extra: "")
+        progress.finish(summary: "loss 0.40, 1200 examples/s")
+        progress.update(done: 7, extra: "ignored")
+        progress.finish(summary: "ignored")
+        XCTAssertEqual(written, [
+            "\rtrain [          ] 0/10",
+            "\rtrain [====>     ] 4/10 loss 0.52",
+            "\rtrain [=====>    ] 5/10          ",
+            "\rtrain [=====>    ] 5/10 loss 0.40, 1200 examples/s",
+            "\n",
+        ])
+        XCTAssertFalse(written.joined().contains("ignored"))
+    }
+
+    func testNonInteractivePrintsOnePlainLine() {
+        var written: [String] = []
+        var progress = ProgressReporter(total: 235, label: "epoch 1", interactive: false, output: { written.append($0) })
+        for i in 1 ... 235 { progress.update(done: i, extra: "loss \(i)") }
+        XCTAssertEqual(written, [])
+        progress.finish(summary: "loss 0.31")
+        XCTAssertEqual(written, ["epoch 1 235/235 loss 0.31\n"])
+    }
+
+    func testOutOfRangeCountsAreClamped() {
+        var written: [String] = []
+        var progress = ProgressReporter(total: 4, label: "", interactive: true, output: { written.append($0) })
+        progress.barWidth = 4
+        progress.update(done: 9, extra: "")
+        progress.update(done: -3, extra: "")
+        var empty = ProgressReporter(total: -1, label: "x", interactive: true, output: { written.append($0) })
+        empty.barWidth = 4
+        empty.finish(summary: "")
+        XCTAssertEqual(written, ["\r[====] 4/4", "\r[    ] 0/4", "\rx [====] 0/0", "\n"])
+    }
+}
