@@ -56,3 +56,25 @@ func assertGradientsMatchFiniteDifferences(_ inputs: [Tensor], eps: Float = 1e-2
         }
     }
 }
+
+/// A fixture file under Tests/Fixtures/toolkit.
+func loadFixture(_ relative: String, file: StaticString = #filePath, line: UInt = #line) throws -> SafeTensorsFile {
+    try SafeTensorsFile.read(path: toolkitFixture(relative))
+}
+
+extension SafeTensorsFile {
+    /// Tensor `name` as float32, failing the test when absent.
+    func tensor(_ name: String) throws -> Tensor {
+        guard let t = self[name] else { throw ToolkitError(.invalidData, "fixture has no tensor \(name)") }
+        return Tensor(try t.floats(), shape: t.shape)
+    }
+    /// Tensor `name` as integers.
+    func ints(_ name: String) throws -> [Int] {
+        guard let t = self[name] else { throw ToolkitError(.invalidData, "fixture has no tensor \(name)") }
+        return try t.int64s().map { Int($0) }
+    }
+    /// The `param.*` entries as a state dictionary (prefix removed).
+    func state(prefix: String = "param.") throws -> [(name: String, value: Tensor)] {
+        try names.filter { $0.hasPrefix(prefix) }.map { (String($0.dropFirst(prefix.count)), try tensor($0)) }
+    }
+}

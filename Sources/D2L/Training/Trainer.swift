@@ -1,0 +1,181 @@
+import Foundation
+
+/// Settings of a classifier training run (the book's `train_ch6` arguments and more).
+public struct TrainingConfiguration {
+    public enum OptimizerKind: String { case sgd, adam }
+    public var epochs: Int
+    public var batchSize: Int
+    public var learningRate: Float
+    public var optimizer: OptimizerKind = .sgd
+    public var momentum: Float = 0
+    public var weightDecay: Float = 0
+    /// Images are resized to this per batch (AlexNet/VGG/NiN: 224; GoogLeNet/ResNet/DenseNet: 96).
+    public var resize: (height: Int, width: Int)?
+    /// Clip the global gradient norm to this before each step.
+    public var gradientClipNorm: Float?
+    /// Shuffling seed (epochs differ; the same seed repeats the run's order).
+    public var seed: UInt64 = 0
+    /// Threads for the kernels (1 = none).
+    public var threads: Int = 1
+    /// Where metrics.csv, curves.svg and checkpoint.safetensors go (nil: nowhere).
+    public var outputDirectory: String?
+    /// Show a progress bar when standard output is a terminal.
+    public var showProgress: Bool = true
+
+    public init(epochs: Int, batchSize: Int, learningRate: Float) {
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.learningRate = learningRate
+    }
+
+    /// Checks the numbers before a run starts.
+    public func validate() throws {
+        guard epochs >= 0 else { throw ToolkitError(.invalidArgument, "epochs must be ≥ 0, got \(epochs)") }
+        guard batchSize > 0 else { throw ToolkitError(.invalidArgument, "batch size must be positive, got \(batchSize)") }
+        guard learningRate > 0, learningRate.isFinite else {
+            throw ToolkitError(.invalidArgument, "learning rate must be positive, got \(learningRate)")
+        }
+        guard threads >= 1 else { throw ToolkitError(.invalidArgument, "threads must be ≥ 1, got \(threads)") }
+        if let r = resize, r.height <= 0 || r.width <= 0 {
+            throw ToolkitError(.invalidArgument, "resize must be positive, got \(r.height)×\(r.width)")
+        }
+    }
+}
+
+/// One epoch's figures, as the book's `Animator` plots them.
+public struct EpochMetrics: Equatable {
+    public var epoch: Int
+    public var trainLoss: Double
+    public var trainAccuracy: Double
+    /// NaN when no test set was given.
+    public var testAccuracy: Double
+    public var examplesPerSecond: Double
+}
+
+/// Trains a classifier on an image dataset with cross-entropy (the book's `train_ch6`):
+/// per epoch, train on shuffled minibatches, then measure test accuracy in eval mode;
+/// report progress, append a row to `metrics.csv`, redraw `curves.svg` and save
+/// `checkpoint.safetensors` (atomically, so the file on disk is always the last
+/// complete epoch's). A non-finite loss stops the run with `ToolkitError(.numerical)`,
+/// leaving the last good checkpoint in place.
+public final class Trainer {
+    public let model: Module
+    public let configuration: TrainingConfiguration
+    public private(set) var history: [EpochMetrics] = []
+    /// Called after every epoch (e.g. to print a line).
+    public var onEpoch: ((EpochMetrics) -> Void)?
+    /// Applied to training images (augmentation), or nil.
+    public var augmentation: (any ImageTransform)?
+    public let optimizer: any Optimizer
+
+    public init(model: Module, configuration: TrainingConfiguration) throws {
+        try configuration.validate()
+        self.model = model
+        self.configuration = configuration
+        switch configuration.optimizer {
+        case .sgd:
+            optimizer = SGD(model.parameters(), learningRate: configuration.learningRate,
+                            momentum: configuration.momentum, weightDecay: configuration.weightDecay)
+        case .adam:
+            optimizer = Adam(model.parameters(), learningRate: configuration.learningRate,
+                             weightDecay: configuration.weightDecay)
+        }
+    }
+
+    /// Paths of the run's outputs (nil without an output directory).
+    public var metricsPath: String? { configuration.outputDirectory.map { $0 + "/metrics.csv" } }
+    public var curvesPath: String? { configuration.outputDirectory.map { $0 + "/curves.svg" } }
+    public var checkpointPath: String? { configuration.outputDirectory.map { $0 + "/checkpoint.safetensors" } }
+
+    /// Runs every epoch; returns the history.
+    @discardableResult
+    public func fit(train: ImageDataset, test: ImageDataset?) throws -> [EpochMetrics] {
+        ComputeThreads.set(configuration.threads)
+        var log: MetricsLog?
+        if let dir = configuration.outputDirectory {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            log = try MetricsLog(path: dir + "/metrics.csv",
+                                 columns: ["epoch", "train_loss", "train_acc", "test_acc", "examples_per_sec"])
+        }
+        for epoch in 1...max(configuration.epochs, 1) where configuration.epochs > 0 {
+            let metrics = try trainEpoch(epoch, train: train, test: test)
+            history.append(metrics)
+            try log?.append([Double(epoch), metrics.trainLoss, metrics.trainAccuracy, metrics.testAccuracy,
+                             metrics.examplesPerSecond])
+            if let path = checkpointPath { try model.saveCheckpoint(to: path) }
+            if let path = curvesPath { try curves().write(to: path) }
+            onEpoch?(metrics)
+        }
+        return history
+    }
+
+    private func trainEpoch(_ epoch: Int, train: ImageDataset, test: ImageDataset?) throws -> EpochMetrics {
+        model.train()
+        let batches = try ImageBatches(train, batchSize: configuration.batchSize, shuffle: true,
+                                       seed: configuration.seed, epoch: epoch, resize: configuration.resize,
+                                       augmentation: augmentation)
+        var progress = ProgressReporter(total: batches.count, label: "epoch \(epoch)")
+        var lossSum = 0.0, correct = 0, seen = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        for (done, (images, labels)) in batches.enumerated() {
+            optimizer.zeroGrad()
+            let logits = try model(images)
+            let loss = try crossEntropy(logits, labels)
+            let value = loss.item
+            guard value.isFinite else {
+                throw ToolkitError(.numerical, "epoch \(epoch), batch \(done + 1): the loss is \(value); training stopped"
+                    + (checkpointPath.map { " (the last good checkpoint is \($0))" } ?? ""))
+            }
+            loss.backward()
+            if let clip = configuration.gradientClipNorm { clipGradNorm(model.parameters(), maxNorm: clip) }
+            optimizer.step()
+            lossSum += Double(value) * Double(labels.count)
+            correct += correctCount(logits, labels)
+            seen += labels.count
+            if configuration.showProgress {
+                progress.update(done: done + 1, extra: String(format: "loss %.3f", lossSum / Double(seen)))
+            }
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let testAccuracy = try test.map { try evaluateAccuracy(model, on: $0, batchSize: configuration.batchSize,
+                                                               resize: configuration.resize) } ?? .nan
+        let metrics = EpochMetrics(epoch: epoch, trainLoss: lossSum / Double(max(seen, 1)),
+                                   trainAccuracy: Double(correct) / Double(max(seen, 1)),
+                                   testAccuracy: testAccuracy, examplesPerSecond: Double(seen) / max(seconds, 1e-9))
+        if configuration.showProgress {
+            progress.finish(summary: String(format: "loss %.3f, train acc %.3f, test acc %.3f, %.0f examples/sec",
+                                            metrics.trainLoss, metrics.trainAccuracy, metrics.testAccuracy,
+                                            metrics.examplesPerSecond))
+        }
+        return metrics
+    }
+
+    /// The book's three curves over epochs.
+    public func curves() -> CurveChart {
+        var chart = CurveChart(xLabel: "epoch")
+        chart.series = [
+            ("train loss", history.map { (Double($0.epoch), $0.trainLoss) }),
+            ("train acc", history.map { (Double($0.epoch), $0.trainAccuracy) }),
+            ("test acc", history.map { (Double($0.epoch), $0.testAccuracy) }),
+        ]
+        chart.xLimits = (1, Double(max(configuration.epochs, 2)))
+        return chart
+    }
+}
+
+/// The fraction of `dataset` that `model` (in eval mode, no gradients) classifies
+/// correctly; restores the model's mode afterwards.
+public func evaluateAccuracy(_ model: Module, on dataset: ImageDataset, batchSize: Int = 256,
+                             resize: (height: Int, width: Int)? = nil) throws -> Double {
+    let wasTraining = model.isTraining
+    model.eval()
+    defer { model.train(wasTraining) }
+    var correct = 0, seen = 0
+    try withNoGrad {
+        for (images, labels) in try ImageBatches(dataset, batchSize: batchSize, shuffle: false, resize: resize) {
+            correct += correctCount(try model(images), labels)
+            seen += labels.count
+        }
+    }
+    return Double(correct) / Double(max(seen, 1))
+}
