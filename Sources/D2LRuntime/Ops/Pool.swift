@@ -3,7 +3,7 @@
 /// ceil_mode, count_include_pad (AveragePool), auto_pad. MaxPool's `Indices` output and
 /// `storage_order` are not supported.
 struct Pool {
-    enum Kind { case average, max }
+    typealias Kind = PoolKind
     let kind: Kind
     let window: SpatialWindow
     let ceilMode: Bool
@@ -65,119 +65,7 @@ struct Pool {
 
     func run(_ io: KernelIO, pool: ThreadPool?) {
         guard let y = io.outputs[0]?.floats else { return }
-        let x = UnsafePointer(io.input(0).floats)
-        let planes = g.batch * g.inputChannels
-        let work = planes * g.outputHeight * g.outputWidth * g.kernelHeight * g.kernelWidth
-        let chunks = pool == nil || work < 200_000 ? 1 : min(planes, 16)
-        if chunks == 1 {
-            runPlanes(x, y, 0..<planes)
-        } else {
-            pool?.parallelFor(chunks) { c in
-                runPlanes(x, y, (c * planes / chunks)..<((c + 1) * planes / chunks))
-            }
-        }
+        pool2d(kind, g, padBottom: padBottom, padRight: padRight, countIncludePad: countIncludePad,
+               input: UnsafePointer(io.input(0).floats), output: y, pool: pool)
     }
-
-    /// Pools planes (image × channel) `range`. Windows that lie wholly inside the input
-    /// take a branch-free path; border windows check every tap.
-    private func runPlanes(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ range: Range<Int>) {
-        let inPlane = g.inputHeight * g.inputWidth, outPlane = g.outputHeight * g.outputWidth
-        // Window positions past the padded input (ceil_mode) are clipped for the divisor.
-        let paddedHeight = g.inputHeight + padBottom, paddedWidth = g.inputWidth + padRight
-        let extentH = (g.kernelHeight - 1) * g.dilationHeight + 1
-        let extentW = (g.kernelWidth - 1) * g.dilationWidth + 1
-        let fullWindow = Float(g.kernelHeight * g.kernelWidth)
-        // Loop constants as locals, so the interior loops keep them in registers.
-        let isMax = kind == .max, width = g.inputWidth
-        let kernelHeight = g.kernelHeight, kernelWidth = g.kernelWidth, dilationWidth = g.dilationWidth
-        let rowStep = g.dilationHeight * width
-        if g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideHeight == 2 && g.strideWidth == 2
-            && g.padTop == 0 && g.padLeft == 0 && g.dilationHeight == 1 && g.dilationWidth == 1
-            && 2 * g.outputHeight <= g.inputHeight && 2 * g.outputWidth <= g.inputWidth {
-            pool2x2(x, y, range)
-            return
-        }
-        for p in range {
-            let xp = x + p * inPlane, yp = y + p * outPlane
-            for oy in 0..<g.outputHeight {
-                let y0 = oy * g.strideHeight - g.padTop
-                let rowInside = y0 >= 0 && y0 + extentH <= g.inputHeight
-                for ox in 0..<g.outputWidth {
-                    let x0 = ox * g.strideWidth - g.padLeft
-                    if rowInside && x0 >= 0 && x0 + extentW <= width {
-                        let corner = xp + y0 * width + x0
-                        if isMax {
-                            var acc = -Float.infinity
-                            for ky in 0..<kernelHeight {
-                                let row = corner + ky * rowStep
-                                for kx in 0..<kernelWidth { acc = maxPropagatingNaN(acc, row[kx * dilationWidth]) }
-                            }
-                            yp[oy * g.outputWidth + ox] = acc
-                        } else {
-                            var acc: Float = 0
-                            for ky in 0..<kernelHeight {
-                                let row = corner + ky * rowStep
-                                for kx in 0..<kernelWidth { acc += row[kx * dilationWidth] }
-                            }
-                            yp[oy * g.outputWidth + ox] = acc / fullWindow
-                        }
-                        continue
-                    }
-                    var acc: Float = kind == .max ? -Float.infinity : 0
-                    var valid = 0, inPadded = 0
-                    for ky in 0..<g.kernelHeight {
-                        let iy = y0 + ky * g.dilationHeight
-                        if iy >= paddedHeight { continue }
-                        for kx in 0..<g.kernelWidth {
-                            let ix = x0 + kx * g.dilationWidth
-                            if ix >= paddedWidth { continue }
-                            inPadded += 1
-                            if iy < 0 || iy >= g.inputHeight || ix < 0 || ix >= g.inputWidth { continue }
-                            let v = xp[iy * g.inputWidth + ix]
-                            valid += 1
-                            if kind == .max { if v > acc || v.isNaN { acc = v } } else { acc += v }
-                        }
-                    }
-                    if kind == .average {
-                        let divisor = countIncludePad ? inPadded : valid
-                        acc = divisor > 0 ? acc / Float(divisor) : 0
-                    }
-                    yp[oy * g.outputWidth + ox] = acc
-                }
-            }
-        }
-    }
-
-    /// The 2×2, stride-2, unpadded window of LeNet and most CNNs: every window is inside.
-    private func pool2x2(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ range: Range<Int>) {
-        let width = g.inputWidth, inPlane = g.inputHeight * width
-        let outHeight = g.outputHeight, outWidth = g.outputWidth, outPlane = outHeight * outWidth
-        let average = kind == .average
-        for p in range {
-            let xp = x + p * inPlane, yp = y + p * outPlane
-            for oy in 0..<outHeight {
-                let r0 = xp + 2 * oy * width, r1 = r0 + width
-                let out = yp + oy * outWidth
-                if average {
-                    for ox in 0..<outWidth {
-                        let i = 2 * ox
-                        out[ox] = ((r0[i] + r0[i + 1]) + (r1[i] + r1[i + 1])) * 0.25
-                    }
-                } else {
-                    for ox in 0..<outWidth {
-                        let i = 2 * ox
-                        out[ox] = maxPropagatingNaN(maxPropagatingNaN(r0[i], r0[i + 1]),
-                                                    maxPropagatingNaN(r1[i], r1[i + 1]))
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// The larger of two values; NaN when either is NaN (as MaxPool propagates NaN).
-@inline(__always)
-private func maxPropagatingNaN(_ a: Float, _ b: Float) -> Float {
-    if a.isNaN || b.isNaN { return .nan }
-    return a > b ? a : b
 }
