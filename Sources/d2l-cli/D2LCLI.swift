@@ -1,0 +1,20 @@
+import ArgumentParser
+import D2L
+import Foundation
+
+/// `d2l-cli`: train the book's models, evaluate exported models through libd2l, and
+/// generate text. Argument parsing and messages only; the work is in the D2L library.
+@main
+struct D2LCLI: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "d2l-cli",
+        abstract: "Train the book's models, evaluate ONNX models through libd2l, generate text.",
+        subcommands: [Train.self, Eval.self, BenchTrain.self])
+}
+
+/// Prints `error` as one line on standard error and exits non-zero (ArgumentParser
+/// prints ToolkitError's description).
+func fail(_ error: Error) -> ExitCode {
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    return ExitCode.failure
+}

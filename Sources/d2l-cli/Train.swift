@@ -1,0 +1,60 @@
+import ArgumentParser
+import D2L
+import Foundation
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a model on Fashion-MNIST with the book's settings; write metrics.csv, curves.svg, checkpoint.safetensors and model.onnx.")
+
+    @Argument(help: "The model: \(TrainingRecipe.classifiers.joined(separator: ", ")).")
+    var model: String
+
+    @Option(help: "Epochs (default: the book's, 10).") var epochs: Int?
+    @Option(name: .customLong("batch-size"), help: "Minibatch size (default: the book's).") var batchSize: Int?
+    @Option(help: "Learning rate (default: the book's).") var lr: Float?
+    @Option(help: "Output folder.") var out: String = "out"
+    @Option(help: "Kernel threads.") var threads: Int = 1
+    @Option(help: "Train on the first N training images only.") var subset: Int?
+    @Option(name: .customLong("test-subset"), help: "Evaluate on the first N test images only.") var testSubset: Int?
+    @Option(help: "Fashion-MNIST folder (default: $D2L_DATA_DIR, then /usr/share/datasets/fashion-mnist).") var data: String?
+    @Option(help: "Seed for initialisation and shuffling.") var seed: UInt64 = 0
+    @Option(help: "Image size for the 96/224 models (overrides the book's resize).") var resize: Int?
+
+    func run() throws {
+        do {
+            var recipe = try TrainingRecipe.book(model)
+            if let epochs { recipe.epochs = epochs }
+            if let batchSize { recipe.batchSize = batchSize }
+            if let lr { recipe.learningRate = lr }
+            if let resize { recipe.resize = (resize, resize); recipe.options.imageSize = resize }
+            Random.seed(seed)
+            let net = try recipe.makeModel()
+
+            var train = try FashionMNIST.load(train: true, directory: data)
+            var test = try FashionMNIST.load(train: false, directory: data)
+            if let subset { train = try train.prefix(subset) }
+            if let testSubset { test = try test.prefix(testSubset) }
+
+            var configuration = TrainingConfiguration(epochs: recipe.epochs, batchSize: recipe.batchSize,
+                                                      learningRate: recipe.learningRate)
+            configuration.resize = recipe.resize
+            configuration.seed = seed
+            configuration.threads = threads
+            configuration.outputDirectory = out
+            print("training \(model) (\(net.parameterCount) parameters) on \(train.count) images, "
+                  + "\(recipe.epochs) epochs, batch \(recipe.batchSize), lr \(recipe.learningRate)"
+                  + (recipe.resize.map { ", resized to \($0.height)×\($0.width)" } ?? ""))
+            let trainer = try Trainer(model: net, configuration: configuration)
+            trainer.onEpoch = { m in
+                print(String(format: "epoch %d: loss %.3f, train acc %.3f, test acc %.3f, %.0f examples/sec",
+                             m.epoch, m.trainLoss, m.trainAccuracy, m.testAccuracy, m.examplesPerSecond))
+            }
+            try trainer.fit(train: train, test: test)
+            let size = recipe.resize ?? (28, 28)
+            try exportClassifier(net, arch: model, imageSize: size, path: out + "/model.onnx")
+            print("wrote \(out)/metrics.csv, \(out)/curves.svg, \(out)/checkpoint.safetensors, \(out)/model.onnx")
+        } catch let error as ToolkitError {
+            throw fail(error)
+        }
+    }
+}

@@ -1,1 +1,0 @@
-print("d2l-cli: not yet")
