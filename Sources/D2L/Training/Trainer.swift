@@ -91,6 +91,7 @@ public final class Trainer {
     @discardableResult
     public func fit(train: ImageDataset, test: ImageDataset?) throws -> [EpochMetrics] {
         ComputeThreads.set(configuration.threads)
+        MemoryTuning.keepFreedMemory()
         var log: MetricsLog?
         if let dir = configuration.outputDirectory {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -20,6 +20,7 @@ public struct TrainingBenchmark {
             throw ToolkitError(.invalidArgument, "TrainingBenchmark: need at least one batch of \(batchSize) images with labels")
         }
         ComputeThreads.set(threads)
+        MemoryTuning.keepFreedMemory()
         model.train()
         let optimizer = SGD(model.parameters(), learningRate: learningRate)
         let batches = images.shape[0] / batchSize
