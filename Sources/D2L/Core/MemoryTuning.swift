@@ -18,8 +18,10 @@ public enum MemoryTuning {
         if applied { return }
         applied = true
         #if canImport(Glibc)
-        _ = mallopt(M_MMAP_THRESHOLD, 256 << 20)
-        _ = mallopt(M_TRIM_THRESHOLD, Int32.max)
+        // <malloc.h>: M_TRIM_THRESHOLD = -1, M_MMAP_THRESHOLD = -3 (negative macros do
+        // not import into Swift).
+        _ = mallopt(-3, 256 << 20)
+        _ = mallopt(-1, Int32.max)
         #endif
     }
 }
