@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import _D2LSystem
 
 /// Allocator settings for training loops.
 ///
@@ -17,11 +15,6 @@ public enum MemoryTuning {
     public static func keepFreedMemory() {
         if applied { return }
         applied = true
-        #if canImport(Glibc)
-        // <malloc.h>: M_TRIM_THRESHOLD = -1, M_MMAP_THRESHOLD = -3 (negative macros do
-        // not import into Swift).
-        _ = mallopt(-3, 256 << 20)
-        _ = mallopt(-1, Int32.max)
-        #endif
+        d2l_sys_keep_freed_memory()
     }
 }

@@ -80,6 +80,11 @@ size_t d2l_sys_cpu_count(void);
 /** Monotonic clock in nanoseconds. */
 uint64_t d2l_sys_now_ns(void);
 
+/** Keeps freed heap memory for reuse (glibc: raises the mmap and trim thresholds), for
+ *  programs that allocate and free the same large buffers repeatedly (training loops).
+ *  Process-wide; a no-op where the C library has no mallopt. Not used by libd2l. */
+void d2l_sys_keep_freed_memory(void);
+
 #ifdef __cplusplus
 }
 #endif
