@@ -52,6 +52,15 @@ struct Train: ParsableCommand {
             try trainer.fit(train: train, test: test)
             let size = recipe.resize ?? (28, 28)
             try exportClassifier(net, arch: model, imageSize: size, path: out + "/model.onnx")
+            // The export runs through libd2l with the toolkit's own eval-mode outputs.
+            let check = try test.prefix(64)
+            if let (images, _) = try ImageBatches(check, batchSize: 64, shuffle: false, resize: recipe.resize).makeIterator().next() {
+                net.eval()
+                let ours = try withNoGrad { try net(images) }
+                let theirs = try RuntimeModel(path: out + "/model.onnx", threads: threads).run(images)
+                let diff = zip(ours.scalars, theirs.scalars).map { abs($0 - $1) }.max() ?? 0
+                print(String(format: "export check: libd2l vs toolkit on %d test images, max |difference| %.2e", check.count, diff))
+            }
             print("wrote \(out)/metrics.csv, \(out)/curves.svg, \(out)/checkpoint.safetensors, \(out)/model.onnx")
         } catch let error as ToolkitError {
             throw fail(error)
