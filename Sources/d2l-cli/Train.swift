@@ -45,10 +45,6 @@ struct Train: ParsableCommand {
                   + "\(recipe.epochs) epochs, batch \(recipe.batchSize), lr \(recipe.learningRate)"
                   + (recipe.resize.map { ", resized to \($0.height)×\($0.width)" } ?? ""))
             let trainer = try Trainer(model: net, configuration: configuration)
-            trainer.onEpoch = { m in
-                print(String(format: "epoch %d: loss %.3f, train acc %.3f, test acc %.3f, %.0f examples/sec",
-                             m.epoch, m.trainLoss, m.trainAccuracy, m.testAccuracy, m.examplesPerSecond))
-            }
             try trainer.fit(train: train, test: test)
             let size = recipe.resize ?? (28, 28)
             try exportClassifier(net, arch: model, imageSize: size, path: out + "/model.onnx")
