@@ -46,6 +46,14 @@ struct Train: ParsableCommand {
                   + (recipe.resize.map { ", resized to \($0.height)×\($0.width)" } ?? ""))
             let trainer = try Trainer(model: net, configuration: configuration)
             try trainer.fit(train: train, test: test)
+            let losses = trainer.batchLosses
+            if losses.count >= 8 {
+                let quarter = losses.count / 4
+                let first = losses.prefix(quarter).reduce(0, +) / Double(quarter)
+                let last = losses.suffix(quarter).reduce(0, +) / Double(quarter)
+                print(String(format: "minibatch loss: first quarter mean %.3f, last quarter mean %.3f (%d batches)",
+                             first, last, losses.count))
+            }
             let size = recipe.resize ?? (28, 28)
             try exportClassifier(net, arch: model, imageSize: size, path: out + "/model.onnx")
             // The export runs through libd2l with the toolkit's own eval-mode outputs.

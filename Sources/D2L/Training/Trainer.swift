@@ -62,6 +62,8 @@ public final class Trainer {
     public let model: Module
     public let configuration: TrainingConfiguration
     public private(set) var history: [EpochMetrics] = []
+    /// Every minibatch's loss, in training order (all epochs).
+    public private(set) var batchLosses: [Double] = []
     /// Called after every epoch (e.g. to print a line).
     public var onEpoch: ((EpochMetrics) -> Void)?
     /// Applied to training images (augmentation), or nil.
@@ -127,6 +129,7 @@ public final class Trainer {
                 throw ToolkitError(.numerical, "epoch \(epoch), batch \(done + 1): the loss is \(value); training stopped"
                     + (checkpointPath.map { " (the last good checkpoint is \($0))" } ?? ""))
             }
+            batchLosses.append(Double(value))
             loss.backward()
             if let clip = configuration.gradientClipNorm { clipGradNorm(model.parameters(), maxNorm: clip) }
             optimizer.step()
