@@ -34,6 +34,8 @@ let products: [Product] = [
     .library(name: "D2L", targets: ["D2L"]),
     /// `d2l-cli train|eval|generate`.
     .executable(name: "d2l-cli", targets: ["d2l-cli"]),
+    /// `d2l-export convert|inspect|verify`.
+    .executable(name: "d2l-export", targets: ["d2l-export"]),
 ]
 
 // MARK: - Dependencies
@@ -76,6 +78,11 @@ let tools: [Target] = [
     /// `d2l-cli`: argument parsing and messages over D2L.
     .executableTarget(
         name: "d2l-cli",
+        dependencies: ["D2L", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+    ),
+    /// `d2l-export`: argument parsing and messages over D2L's checkpoint conversion.
+    .executableTarget(
+        name: "d2l-export",
         dependencies: ["D2L", .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
 ]

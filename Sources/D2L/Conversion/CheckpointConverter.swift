@@ -1,0 +1,334 @@
+import D2LRuntime
+import Foundation
+
+// d2l-export's library side (DESIGN.md "`d2l-export`"): a checkpoint (torch.save zip or
+// legacy, or the toolkit's safetensors) is loaded strictly into the toolkit's definition of
+// the architecture (`Models.make`, the book's state-dict keys) and written with the toolkit's
+// exporter. Nothing here builds a graph of its own.
+
+/// What `CheckpointConverter.convert` builds: the architecture and its options.
+public struct ConversionOptions: Sendable {
+    /// One of `CheckpointConverter.architectures`.
+    public var arch: String
+    /// `--num-classes` (default: the number of `labels`, else 10).
+    public var classes: Int?
+    /// `--in-channels` (default 1).
+    public var inChannels: Int?
+    /// `--image-size` (default: the book's input size of the architecture).
+    public var imageSize: Int?
+    /// `--hidden`: the MLP's, the `mlp-block`'s or VGG's fully connected width.
+    public var hidden: Int?
+    /// `--width-divisor`: the reduced-width variants. For `vgg11` the book's `ratio`; when
+    /// nil it is inferred from the checkpoint's first convolution (the book trains ratio 4).
+    public var widthDivisor: Int?
+    /// `d2l.labels` (default: `FashionMNIST.labels` when there are 10 classes).
+    public var labels: [String]?
+    /// The default-domain opset to write (13…22).
+    public var opset: Int
+    /// Fold BatchNorm into the preceding convolution or linear layer.
+    public var foldBatchNorm: Bool
+    /// Run the export through libd2l on a random input and compare with the toolkit's own
+    /// forward (`ConversionResult.checkDifference`).
+    public var check: Bool
+
+    public init(arch: String, classes: Int? = nil, inChannels: Int? = nil, imageSize: Int? = nil,
+                hidden: Int? = nil, widthDivisor: Int? = nil, labels: [String]? = nil, opset: Int = 17,
+                foldBatchNorm: Bool = true, check: Bool = true) {
+        self.arch = arch
+        self.classes = classes
+        self.inChannels = inChannels
+        self.imageSize = imageSize
+        self.hidden = hidden
+        self.widthDivisor = widthDivisor
+        self.labels = labels
+        self.opset = opset
+        self.foldBatchNorm = foldBatchNorm
+        self.check = check
+    }
+}
+
+/// A checkpoint's contents in numbers, for messages.
+public struct CheckpointSummary: Sendable {
+    public var format: PyTorchCheckpoint.Format
+    public var tensors: [(name: String, shape: [Int], dtype: CheckpointDType)]
+    public var elementCount: Int
+    public var dtypes: [CheckpointDType]
+    public var convertedDTypes: [CheckpointDType]
+
+    public init(_ checkpoint: PyTorchCheckpoint) {
+        format = checkpoint.format
+        tensors = checkpoint.tensors.map { ($0.name, $0.tensor.shape, $0.tensor.dtype) }
+        elementCount = checkpoint.elementCount
+        dtypes = checkpoint.dtypes
+        convertedDTypes = checkpoint.convertedDTypes
+    }
+
+    /// `torch zip`, `torch legacy`, `safetensors`.
+    public var formatName: String {
+        switch format {
+        case .zip: return "torch.save zip"
+        case .legacy: return "torch.save legacy"
+        case .safetensors: return "safetensors"
+        }
+    }
+
+    /// `12 tensors, 61706 values; dtypes float32, int64` (+ the conversion note).
+    public var text: String {
+        var s = "\(tensors.count) tensors, \(elementCount) values; dtypes " + dtypes.map(\.rawValue).joined(separator: ", ")
+        if !convertedDTypes.isEmpty {
+            s += " (" + convertedDTypes.map(\.rawValue).joined(separator: ", ") + " converted to float32)"
+        }
+        return s
+    }
+
+    /// One line per tensor: `name  shape  dtype`.
+    public var tensorLines: [String] {
+        let width = min(48, tensors.map(\.name.count).max() ?? 0)
+        return tensors.map { t in
+            let name = t.name.count < width ? t.name + String(repeating: " ", count: width - t.name.count) : t.name
+            return "\(name)  [\(t.shape.map(String.init).joined(separator: ", "))]  \(t.dtype.rawValue)"
+        }
+    }
+}
+
+/// The outcome of a conversion.
+public struct ConversionResult {
+    public var checkpoint: CheckpointSummary
+    /// The toolkit module the checkpoint was loaded into (evaluation mode).
+    public var module: Module
+    /// The architecture's options with what was inferred (vgg11's ratio).
+    public var modelOptions: ModelOptions
+    /// The exported input shape, batch 1 first (the batch is symbolic in the file).
+    public var inputShape: [Int]
+    /// Trainable scalars of the module, and the scalars of its buffers (running statistics).
+    public var parameterCount: Int
+    public var bufferCount: Int
+    /// The metadata written, in order.
+    public var metadata: [(key: String, value: String)]
+    /// The serialized model and its description.
+    public var bytes: [UInt8]
+    public var model: ONNXModelSummary
+    /// Max |libd2l − toolkit| on a random batch of two, when `check` was on.
+    public var checkDifference: Float?
+    /// Lines worth telling the user (labels omitted, ratio inferred).
+    public var notes: [String]
+}
+
+/// Converts checkpoints of the book's models into ONNX models (`d2l-export convert`).
+///
+///     let result = try CheckpointConverter.convert(inputPath: "lenet.params", outputPath: "lenet.onnx",
+///                                                  options: ConversionOptions(arch: "lenet"))
+public enum CheckpointConverter {
+    /// d2l-export's version, written into `d2l.producer`.
+    public static let version = "0.1"
+
+    /// The recurrent language models of DESIGN.md, converted by a later version.
+    public static let languageModels = ["rnn-lm", "gru-lm", "lstm-lm"]
+
+    /// Every `--arch` name: the image classifiers (and `mlp-block`) of `Models`, then the
+    /// language models.
+    public static var architectures: [String] { Models.architectures + languageModels }
+
+    /// Reads `inputPath`, converts it, and writes the model to `outputPath` atomically: the
+    /// file appears whole or not at all, and on any error nothing is left there.
+    /// - Throws: `ToolkitError`: `.io` for unreadable input or an unwritable output path
+    ///   (checked before any work), `.invalidArgument` for an unknown architecture or bad
+    ///   options, `.shape` for a checkpoint that does not match the architecture (every
+    ///   missing, unexpected and mis-shaped key named), `.unsupported`/`.invalidData` from
+    ///   the checkpoint reader.
+    @discardableResult
+    public static func convert(inputPath: String, outputPath: String, options: ConversionOptions) throws -> ConversionResult {
+        try checkArchitecture(options.arch)
+        try checkWritable(outputPath, input: inputPath)
+        let checkpoint = try PyTorchCheckpoint.load(path: inputPath)
+        let result = try convert(checkpoint, options: options, source: inputPath)
+        try AtomicFile.write(result.bytes, to: outputPath)
+        return result
+    }
+
+    /// Converts a checkpoint held in memory; returns the model's bytes without writing them.
+    public static func convert(_ checkpoint: PyTorchCheckpoint, options: ConversionOptions,
+                               source: String = "checkpoint") throws -> ConversionResult {
+        try checkArchitecture(options.arch)
+        let arch = options.arch
+        var notes: [String] = []
+
+        // Options, labels and classes.
+        if let labels = options.labels {
+            guard !labels.isEmpty else { throw ToolkitError(.invalidArgument, "--labels: the list of labels is empty") }
+            if let classes = options.classes, classes != labels.count {
+                throw ToolkitError(.invalidArgument,
+                                   "--labels lists \(labels.count) labels but --num-classes is \(classes); they must match")
+            }
+        }
+        var modelOptions = ModelOptions(classes: options.classes ?? options.labels?.count, inChannels: options.inChannels,
+                                        imageSize: options.imageSize, hidden: options.hidden,
+                                        widthDivisor: options.widthDivisor)
+        if arch == "vgg11" && options.widthDivisor == nil {
+            let ratio = try inferVGGRatio(checkpoint, source: source)
+            modelOptions.widthDivisor = ratio
+            notes.append("vgg11: ratio \(ratio) inferred from the first convolution (\(64 / ratio) channels)")
+        }
+        let module = try Models.make(arch: arch, options: modelOptions)
+        let inputShape = [1] + (try Models.inputShape(arch: arch, options: modelOptions))
+
+        // The state dictionary, strictly.
+        let state = checkpoint.tensors.map { (name: $0.name, value: Tensor($0.tensor.values, shape: $0.tensor.shape)) }
+        do {
+            try module.loadStateDict(state)
+        } catch let error as ToolkitError {
+            var message = error.message.replacingOccurrences(of: "\n  ", with: "; ")
+            if let range = message.range(of: "state dictionary does not match \(type(of: module))") {
+                message.replaceSubrange(range, with: "\(source) does not match --arch \(arch) \(describe(arch, modelOptions))")
+            }
+            if error.message.contains("mis-shaped") {
+                message += " (check --num-classes, --in-channels, --image-size, --hidden and --width-divisor)"
+            }
+            throw ToolkitError(error.kind, message)
+        }
+        module.eval()
+
+        // Metadata.
+        let classes = try Models.resolved(arch: arch, modelOptions).classes
+        var labels = options.labels
+        if labels == nil {
+            if classes == FashionMNIST.labels.count {
+                labels = FashionMNIST.labels
+            } else {
+                notes.append("no d2l.labels: \(classes) classes and no --labels (classify reports class indices)")
+            }
+        }
+        let producer = "d2l-export \(version) from " + (checkpoint.format == .safetensors ? "safetensors" : "torch state_dict")
+        var metadata: [(String, String)] = [("d2l.producer", producer)]
+        if inputShape.count == 4 {
+            let channels = inputShape[1]
+            let size = (height: inputShape[2], width: inputShape[3])
+            let imagenet = arch == "torchvision-resnet18" && channels == 3
+            metadata += ONNXExportMetadata.classification(
+                labels: labels, channels: channels,
+                mean: imagenet ? [0.485, 0.456, 0.406] : nil, std: imagenet ? [0.229, 0.224, 0.225] : nil,
+                size: size == (28, 28) ? nil : size)
+        } else {
+            metadata.append(("d2l.task", "classification"))
+            if let labels { metadata.append(("d2l.labels", ONNXExportMetadata.labels(labels))) }
+        }
+        metadata.append(("d2l.arch", arch))
+
+        let bytes = try exportONNX(module, inputShape: inputShape, metadata: metadata,
+                                   foldBatchNorm: options.foldBatchNorm, opset: options.opset)
+        let summary = try ONNXModelSummary(bytes: bytes, source: "the exported model")
+        let difference = options.check ? try checkThroughRuntime(module, bytes: bytes, inputShape: inputShape) : nil
+
+        return ConversionResult(
+            checkpoint: CheckpointSummary(checkpoint), module: module, modelOptions: modelOptions,
+            inputShape: inputShape, parameterCount: module.parameterCount,
+            bufferCount: module.namedBuffers().reduce(0) { $0 + $1.parameter.value.count },
+            metadata: metadata.map { (key: $0.0, value: $0.1) }, bytes: bytes, model: summary,
+            checkDifference: difference, notes: notes)
+    }
+
+    /// Throws for a name that is not an architecture (listing the valid ones) and for the
+    /// language models, which a later version converts.
+    public static func checkArchitecture(_ arch: String) throws {
+        if languageModels.contains(arch) {
+            throw ToolkitError(.unsupported,
+                               "--arch \(arch): converting language models is not yet supported by d2l-export \(version) (the toolkit has no RNN export yet); the classifiers convert: "
+                               + Models.architectures.joined(separator: ", "))
+        }
+        guard Models.architectures.contains(arch) else {
+            throw ToolkitError(.invalidArgument,
+                               "unknown architecture '\(arch)'; valid names: " + architectures.joined(separator: ", "))
+        }
+    }
+
+    /// The book's VGG `ratio` from the first convolution `0.0.weight` ([64 / ratio, C, 3, 3]).
+    static func inferVGGRatio(_ checkpoint: PyTorchCheckpoint, source: String) throws -> Int {
+        guard let first = checkpoint["0.0.weight"], first.shape.count == 4, first.shape[0] >= 1 else {
+            throw ToolkitError(.shape, "\(source): no 4-D '0.0.weight' (VGG's first convolution) to infer the ratio from; is it a vgg11 checkpoint? Pass --width-divisor to set the ratio")
+        }
+        let channels = first.shape[0]
+        guard 64 % channels == 0 else {
+            throw ToolkitError(.shape, "\(source): VGG's first convolution has \(channels) output channels, which is not 64 / ratio for any ratio; pass --width-divisor")
+        }
+        return 64 / channels
+    }
+
+    /// `(1×28×28, 10 classes)`: the options that shape the model, for mismatch messages.
+    static func describe(_ arch: String, _ options: ModelOptions) -> String {
+        guard let o = try? Models.resolved(arch: arch, options) else { return "" }
+        var parts: [String] = []
+        if arch == "mlp-block" {
+            parts.append("\(o.inFeatures) inputs")
+        } else {
+            parts.append("\(o.inChannels)×\(o.imageSize)×\(o.imageSize) input")
+        }
+        parts.append("\(o.classes) classes")
+        if ["mlp", "mlp-block", "vgg11"].contains(arch) { parts.append("hidden \(o.hidden)") }
+        if o.widthDivisor != 1 { parts.append("width divisor \(o.widthDivisor)") }
+        return "(" + parts.joined(separator: ", ") + ")"
+    }
+
+    /// Refuses an output path whose folder is missing or not writable, that names a
+    /// folder, or that is the input itself, before any work is done.
+    public static func checkWritable(_ path: String, input: String? = nil) throws {
+        guard !path.isEmpty else { throw ToolkitError(.io, "the output path is empty") }
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        if path.hasSuffix("/") || (manager.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue) {
+            throw ToolkitError(.io, "cannot write \(path): it is a folder; give a file name such as \(path.hasSuffix("/") ? path : path + "/")model.onnx")
+        }
+        if let input, URL(fileURLWithPath: input).standardizedFileURL.path == URL(fileURLWithPath: path).standardizedFileURL.path {
+            throw ToolkitError(.io, "cannot write \(path): it is the input checkpoint; choose another output path")
+        }
+        let folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        guard manager.fileExists(atPath: folder, isDirectory: &isDirectory) else {
+            throw ToolkitError(.io, "cannot write \(path): the folder \(folder) does not exist")
+        }
+        guard isDirectory.boolValue else { throw ToolkitError(.io, "cannot write \(path): \(folder) is not a folder") }
+        guard access(folder, W_OK | X_OK) == 0 else {
+            throw ToolkitError(.io, "cannot write \(path): the folder \(folder) is not writable")
+        }
+    }
+
+    /// Runs `bytes` through libd2l on a deterministic random batch of two and returns the
+    /// max |difference| from the toolkit's own evaluation-mode forward.
+    static func checkThroughRuntime(_ module: Module, bytes: [UInt8], inputShape: [Int]) throws -> Float {
+        var shape = inputShape
+        shape[0] = 2
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let count = shape.reduce(1, *)
+        let values = (0..<count).map { _ -> Float in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(state >> 40) / Float(1 << 24)
+        }
+        let input = Tensor(values, shape: shape)
+        module.eval()
+        let ours = try withNoGrad { try module(input) }
+        let outputs = try RuntimeRunner.run(bytes: bytes, source: "the exported model",
+                                            inputs: [RuntimeRunner.Input(dtype: .float32, shape: shape,
+                                                                         bytes: floatBytes(values))])
+        guard let first = outputs.first, first.shape == ours.shape else {
+            throw ToolkitError(.shape, "the exported model's output has shape \(outputs.first?.shape ?? []) but the toolkit's is \(ours.shape)")
+        }
+        return maxDifference(first.values, ours.scalars)
+    }
+
+    static func floatBytes(_ values: [Float]) -> [UInt8] {
+        values.withUnsafeBytes { Array($0) }
+    }
+}
+
+/// max |a − b| (infinity where exactly one is NaN or the counts differ).
+func maxDifference(_ a: [Float], _ b: [Float]) -> Float {
+    guard a.count == b.count else { return .infinity }
+    var worst: Float = 0
+    for (x, y) in zip(a, b) {
+        if x.isNaN || y.isNaN {
+            if x.isNaN != y.isNaN { return .infinity }
+            continue
+        }
+        if x == y { continue }  // equal infinities
+        worst = max(worst, Swift.abs(x - y))
+    }
+    return worst
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import D2L
+import Foundation
+
+struct Convert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Convert a checkpoint into an ONNX model (written atomically: whole or not at all).",
+        discussion: "Architectures: " + CheckpointConverter.architectures.joined(separator: ", ")
+            + " (the language models come in a later version).")
+
+    @Option(help: "The book's model definition (\(Models.architectures.joined(separator: ", "))).") var arch: String
+    @Option(help: "The checkpoint: torch.save(net.state_dict(), ...) (zip or legacy format) or a safetensors file.")
+    var input: String
+    @Option(help: "The ONNX model to write.") var output: String
+    @Option(name: .customLong("num-classes"), help: "Output classes (default: the number of --labels, else 10).")
+    var numClasses: Int?
+    @Option(name: .customLong("in-channels"), help: "Input channels (default 1).") var inChannels: Int?
+    @Option(name: .customLong("image-size"), help: "Input height and width (default: the book's for the architecture).")
+    var imageSize: Int?
+    @Option(help: "Hidden width of mlp, mlp-block (256) and vgg11's fully connected layers (4096).") var hidden: Int?
+    @Option(name: .customLong("width-divisor"),
+            help: "Reduced-width variant: every channel count divided by D (vgg11: the book's ratio, inferred from the checkpoint when not given).")
+    var widthDivisor: Int?
+    @Option(help: "A JSON array of class names, index order (default: the ten Fashion-MNIST classes).") var labels: String?
+    @Option(help: "Default-domain ONNX opset to write (13 to 22).") var opset: Int = 17
+    @Flag(name: .customLong("fold-bn"), inversion: .prefixedNo,
+          help: "Fold BatchNorm into the preceding convolution or linear layer.")
+    var foldBN: Bool = true
+    @Flag(name: .customLong("no-check"), help: "Skip running the export through libd2l against the toolkit's forward.")
+    var noCheck: Bool = false
+
+    func run() throws {
+        try reporting {
+            var options = ConversionOptions(arch: arch, classes: numClasses, inChannels: inChannels, imageSize: imageSize,
+                                            hidden: hidden, widthDivisor: widthDivisor, opset: opset,
+                                            foldBatchNorm: foldBN, check: !noCheck)
+            if let labels { options.labels = try readLabels(labels) }
+            let result = try CheckpointConverter.convert(inputPath: input, outputPath: output, options: options)
+            let c = result.checkpoint
+            print("read \(input) (\(c.formatName)): \(c.text)")
+            print("loaded into \(arch): \(result.parameterCount) parameters"
+                  + (result.bufferCount > 0 ? ", \(result.bufferCount) buffer values" : "")
+                  + ", all \(c.tensors.count) keys matched")
+            for note in result.notes { print("note: \(note)") }
+            let m = result.model
+            print("wrote \(output): \(m.byteCount) bytes, opset \(m.opset ?? 0), IR version \(m.irVersion)"
+                  + (foldBN ? ", BatchNorm folded" : ""))
+            for v in m.inputs { print("  input  \(v.text)") }
+            for v in m.outputs { print("  output \(v.text)") }
+            print("  \(m.nodeCount) nodes: \(m.opCountText)")
+            for (key, value) in result.metadata { print("  \(key) = \(value)") }
+            if let difference = result.checkDifference {
+                print(String(format: "check: libd2l vs the toolkit on a random batch of 2, max |difference| %.2e", difference))
+            }
+        }
+    }
+
+    func readLabels(_ path: String) throws -> [String] {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw ToolkitError(.io, "--labels: cannot read \(path)")
+        }
+        guard let json = try? JSONSerialization.jsonObject(with: data), let names = json as? [String] else {
+            throw ToolkitError(.invalidData, "--labels: \(path) is not a JSON array of strings (e.g. [\"cat\", \"dog\"])")
+        }
+        return names
+    }
+}
