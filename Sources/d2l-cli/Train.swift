@@ -6,22 +6,27 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a model on Fashion-MNIST with the book's settings; write metrics.csv, curves.svg, checkpoint.safetensors and model.onnx.")
 
-    @Argument(help: "The model: \(TrainingRecipe.classifiers.joined(separator: ", ")).")
+    @Argument(help: "The model: \((TrainingRecipe.classifiers + LanguageModels.names).joined(separator: ", ")).")
     var model: String
 
-    @Option(help: "Epochs (default: the book's, 10).") var epochs: Int?
+    @Option(help: "Epochs (default: the book's, 10; language models 500).") var epochs: Int?
     @Option(name: .customLong("batch-size"), help: "Minibatch size (default: the book's).") var batchSize: Int?
     @Option(help: "Learning rate (default: the book's).") var lr: Float?
     @Option(help: "Output folder.") var out: String = "out"
     @Option(help: "Kernel threads.") var threads: Int = 1
     @Option(help: "Train on the first N training images only.") var subset: Int?
     @Option(name: .customLong("test-subset"), help: "Evaluate on the first N test images only.") var testSubset: Int?
-    @Option(help: "Fashion-MNIST folder (default: $D2L_DATA_DIR, then /usr/share/datasets/fashion-mnist).") var data: String?
+    @Option(help: "Fashion-MNIST folder (default: $D2L_DATA_DIR, then /usr/share/datasets/fashion-mnist); for the language models, The Time Machine's text file.") var data: String?
     @Option(help: "Seed for initialisation and shuffling.") var seed: UInt64 = 0
     @Option(help: "Image size for the 96/224 models (overrides the book's resize).") var resize: Int?
+    @OptionGroup var languageModel: LanguageModelOptions
 
     func run() throws {
         do {
+            if LanguageModels.names.contains(model) {
+                return try trainLanguageModel(arch: model, options: languageModel, epochs: epochs, batchSize: batchSize,
+                                              lr: lr, out: out, threads: threads, data: data, seed: seed)
+            }
             var recipe = try TrainingRecipe.book(model)
             if let epochs { recipe.epochs = epochs }
             if let batchSize { recipe.batchSize = batchSize }
