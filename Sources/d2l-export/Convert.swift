@@ -6,7 +6,8 @@ struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Convert a checkpoint into an ONNX model (written atomically: whole or not at all).",
         discussion: "Architectures: " + CheckpointConverter.architectures.joined(separator: ", ")
-            + " (the language models come in a later version).")
+            + ". The language models (rnn-lm, gru-lm, lstm-lm: the book's RNNModel) need --vocab or --vocab-corpus;"
+            + " their hidden size, layers and directions are inferred from the checkpoint.")
 
     @Option(help: "The book's model definition (\(Models.architectures.joined(separator: ", "))).") var arch: String
     @Option(help: "The checkpoint: torch.save(net.state_dict(), ...) (zip or legacy format) or a safetensors file.")
@@ -17,7 +18,17 @@ struct Convert: ParsableCommand {
     @Option(name: .customLong("in-channels"), help: "Input channels (default 1).") var inChannels: Int?
     @Option(name: .customLong("image-size"), help: "Input height and width (default: the book's for the architecture).")
     var imageSize: Int?
-    @Option(help: "Hidden width of mlp, mlp-block (256) and vgg11's fully connected layers (4096).") var hidden: Int?
+    @Option(help: "Hidden width of mlp, mlp-block (256) and vgg11's fully connected layers (4096); a language model's hidden size (default: from rnn.weight_hh_l0).")
+    var hidden: Int?
+    @Option(help: "Language models: recurrent layers (default: from the rnn.weight_ih_l<k> keys).") var layers: Int?
+    @Flag(inversion: .prefixedNo, help: "Language models: a bidirectional recurrent layer (default: when there are _reverse keys).")
+    var bidirectional: Bool?
+    @Option(help: "Language models: a JSON array of the tokens in index order (vocab.idx_to_token; index 0 \"<unk>\").")
+    var vocab: String?
+    @Option(name: .customLong("vocab-corpus"),
+            help: "Language models: rebuild the book's Vocab from this text (read_time_machine's cleaning, tokenize, Vocab).")
+    var vocabCorpus: String?
+    @Option(help: "Language models: char or word tokens (--vocab-corpus; d2l.task char-lm or word-lm).") var token: String = "char"
     @Option(name: .customLong("width-divisor"),
             help: "Reduced-width variant: every channel count divided by D (vgg11: the book's ratio, inferred from the checkpoint when not given).")
     var widthDivisor: Int?
@@ -31,26 +42,58 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         try reporting {
+            guard let tokenKind = TokenKind(rawValue: token) else {
+                throw ToolkitError(.invalidArgument, "--token \(token): expected char or word")
+            }
             var options = ConversionOptions(arch: arch, classes: numClasses, inChannels: inChannels, imageSize: imageSize,
                                             hidden: hidden, widthDivisor: widthDivisor, opset: opset,
-                                            foldBatchNorm: foldBN, check: !noCheck)
+                                            foldBatchNorm: foldBN, check: !noCheck, layers: layers,
+                                            bidirectional: bidirectional, token: tokenKind)
             if let labels { options.labels = try readLabels(labels) }
+            let isLanguageModel = CheckpointConverter.languageModels.contains(arch)
+            var vocabSource: String?
+            switch (vocab, vocabCorpus) {
+            case (.some, .some):
+                throw ToolkitError(.invalidArgument, "give --vocab or --vocab-corpus, not both")
+            case (let path?, nil):
+                if isLanguageModel {
+                    try CheckpointConverter.checkArchitecture(arch)
+                    try CheckpointConverter.checkWritable(output, input: input)
+                }
+                options.vocab = try LanguageModelVocabulary.load(json: path)
+                vocabSource = path
+            case (nil, let path?):
+                guard isLanguageModel else {
+                    throw ToolkitError(.invalidArgument, "--vocab-corpus applies to the language models (\(CheckpointConverter.languageModels.joined(separator: ", "))), not to --arch \(arch)")
+                }
+                try CheckpointConverter.checkArchitecture(arch)
+                try CheckpointConverter.checkWritable(output, input: input)
+                options.vocab = try LanguageModelVocabulary.rebuild(corpus: path, token: tokenKind)
+                vocabSource = "the \(token) tokens of \(path)"
+            case (nil, nil):
+                break
+            }
             let result = try CheckpointConverter.convert(inputPath: input, outputPath: output, options: options)
             let c = result.checkpoint
             print("read \(input) (\(c.formatName)): \(c.text)")
+            if let vocab = result.vocab, let vocabSource { print("vocabulary: \(vocab.count) tokens from \(vocabSource)") }
             print("loaded into \(arch): \(result.parameterCount) parameters"
                   + (result.bufferCount > 0 ? ", \(result.bufferCount) buffer values" : "")
                   + ", all \(c.tensors.count) keys matched")
             for note in result.notes { print("note: \(note)") }
             let m = result.model
             print("wrote \(output): \(m.byteCount) bytes, opset \(m.opset ?? 0), IR version \(m.irVersion)"
-                  + (foldBN ? ", BatchNorm folded" : ""))
+                  + (foldBN && !isLanguageModel ? ", BatchNorm folded" : ""))
             for v in m.inputs { print("  input  \(v.text)") }
             for v in m.outputs { print("  output \(v.text)") }
             print("  \(m.nodeCount) nodes: \(m.opCountText)")
-            for (key, value) in result.metadata { print("  \(key) = \(value)") }
+            for (key, value) in result.metadata {
+                let shown = value.count > 200 ? String(value.prefix(160)) + "… (\(value.count) characters)" : value
+                print("  \(key) = \(shown)")
+            }
             if let difference = result.checkDifference {
-                print(String(format: "check: libd2l vs the toolkit on a random batch of 2, max |difference| %.2e", difference))
+                print(String(format: "check: libd2l vs the toolkit on a random batch of 2%@, max |difference| %.2e",
+                             isLanguageModel ? " sequences of 4 tokens (logits and state)" : "", difference))
             }
         }
     }

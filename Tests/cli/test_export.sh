@@ -84,6 +84,71 @@ done
 cp "$tmp/lenet.onnx" "$tmp/lenet-model.bin"
 prints "inspect tells a model by content" "opset: ai.onnx 17" "$tool" inspect "$tmp/lenet-model.bin"
 
+# Language models: the char-level GRU trained in PyTorch (gru-lm.params); greedy generation
+# through libd2l from C (bindings/c/build/generate, when built) prints predict_ch8's text.
+generate=$root/bindings/c/build/generate
+expected_text() {  # expected_text PREFIX: predict_ch8's text in gru-lm.expected.json
+    python3 -c 'import json, sys; print(next(c["text"] for c in json.load(open(sys.argv[1]))["cases"] if c["prefix"] == sys.argv[2]))' \
+        "$fixtures/gru-lm.expected.json" "$1"
+}
+prints "convert gru-lm with --vocab" "wrote .*gru-lm.onnx: [0-9]+ bytes, opset 17" \
+    "$tool" convert --arch gru-lm --input "$fixtures/gru-lm.params" --output "$tmp/gru-lm.onnx" --vocab "$fixtures/gru-lm.vocab.json"
+cp "$tmp/out" "$tmp/lm.log"
+for pattern in "vocabulary: 28 tokens from .*gru-lm.vocab.json" "loaded into gru-lm: [0-9]+ parameters, all 6 keys matched" \
+               "hidden 64, 1 layer, one direction inferred" "input  tokens: int64 \[batch, steps\]" "input  h0: float32 \[1, batch, 64\]" \
+               "d2l.task = char-lm" 'd2l.vocab = \["<unk>"," ","e"' "d2l.producer = d2l-export 0.1 from torch state_dict" \
+               "max \|difference\| [0-9.]+e-(0[6-9]|[1-9][0-9])"; do
+    check "convert gru-lm printed /$pattern/" grep -Eq -- "$pattern" "$tmp/lm.log"
+done
+prints "inspect a language-model checkpoint" "^rnn\.weight_hh_l0 +\[192, 64\]  float32" "$tool" inspect "$fixtures/gru-lm.params"
+prints "inspect a language model" "metadata d2l.task = char-lm" "$tool" inspect "$tmp/gru-lm.onnx"
+if [ -x "$generate" ]; then
+    for prefix in "time traveller" "traveller"; do
+        want=$(expected_text "$prefix")
+        got=$("$generate" "$tmp/gru-lm.onnx" "$prefix" 50 2>&1)
+        if [ "$got" = "$want" ]; then echo "ok   C generate '$prefix' 50 prints predict_ch8's text"
+        else echo "FAIL C generate '$prefix' 50: got '$got', predict_ch8 '$want'"; failures=$((failures + 1)); fi
+    done
+else
+    echo "skip C generation ($generate not built: make -C bindings/c examples)"
+fi
+corpus=""
+for candidate in "${D2L_DATA_DIR:-}/timemachine.txt" "$root/../shared/data/timemachine.txt"; do
+    if [ -f "$candidate" ]; then corpus=$candidate; break; fi
+done
+if [ -n "$corpus" ]; then
+    check "convert gru-lm with --vocab-corpus" "$tool" convert --arch gru-lm --input "$fixtures/gru-lm.params" \
+        --output "$tmp/gru-lm-corpus.onnx" --vocab-corpus "$corpus" --token char
+    "$tool" inspect "$tmp/gru-lm.onnx" | grep "d2l.vocab" > "$tmp/vocab1"
+    "$tool" inspect "$tmp/gru-lm-corpus.onnx" | grep "d2l.vocab" > "$tmp/vocab2"
+    check "--vocab-corpus rebuilds the same vocabulary as gru-lm.vocab.json" cmp -s "$tmp/vocab1" "$tmp/vocab2"
+    if [ -x "$generate" ]; then
+        want=$(expected_text "time traveller")
+        got=$("$generate" "$tmp/gru-lm-corpus.onnx" "time traveller" 50 2>&1)
+        if [ "$got" = "$want" ]; then echo "ok   C generate from the --vocab-corpus model prints predict_ch8's text"
+        else echo "FAIL C generate from the --vocab-corpus model: got '$got', predict_ch8 '$want'"; failures=$((failures + 1)); fi
+    fi
+    refuses "word tokens: a vocabulary of the wrong size, both numbers" "the vocabulary has [0-9]* tokens but .* predicts 28" \
+        "$tool" convert --arch gru-lm --input "$fixtures/gru-lm.params" --output "$tmp/bad.onnx" --vocab-corpus "$corpus" --token word
+else
+    echo "skip --vocab-corpus (no timemachine.txt in \$D2L_DATA_DIR or ../shared/data)"
+fi
+python3 -c 'import json, sys; json.dump(json.load(open(sys.argv[1]))[:27], open(sys.argv[2], "w"))' "$fixtures/gru-lm.vocab.json" "$tmp/short.json"
+refuses "a vocabulary of the wrong size: both numbers" "the vocabulary has 27 tokens but .* predicts 28 (linear.weight has 28 rows)" \
+    "$tool" convert --arch gru-lm --input "$fixtures/gru-lm.params" --output "$tmp/bad.onnx" --vocab "$tmp/short.json"
+refuses "the wrong recurrent cell" "a checkpoint of --arch gru-lm?" \
+    "$tool" convert --arch lstm-lm --input "$fixtures/gru-lm.params" --output "$tmp/bad.onnx" --vocab "$fixtures/gru-lm.vocab.json"
+refuses "a classifier's checkpoint as a language model" "not a checkpoint of the book's RNNModel" \
+    "$tool" convert --arch gru-lm --input "$fixtures/lenet.params" --output "$tmp/bad.onnx" --vocab "$fixtures/gru-lm.vocab.json"
+refuses "--vocab and --vocab-corpus together" "not both" \
+    "$tool" convert --arch gru-lm --input "$fixtures/gru-lm.params" --output "$tmp/bad.onnx" --vocab "$fixtures/gru-lm.vocab.json" --vocab-corpus "$tmp/short.json"
+refuses "a vocabulary that is not a token list" "JSON array of strings" \
+    "$tool" convert --arch gru-lm --input "$fixtures/gru-lm.params" --output "$tmp/bad.onnx" --vocab "$fixtures/models.json"
+refuses "--token other than char or word" "expected char or word" \
+    "$tool" convert --arch gru-lm --input "$fixtures/gru-lm.params" --output "$tmp/bad.onnx" --vocab "$fixtures/gru-lm.vocab.json" --token byte
+refuses "a language model's vocabulary for a folder that does not exist" "does not exist" \
+    "$tool" convert --arch gru-lm --input "$fixtures/gru-lm.params" --output "$tmp/missing/bad.onnx" --vocab-corpus "$tmp/short.json"
+
 # verify failing
 refuses "verify beyond the tolerance" "exceeds the tolerance" "$tool" verify "$tmp/lenet.onnx" --reference "$fixtures/lenet-bn-ref"
 refuses "verify with a missing reference folder" "nowhere" "$tool" verify "$tmp/lenet.onnx" --reference "$tmp/nowhere"
@@ -91,7 +156,7 @@ refuses "verify with a missing reference folder" "nowhere" "$tool" verify "$tmp/
 # Bad input: a message, non-zero exit, no output file.
 refuses "unknown --arch lists the valid ones" "valid names: softmax, mlp, mlp-block, lenet" \
     "$tool" convert --arch resnet99 --input "$fixtures/lenet.params" --output "$tmp/bad.onnx"
-refuses "language models: not yet" "not yet" "$tool" convert --arch gru-lm --input "$fixtures/lenet.params" --output "$tmp/bad.onnx"
+refuses "a language model needs a vocabulary" "needs the vocabulary" "$tool" convert --arch gru-lm --input "$fixtures/gru-lm.params" --output "$tmp/bad.onnx"
 refuses "missing keys are listed" "missing keys: 1.weight; unexpected keys: 1.weights" \
     "$tool" convert --arch softmax --image-size 8 --input "$fixtures/tiny-renamed-key.params" --output "$tmp/bad.onnx"
 refuses "mis-shaped keys are listed" "mis-shaped keys: 1.bias: checkpoint \[11\], model \[10\]" \

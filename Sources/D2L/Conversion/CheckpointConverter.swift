@@ -31,9 +31,25 @@ public struct ConversionOptions: Sendable {
     /// forward (`ConversionResult.checkDifference`).
     public var check: Bool
 
+    // Language models (`rnn-lm`, `gru-lm`, `lstm-lm`); `hidden` is their hidden size.
+    /// `--layers` (default: inferred from the checkpoint's `rnn.weight_ih_l{k}` keys).
+    public var layers: Int?
+    /// `--bidirectional` (default: inferred from `_reverse` keys).
+    public var bidirectional: Bool?
+    /// The vocabulary (`--vocab` or `--vocab-corpus`): required for language models; its
+    /// size must be the checkpoint's `linear.weight` rows.
+    public var vocab: Vocab?
+    /// `--token`: `d2l.task` is `char-lm` or `word-lm`.
+    public var token: TokenKind
+
     public init(arch: String, classes: Int? = nil, inChannels: Int? = nil, imageSize: Int? = nil,
                 hidden: Int? = nil, widthDivisor: Int? = nil, labels: [String]? = nil, opset: Int = 17,
-                foldBatchNorm: Bool = true, check: Bool = true) {
+                foldBatchNorm: Bool = true, check: Bool = true, layers: Int? = nil, bidirectional: Bool? = nil,
+                vocab: Vocab? = nil, token: TokenKind = .char) {
+        self.layers = layers
+        self.bidirectional = bidirectional
+        self.vocab = vocab
+        self.token = token
         self.arch = arch
         self.classes = classes
         self.inChannels = inChannels
@@ -112,6 +128,8 @@ public struct ConversionResult {
     public var checkDifference: Float?
     /// Lines worth telling the user (labels omitted, ratio inferred).
     public var notes: [String]
+    /// A language model's vocabulary (`d2l.vocab`), nil for classifiers.
+    public var vocab: Vocab? = nil
 }
 
 /// Converts checkpoints of the book's models into ONNX models (`d2l-export convert`).
@@ -122,7 +140,7 @@ public enum CheckpointConverter {
     /// d2l-export's version, written into `d2l.producer`.
     public static let version = "0.1"
 
-    /// The recurrent language models of DESIGN.md, converted by a later version.
+    /// The recurrent language models of DESIGN.md (`LanguageModels.make`).
     public static let languageModels = ["rnn-lm", "gru-lm", "lstm-lm"]
 
     /// Every `--arch` name: the image classifiers (and `mlp-block`) of `Models`, then the
@@ -150,6 +168,10 @@ public enum CheckpointConverter {
     public static func convert(_ checkpoint: PyTorchCheckpoint, options: ConversionOptions,
                                source: String = "checkpoint") throws -> ConversionResult {
         try checkArchitecture(options.arch)
+        if languageModels.contains(options.arch) {
+            return try convertLanguageModel(checkpoint, options: options, source: source)
+        }
+        try checkClassifierOptions(options)
         let arch = options.arch
         var notes: [String] = []
 
@@ -227,15 +249,9 @@ public enum CheckpointConverter {
             checkDifference: difference, notes: notes)
     }
 
-    /// Throws for a name that is not an architecture (listing the valid ones) and for the
-    /// language models, which a later version converts.
+    /// Throws for a name that is not an architecture (listing the valid ones).
     public static func checkArchitecture(_ arch: String) throws {
-        if languageModels.contains(arch) {
-            throw ToolkitError(.unsupported,
-                               "--arch \(arch): converting language models is not yet supported by d2l-export \(version) (the toolkit has no RNN export yet); the classifiers convert: "
-                               + Models.architectures.joined(separator: ", "))
-        }
-        guard Models.architectures.contains(arch) else {
+        guard architectures.contains(arch) else {
             throw ToolkitError(.invalidArgument,
                                "unknown architecture '\(arch)'; valid names: " + architectures.joined(separator: ", "))
         }
