@@ -9,7 +9,7 @@ struct D2LCLI: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "d2l-cli",
         abstract: "Train the book's models, evaluate ONNX models through libd2l, generate text.",
-        subcommands: [Train.self, Eval.self, Generate.self, BenchTrain.self])
+        subcommands: [Train.self, Eval.self, Generate.self, BenchTrain.self, BenchTrainLM.self])
 }
 
 /// Prints `error` as one line on standard error and exits non-zero (ArgumentParser
