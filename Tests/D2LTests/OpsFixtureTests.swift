@@ -92,6 +92,18 @@ final class BasicLayerFixtureTests: XCTestCase {
         try check("mse") { try mseLoss($0, target) }
     }
 
+    func testEmbedding() throws {
+        let f = try loadFixture("layers/embedding.safetensors")
+        let layer = Embedding(10, 4)
+        try layer.loadStateDict(try f.state())
+        let ids = try f.ints("input")
+        let output = try layer(Tensor(ids.map(Float.init), shape: [2, 3]))
+        assertClose(output, try f.tensor("output"), "embedding output")
+        output.backward(try f.tensor("grad_output"))
+        assertClose(layer.weight.grad ?? Tensor.zeros([10, 4]), try f.tensor("grad.weight"), "embedding grad.weight")
+        XCTAssertThrowsError(try layer(ids: [10])) { XCTAssertTrue("\($0)".contains("0..<10"), "\($0)") }
+    }
+
     func testLossShapeErrorsNameBothShapes() {
         XCTAssertThrowsError(try mseLoss(Tensor.zeros([4, 1]), Tensor.zeros([4]))) { error in
             XCTAssertTrue("\(error)".contains("[4, 1]") && "\(error)".contains("[4]"), "\(error)")
