@@ -30,6 +30,8 @@ final class ExecutionPlan {
     static let planTimeElementLimit = 64
     /// (graph input index, the values this plan was made for).
     private(set) var inputSnapshots: [(index: Int, values: ConstantTensor)] = []
+    /// The fusions made (Fusion.swift), one description each: "Conv+Add+Relu at Conv node 'n5'".
+    private(set) var fusions: [String] = []
 
     /// Whether the small int64 inputs at `pointers` still hold the values this plan read.
     func inputValuesMatch(_ pointers: [UnsafeMutableRawPointer]) -> Bool {
@@ -43,9 +45,10 @@ final class ExecutionPlan {
     /// Plans `graph` for inputs of `inputTypes` stored at `inputPointers`. Throws
     /// D2L_ERR_SHAPE (or another status) when a node cannot take the shapes it gets.
     /// With `allocate` false only shapes and the layout are computed (a load-time check):
-    /// no arena is allocated and no steps are built.
+    /// no arena is allocated and no steps are built. With `fuse` false no operators are
+    /// fused (the reference for the fused plan).
     init(graph: Graph, inputTypes: [TensorType], inputPointers: [UnsafeMutableRawPointer],
-         allocate: Bool = true) throws(D2LError) {
+         allocate: Bool = true, fuse: Bool = true) throws(D2LError) {
         self.inputTypes = inputTypes
         self.inputPointers = inputPointers
         let valueCount = graph.values.count
@@ -121,10 +124,14 @@ final class ExecutionPlan {
             planned.append(op)
         }
 
-        // 2. Liveness: the last node that reads each value; graph outputs live to the end.
-        let forever = graph.nodes.count
+        // 2. Fusion, then liveness: the last node that reads each value; graph outputs
+        //    live to the end.
+        let (nodes, fusionList) = Fusion.nodes(graph: graph, planned: planned, types: types,
+                                               runs: knownNode.map { !$0 }, enabled: fuse)
+        fusions = fusionList
+        let forever = nodes.count
         var lastUse = [Int](repeating: -1, count: valueCount)
-        for (n, node) in graph.nodes.enumerated() {
+        for (n, node) in nodes.enumerated() {
             for id in node.inputs { if let id { lastUse[id] = n } }
         }
         for id in graph.outputValues { lastUse[id] = forever }
@@ -134,7 +141,7 @@ final class ExecutionPlan {
         var offsets = [Int](repeating: -1, count: valueCount)
         var live: [(offset: Int, size: Int, id: Int)] = []
         var arenaEnd = 0
-        for (n, node) in graph.nodes.enumerated() {
+        for (n, node) in nodes.enumerated() {
             for id in node.outputs {
                 guard let id, let type = types[id], !(known[id] != nil && deps[id].isEmpty) else { continue }
                 let size = alignUp(type.byteCount, tensorAlignment)
@@ -177,12 +184,12 @@ final class ExecutionPlan {
             }
         }
         let scratchPointer = scratch.pointer.assumingMemoryBound(to: Float.self)
-        steps.reserveCapacity(graph.nodes.count)
-        for (n, node) in graph.nodes.enumerated() where !knownNode[n] {
+        steps.reserveCapacity(nodes.count)
+        for node in nodes where node.runs {
             let io = KernelIO(inputs: node.inputs.map { $0.flatMap(view) },
                               outputs: node.outputs.map { $0.flatMap(view) },
                               scratch: scratchPointer)
-            steps.append(Step(op: planned[n], io: io))
+            steps.append(Step(op: node.op, io: io))
         }
         for id in graph.outputValues {
             guard let v = view(id) else { throw D2LError(.internal, "graph output '\(graph.values[id].name)' has no planned type") }

@@ -74,6 +74,16 @@ public func conv2dScratchElements(_ g: ConvGeometry) -> Int {
 public func conv2d(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                    bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
                    scratch: UnsafeMutablePointer<Float>, pool: ThreadPool?) {
+    conv2dFused(g, input: input, weight: weight, bias: bias, output: output, scratch: scratch, pool: pool,
+                epilogue: .none)
+}
+
+/// `conv2d`, then `epilogue` on every output value, applied by the gemm to each block of
+/// the output as it finishes it (a fused residual is laid out like the output:
+/// `[batch, outputChannels, outputHeight, outputWidth]`).
+func conv2dFused(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                 bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+                 scratch: UnsafeMutablePointer<Float>, pool: ThreadPool?, epilogue: Epilogue) {
     let plan = ConvPlan(g)
     let pairs = g.batch &* g.groups
     let ocg = g.outputChannelsPerGroup
@@ -89,7 +99,7 @@ public func conv2d(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: Unsaf
             var pair = slot
             while pair < pairs {
                 convPair(g, plan, pair: pair, input: input, weight: weight, bias: bias, output: output,
-                         columns: columns, pool: nil)
+                         columns: columns, pool: nil, epilogue: epilogue)
                 pair &+= slots
             }
         }
@@ -97,16 +107,16 @@ public func conv2d(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: Unsaf
     }
     for pair in 0..<pairs {
         convPair(g, plan, pair: pair, input: input, weight: weight, bias: bias, output: output,
-                 columns: scratch, pool: threadPool)
+                 columns: scratch, pool: threadPool, epilogue: epilogue)
     }
 }
 
 /// One (image, group): build its columns (unless pointwise), then one gemm with the bias
-/// folded into the store.
+/// folded into the store and the epilogue into the gemm.
 private func convPair(_ g: ConvGeometry, _ plan: ConvPlan, pair: Int, input: UnsafePointer<Float>,
                       weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                       output: UnsafeMutablePointer<Float>, columns: UnsafeMutablePointer<Float>,
-                      pool: ThreadPool?) {
+                      pool: ThreadPool?, epilogue: Epilogue) {
     let image = pair / g.groups, group = pair % g.groups
     let icg = g.inputChannelsPerGroup, ocg = g.outputChannelsPerGroup
     let inputPlane = g.inputHeight &* g.inputWidth
@@ -118,12 +128,13 @@ private func convPair(_ g: ConvGeometry, _ plan: ConvPlan, pair: Int, input: Uns
         im2col(g, plan, groupInput, columns, pool)
         b = UnsafePointer(columns)
     }
+    let outputOffset = (image &* g.outputChannels &+ group &* ocg) &* plan.positions
     gemmWithRowBias(transA: false, transB: false, m: ocg, n: plan.positions, k: plan.depth, alpha: 1,
                     a: weight + group &* ocg &* plan.depth, lda: plan.depth,
                     b: b, ldb: plan.positions, beta: 0,
-                    c: output + (image &* g.outputChannels &+ group &* ocg) &* plan.positions,
-                    ldc: plan.positions,
-                    rowBias: bias.map { $0 + group &* ocg }, pool: pool)
+                    c: output + outputOffset, ldc: plan.positions,
+                    rowBias: bias.map { $0 + group &* ocg }, pool: pool,
+                    epilogue: epilogue.advanced(by: outputOffset))
 }
 
 /// Writes the column matrix of one (image, group): row (c, ky, kx), column (oy, ox) holds

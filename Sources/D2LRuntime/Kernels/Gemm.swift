@@ -56,16 +56,41 @@ public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Floa
 // MARK: - Dispatch
 
 /// `gemm`, plus `rowBias[i]` (when not nil, m values) added to every element of row i
-/// of C after alpha and beta are applied (the convolution's bias).
+/// of C after alpha and beta are applied (the convolution's bias), then `epilogue`
+/// (a fused residual with C's row stride `ldc`, then an activation) on every element of
+/// C: in the tiled product on each row block of a chunk as soon as it is final (still in
+/// L2, on the thread that computed it); after the product on the other paths.
 func gemmWithRowBias(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                      a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                      beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-                     rowBias: UnsafePointer<Float>?, pool: ThreadPool?) {
+                     rowBias: UnsafePointer<Float>?, pool: ThreadPool?, epilogue: Epilogue = .none) {
     if m <= 0 || n <= 0 { return }
     if k <= 0 {
         scaleOnly(m: m, n: n, alpha: alpha, beta: beta, c: c, ldc: ldc, rowBias: rowBias)
+        applyEpilogue(m: m, n: n, c: c, ldc: ldc, epilogue)
         return
     }
+    if m == 1 || n == 1 || (!transA && transB && m <= dotRowsLimit) {
+        // The paths below the tiled product store plain values; the epilogue follows.
+        gemmUntiled(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                    b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, rowBias: rowBias, pool: pool)
+        applyEpilogue(m: m, n: n, c: c, ldc: ldc, epilogue)
+        return
+    }
+    let work = m &* n &* k
+    let threadPool: ThreadPool? = work >= parallelThreshold && (pool?.threadCount ?? 1) > 1 ? pool : nil
+    let threads = threadPool?.threadCount ?? 1
+    gemmTiled(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+              a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
+              rowBias: rowBias, epilogue: epilogue, pool: threadPool, threads: threads)
+}
+
+/// The matrix-vector paths (m or n is 1) and the few-rows A · Bᵀ path of
+/// `gemmWithRowBias` (k ≥ 1).
+private func gemmUntiled(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                         rowBias: UnsafePointer<Float>?, pool: ThreadPool?) {
     let work = m &* n &* k
     let threadPool: ThreadPool? = work >= parallelThreshold && (pool?.threadCount ?? 1) > 1 ? pool : nil
     let threads = threadPool?.threadCount ?? 1
@@ -98,15 +123,9 @@ func gemmWithRowBias(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: 
         }
         return
     }
-    if !transA && transB && m <= dotRowsLimit {
-        // A few rows times Bᵀ: dot products of rows, no transposition of B.
-        gemmDotRows(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
-                    c: c, ldc: ldc, rowBias: rowBias, pool: threadPool, threads: threads)
-        return
-    }
-    gemmTiled(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-              a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
-              rowBias: rowBias, pool: threadPool, threads: threads)
+    // A few rows times Bᵀ: dot products of rows, no transposition of B.
+    gemmDotRows(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
+                c: c, ldc: ldc, rowBias: rowBias, pool: threadPool, threads: threads)
 }
 
 /// C = alpha · 0 + beta · C (+ bias): the product of an empty inner dimension.
@@ -491,7 +510,7 @@ private func dotBlock(rows: Int, cols: Int, k: Int, a: UnsafePointer<Float>, lda
 private func gemmTiled(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-                       rowBias: UnsafePointer<Float>?, pool: ThreadPool?, threads: Int) {
+                       rowBias: UnsafePointer<Float>?, epilogue: Epilogue, pool: ThreadPool?, threads: Int) {
     // A(i, p) = a[i·aRow + p·aCol], whichever way it is stored.
     let aRow = transA ? 1 : lda
     let aCol = transA ? lda : 1
@@ -566,6 +585,12 @@ private func gemmTiled(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha
                         panel &+= 1
                     }
                     pc &+= kc
+                }
+                if !epilogue.isEmpty {
+                    // The fused epilogue on this block of C, just written and still in L2.
+                    let j0 = panel0 &* tileColumns, j1 = min(n, panel1 &* tileColumns)
+                    let offset = ic &* ldc &+ j0
+                    applyEpilogue(m: icEnd &- ic, n: j1 &- j0, c: c + offset, ldc: ldc, epilogue.advanced(by: offset))
                 }
                 ic = icEnd
             }

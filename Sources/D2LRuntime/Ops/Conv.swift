@@ -7,6 +7,9 @@ struct Conv {
                                              outputChannels: 0, outputHeight: 0, outputWidth: 0,
                                              kernelHeight: 0, kernelWidth: 0)
     private(set) var scratchElements = 0
+    /// Set by fusion: input 3 (same shape as Y) is added to Y, then `activation` applied.
+    private(set) var fusedResidual = false
+    private(set) var activation = FusedActivation.none
 
     init(_ a: AttributeReader) throws(D2LError) {
         try a.allowOnly(["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"])
@@ -55,10 +58,19 @@ struct Conv {
         return [TensorType(.float32, [xs[0], ws[0]] + r.output)]
     }
 
+    /// Fusion (see Fusion.swift): the node also adds its input 3 (when `residual`) and
+    /// applies `activation` to each output value inside the convolution's gemm.
+    mutating func fuse(residual: Bool, activation: FusedActivation) {
+        fusedResidual = residual
+        self.activation = activation
+    }
+
     func run(_ io: KernelIO, pool: ThreadPool?) {
         guard let y = io.outputs[0]?.floats else { return }
         let bias: UnsafePointer<Float>? = io.inputs.count > 2 ? io.inputs[2].map { UnsafePointer($0.floats) } : nil
-        conv2d(geometry, input: io.input(0).floats, weight: io.input(1).floats, bias: bias,
-               output: y, scratch: io.scratch, pool: pool)
+        var epilogue = Epilogue(residual: nil, activation: activation)
+        if fusedResidual, io.inputs.count > 3, let r = io.inputs[3] { epilogue.residual = UnsafePointer(r.floats) }
+        conv2dFused(geometry, input: io.input(0).floats, weight: io.input(1).floats, bias: bias,
+                    output: y, scratch: io.scratch, pool: pool, epilogue: epilogue)
     }
 }

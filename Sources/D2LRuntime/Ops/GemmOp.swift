@@ -12,6 +12,8 @@ struct Gemm {
     /// Planned: how C broadcasts over Y (strides in C per row and column; 0 = broadcast).
     private(set) var cRowStride = 0, cColumnStride = 0
     private(set) var hasC = false
+    /// Set by fusion: applied to each output value as the product stores it.
+    private(set) var activation = FusedActivation.none
 
     init(_ a: AttributeReader) throws(D2LError) {
         try a.allowOnly(["alpha", "beta", "transA", "transB"])
@@ -63,9 +65,15 @@ struct Gemm {
             }
             betaUsed = beta
         }
-        gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-             a: a, lda: transA ? m : k, b: b, ldb: transB ? k : n,
-             beta: betaUsed, c: y, ldc: n, pool: pool)
+        gemmWithRowBias(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                        a: a, lda: transA ? m : k, b: b, ldb: transB ? k : n,
+                        beta: betaUsed, c: y, ldc: n, rowBias: nil, pool: pool,
+                        epilogue: Epilogue(residual: nil, activation: activation))
+    }
+
+    /// Fusion (see Fusion.swift): `activation` on each output value.
+    mutating func fuse(activation: FusedActivation) {
+        self.activation = activation
     }
 }
 
@@ -78,6 +86,27 @@ struct MatMul {
     private(set) var strideA: [Int] = []
     private(set) var strideB: [Int] = []
     private(set) var batchCount = 1
+    /// Set by fusion: input 2 (the addend) is added to the product, then `activation`
+    /// applied. An addend of the output's shape is added by the gemm's epilogue; one that
+    /// broadcasts is written into Y first (merged dims and strides below) and the
+    /// product accumulated onto it.
+    private(set) var activation = FusedActivation.none
+    private(set) var fusedAddend = false
+    private(set) var addendSameShape = false
+    private(set) var addendDims: [Int] = []
+    private(set) var addendStrides: [Int] = []
+
+    /// Fusion (see Fusion.swift): `addend` is the shape of input 2 (nil: none), which
+    /// broadcasts into `output`, the planned output shape.
+    mutating func fuse(addend: [Int]?, output: [Int], activation: FusedActivation) {
+        self.activation = activation
+        fusedAddend = addend != nil
+        guard let addend else { return }
+        addendSameShape = addend.reduce(1, *) == output.reduce(1, *)
+        if !addendSameShape {
+            (addendDims, addendStrides, _) = broadcastStrides(out: output, addend, output)
+        }
+    }
 
     mutating func plan(_ inputs: [PlanInput?], _ label: String) throws(D2LError) -> [TensorType] {
         let a = try required(inputs, 0, label), b = try required(inputs, 1, label)
@@ -111,6 +140,18 @@ struct MatMul {
     func run(_ io: KernelIO, pool: ThreadPool?) {
         guard let y = io.outputs[0]?.floats else { return }
         let a = UnsafePointer(io.input(0).floats), b = UnsafePointer(io.input(1).floats)
+        var addend: UnsafePointer<Float>?
+        if fusedAddend, io.inputs.count > 2, let v = io.inputs[2] { addend = UnsafePointer(v.floats) }
+        var residual: UnsafePointer<Float>?
+        var beta: Float = 0
+        if let addend {
+            if addendSameShape {
+                residual = addend
+            } else {
+                broadcastInto(y, addend)
+                beta = 1
+            }
+        }
         for batch in 0..<batchCount {
             var rest = batch, offA = 0, offB = 0
             var d = batchDims.count - 1
@@ -121,9 +162,35 @@ struct MatMul {
                 offB += i * strideB[d]
                 d -= 1
             }
-            gemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1,
-                 a: a + offA, lda: k, b: b + offB, ldb: n, beta: 0,
-                 c: y + batch * m * n, ldc: n, pool: pool)
+            gemmWithRowBias(transA: false, transB: false, m: m, n: n, k: k, alpha: 1,
+                            a: a + offA, lda: k, b: b + offB, ldb: n, beta: beta,
+                            c: y + batch * m * n, ldc: n, rowBias: nil, pool: pool,
+                            epilogue: Epilogue(residual: residual.map { $0 + batch * m * n }, activation: activation))
+        }
+    }
+
+    /// y = the addend broadcast to the output (merged dims from `fuse`).
+    private func broadcastInto(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>) {
+        let rank = addendDims.count
+        guard rank > 0 else { return }
+        let inner = addendDims[rank - 1], stride = addendStrides[rank - 1]
+        let total = addendDims.reduce(1, *)
+        let rows = inner == 0 ? 0 : total / inner
+        for row in 0..<rows {
+            var rest = row, offset = 0
+            var d = rank - 2
+            while d >= 0 {
+                offset += (rest % addendDims[d]) * addendStrides[d]
+                rest /= addendDims[d]
+                d -= 1
+            }
+            let source = x + offset, target = y + row * inner
+            if stride == 0 {
+                let v = source[0]
+                for i in 0..<inner { target[i] = v }
+            } else {
+                for i in 0..<inner { target[i] = source[i] }
+            }
         }
     }
 }
