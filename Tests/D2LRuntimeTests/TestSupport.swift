@@ -6,9 +6,9 @@ import XCTest
 let fixturesDirectory: URL = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
 
-/// Folders of Tests/Fixtures that hold a model and backend-test data sets.
-func modelFixtureFolders() throws -> [URL] {
-    let entries = try FileManager.default.contentsOfDirectory(at: fixturesDirectory, includingPropertiesForKeys: nil)
+/// Folders of Tests/Fixtures (or `root`) that hold a model and backend-test data sets.
+func modelFixtureFolders(in root: URL = fixturesDirectory) throws -> [URL] {
+    let entries = try FileManager.default.contentsOfDirectory(at: root, includingPropertiesForKeys: nil)
     return entries.filter { FileManager.default.fileExists(atPath: $0.appendingPathComponent("model.onnx").path) }
         .sorted { $0.lastPathComponent < $1.lastPathComponent }
 }
