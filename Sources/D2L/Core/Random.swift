@@ -1,20 +1,21 @@
+import D2LRuntime
 import Foundation
 
 /// A seeded random number generator (SplitMix64): the same seed gives the same numbers
 /// on every platform, so shuffles, initialisations and augmentations are reproducible.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    /// The runtime's SplitMix64, so the toolkit and libd2l's sampler share one generator.
+    private var splitMix: SplitMix64
+
+    public init(seed: UInt64) { splitMix = SplitMix64(seed: seed) }
+
     /// The generator's state; the next output is a function of it alone.
-    public var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+    public var state: UInt64 {
+        get { splitMix.state }
+        set { splitMix.state = newValue }
     }
+
+    public mutating func next() -> UInt64 { splitMix.next() }
 
     /// A uniform float in [0, 1) from the top 24 bits of the next output.
     public mutating func nextUniform() -> Float {

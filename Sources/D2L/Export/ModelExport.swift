@@ -86,14 +86,14 @@ public func exportONNX(_ module: Module, inputShape: [Int], inputName: String = 
 public enum ONNXExportMetadata {
     /// `d2l.labels`: a JSON array of the class names, index order.
     public static func labels(_ names: [String]) -> String {
-        "[" + names.map(jsonString).joined(separator: ", ") + "]"
+        "[" + names.map(jsonStringLiteral).joined(separator: ", ") + "]"
     }
 
     /// `d2l.input`: `{"layout": …, "range": [lo, hi], "mean": […], "std": […]}` plus
     /// `"size": [H, W]` when given: how raw pixels (0–255) become inputs.
     public static func input(layout: String = "NCHW", range: (Float, Float) = (0, 1), mean: [Float], std: [Float],
                              size: (height: Int, width: Int)? = nil) -> String {
-        var text = "{\"layout\": \(jsonString(layout)), \"range\": [\(jsonNumber(range.0)), \(jsonNumber(range.1))], "
+        var text = "{\"layout\": \(jsonStringLiteral(layout)), \"range\": [\(jsonNumber(range.0)), \(jsonNumber(range.1))], "
             + "\"mean\": [\(mean.map(jsonNumber).joined(separator: ", "))], "
             + "\"std\": [\(std.map(jsonNumber).joined(separator: ", "))]"
         if let size { text += ", \"size\": [\(size.height), \(size.width)]" }
@@ -109,28 +109,6 @@ public enum ONNXExportMetadata {
         entries.append(("d2l.input", input(mean: mean ?? Array(repeating: 0, count: channels),
                                            std: std ?? Array(repeating: 1, count: channels), size: size)))
         return entries
-    }
-
-    /// `text` as a JSON string literal.
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-                        + String(scalar.value, radix: 16)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 
     /// The shortest decimal that reads back as `value` (`0.5`, `0.2860`→`0.286`).

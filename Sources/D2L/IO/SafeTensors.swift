@@ -389,7 +389,7 @@ public struct SafeTensorsFile {
         var first = true
         if !metadata.isEmpty {
             json += "\"__metadata__\":{"
-            json += metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }.joined(separator: ",")
+            json += metadata.keys.sorted().map { "\(jsonStringLiteral($0)):\(jsonStringLiteral(metadata[$0]!))" }.joined(separator: ",")
             json += "}"
             first = false
         }
@@ -398,7 +398,7 @@ public struct SafeTensorsFile {
             if !first { json += "," }
             first = false
             let shape = tensor.shape.map(String.init).joined(separator: ",")
-            json += "\(jsonString(name)):{\"dtype\":\"\(tensor.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offsets[i].0),\(offsets[i].1)]}"
+            json += "\(jsonStringLiteral(name)):{\"dtype\":\"\(tensor.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offsets[i].0),\(offsets[i].1)]}"
         }
         json += "}"
         var header = Array(json.utf8)
@@ -420,28 +420,6 @@ public struct SafeTensorsFile {
 }
 
 // MARK: - Bit-level helpers
-
-/// A JSON string literal for `s`.
-private func jsonString(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if scalar.value < 0x20 {
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
-}
 
 /// Bit-level conversions for binary file formats.
 enum IOBinary {

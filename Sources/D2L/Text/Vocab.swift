@@ -92,7 +92,7 @@ public struct Vocab: Sendable, Equatable {
             throw ToolkitError(.invalidData, "Vocab: the token list is empty (index 0 must be \"<unk>\")")
         }
         guard first == "<unk>" else {
-            throw ToolkitError(.invalidData, "Vocab: index 0 is \(Vocab.quoted(first)), expected \"<unk>\"")
+            throw ToolkitError(.invalidData, "Vocab: index 0 is \(jsonStringLiteral(first)), expected \"<unk>\"")
         }
         var tokenToIdx: [ExactToken: Int] = [:]
         for (i, token) in idxToToken.enumerated() { tokenToIdx[ExactToken(token)] = i }
@@ -145,7 +145,7 @@ public struct Vocab: Sendable, Equatable {
     /// metadata. Compact (no spaces); `"`, `\` and control characters escaped, everything
     /// else written as UTF-8.
     public func json() -> String {
-        "[" + idxToToken.map(Vocab.quoted).joined(separator: ",") + "]"
+        "[" + idxToToken.map(jsonStringLiteral).joined(separator: ",") + "]"
     }
 
     /// Two vocabularies are equal when they have the same tokens in the same order (exactly,
@@ -155,22 +155,4 @@ public struct Vocab: Sendable, Equatable {
             && zip(a.idxToToken, b.idxToToken).allSatisfy { ExactToken($0) == ExactToken($1) }
     }
 
-    /// `token` as a JSON string literal.
-    static func quoted(_ token: String) -> String {
-        var out = "\""
-        for scalar in token.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
 }

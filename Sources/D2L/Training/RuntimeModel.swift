@@ -13,7 +13,7 @@ public final class RuntimeModel {
             model = try D2LRuntime.Model(path: path)
             session = D2LRuntime.Session(model: model)
             try session.setThreads(threads)
-        } catch let error as D2LError {
+        } catch {
             throw ToolkitError(.invalidData, "\(path): \(error.message)")
         }
     }
