@@ -31,12 +31,13 @@ public final class Parameter {
         value.withUnsafeMutableValues { body(&$0) }
     }
 
-    /// Replaces the values with `newValues` (same shape), keeping the leaf.
+    /// Replaces the values with `newValues` (same shape), keeping the leaf and its
+    /// gradient. Shares `newValues`' storage instead of copying it (copy-on-write copies
+    /// later, on the first in-place update, only if the storage is still shared), so
+    /// loading a checkpoint does not hold two copies of the weights.
     public func assign(_ newValues: Tensor) {
         precondition(newValues.shape == value.shape,
                      "Parameter.assign: shape \(newValues.shape) for a parameter of shape \(value.shape)")
-        let source = newValues.scalars
-        update { v in for i in 0..<v.count { v[i] = source[i] } }
+        value = Tensor(storage: newValues.storage, shape: value.shape, node: value.node)
     }
-
 }
