@@ -1,3 +1,4 @@
+import D2LRuntime
 import CProtobufC
 import _D2LONNX
 
@@ -136,28 +137,7 @@ public struct ONNXModelSummary: Sendable {
                 }
             }
         }
-        return Value(name: name, elementType: elementTypeName(code), dims: dims)
-    }
-
-    /// The name of ONNX element type `code`.
-    static func elementTypeName(_ code: Int32) -> String {
-        switch code {
-        case 1: return "float32"
-        case 2: return "uint8"
-        case 3: return "int8"
-        case 4: return "uint16"
-        case 5: return "int16"
-        case 6: return "int32"
-        case 7: return "int64"
-        case 8: return "string"
-        case 9: return "bool"
-        case 10: return "float16"
-        case 11: return "float64"
-        case 12: return "uint32"
-        case 13: return "uint64"
-        case 16: return "bfloat16"
-        default: return "type \(code)"
-        }
+        return Value(name: name, elementType: DType.onnxName(code), dims: dims)
     }
 
     static func string(_ p: UnsafeMutablePointer<CChar>?) -> String {

@@ -27,8 +27,9 @@ public enum DType: Int32, Sendable {
         }
     }
 
-    /// The ONNX names of element types the runtime does not take, for messages.
-    static func onnxName(_ code: Int32) -> String {
+    /// The name of ONNX element type `code` (`float32`, `float64`, `bfloat16`, …), for
+    /// messages and model summaries; `type N` for codes outside the TensorProto enum.
+    public static func onnxName(_ code: Int32) -> String {
         switch code {
         case 0: return "undefined"
         case 1: return "float32"
@@ -41,7 +42,7 @@ public enum DType: Int32, Sendable {
         case 8: return "string"
         case 9: return "bool"
         case 10: return "float16"
-        case 11: return "double"
+        case 11: return "float64"
         case 12: return "uint32"
         case 13: return "uint64"
         case 14: return "complex64"
