@@ -73,7 +73,7 @@ struct Convert: ParsableCommand {
             case (nil, nil):
                 break
             }
-            let result = try CheckpointConverter.convert(inputPath: input, outputPath: output, options: options)
+            let result = try CheckpointConverter.convertFile(inputPath: input, outputPath: output, options: options)
             let c = result.checkpoint
             print("read \(input) (\(c.formatName)): \(c.text)")
             if let vocab = result.vocab, let vocabSource { print("vocabulary: \(vocab.count) tokens from \(vocabSource)") }

@@ -98,6 +98,77 @@ final class ConversionLanguageModelTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [(path as NSString).lastPathComponent])
     }
 
+    /// A word-level language model: a tiny two-layer LSTM over a word vocabulary rebuilt from
+    /// a small corpus (`--vocab-corpus FILE --token word`), saved by the toolkit, converts
+    /// through d2l-export's file path; libd2l's logits are the toolkit's, and libd2l's greedy
+    /// generation (which splits the prefix into words) is the toolkit's `predict` on words.
+    func testWordLevelModelConvertsLogitsAndGenerationMatchTheToolkit() throws {
+        let dir = try temporaryDirectory()
+        let corpus = dir + "/corpus.txt"
+        try AtomicFile.write(text: """
+            The Time Machine, by H. G. Wells
+            The Time Traveller (for so it will be convenient to speak of him) was expounding
+            a recondite matter to us. His grey eyes shone and twinkled, and his usually pale
+            face was flushed and animated. The fire burned brightly, and the soft radiance of
+            the incandescent lights in the lilies of silver caught the bubbles that flashed and
+            passed in our glasses.
+            """, to: corpus)
+        let vocab = try LanguageModelVocabulary.rebuild(corpus: corpus, token: .word)
+        XCTAssertEqual(vocab.idxToToken[0], "<unk>")
+        XCTAssertTrue(vocab.idxToToken.contains("traveller"), "\(vocab.idxToToken)")
+        Random.seed(7)
+        let net = try LanguageModels.make("lstm-lm", vocabSize: vocab.count, hidden: 16, layers: 2)
+        let checkpoint = dir + "/word-lm.safetensors"
+        try net.saveCheckpoint(to: checkpoint)
+
+        let output = dir + "/word-lm.onnx"
+        let options = ConversionOptions(arch: "lstm-lm", vocab: vocab, token: .word)
+        let report = try CheckpointConverter.convertFile(inputPath: checkpoint, outputPath: output, options: options)
+        XCTAssertEqual(report.model.metadata("d2l.task"), "word-lm")
+        XCTAssertEqual(report.model.metadata("d2l.vocab"), vocab.json())
+        XCTAssertEqual(report.vocab, vocab)
+        XCTAssertEqual(report.model.inputs.map(\.name), ["tokens", "h0", "c0"])
+        XCTAssertLessThanOrEqual(try XCTUnwrap(report.checkDifference), 1e-5)
+        // The streamed file is the in-memory conversion's bytes.
+        let inMemory = try CheckpointConverter.convert(PyTorchCheckpoint.load(path: checkpoint), options: options, source: checkpoint)
+        XCTAssertEqual(try AtomicFile.read(output), inMemory.bytes)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(),
+                       ["corpus.txt", "word-lm.onnx", "word-lm.safetensors"])
+
+        // Logits (and states) through libd2l equal the toolkit's on two word sequences.
+        var index: [String: Int] = [:]
+        for (i, t) in vocab.idxToToken.enumerated() where index[t] == nil { index[t] = i }
+        let sequences = [["the", "time", "traveller", "was"], ["his", "grey", "eyes", "shone"]]
+        let ids = sequences.map { $0.map { index[$0] ?? 0 } }
+        XCTAssertFalse(ids.joined().contains(0))
+        net.eval()
+        let start = net.beginState(batchSize: 2)
+        let (logits, state) = try withNoGrad { try net(ids, start) }
+        var inputs = [RuntimeRunner.Input(dtype: .int64, shape: [2, 4],
+                                          bytes: ids.joined().map(Int64.init).withUnsafeBytes { Array($0) })]
+        for t in start.tensors {
+            inputs.append(RuntimeRunner.Input(dtype: .float32, shape: t.shape, bytes: t.scalars.withUnsafeBytes { Array($0) }))
+        }
+        let outputs = try RuntimeRunner.run(D2LRuntime.Model(path: output), source: output, inputs: inputs)
+        let expected = [logits] + state.tensors
+        XCTAssertEqual(outputs.count, expected.count)
+        for (theirs, mine) in zip(outputs, expected) {
+            XCTAssertEqual(theirs.shape, mine.shape, theirs.name)
+            XCTAssertLessThanOrEqual(maxDifference(theirs.values, mine.scalars), 1e-5, theirs.name)
+        }
+
+        // Greedy generation from a word prefix: libd2l's text generation = the toolkit's predict.
+        let runtime = try RuntimeLanguageModel(path: output)
+        for prefix in ["the time traveller", "his grey eyes", "fire"] {
+            var sampler = try TokenSampler(temperature: 0, vocabSize: vocab.count)
+            let predicted = try net.predict(prefixIDs: prefix.split(separator: " ").map { index[String($0)] ?? 0 },
+                                            numTokens: 12, sampler: &sampler)
+            let text = try runtime.generate(prefix: prefix, numTokens: 12)
+            XCTAssertEqual(text, predicted.map { vocab.idxToToken[$0] }.joined(separator: " "), "from '\(prefix)'")
+            XCTAssertTrue(text.hasPrefix(prefix + " "), text)
+        }
+    }
+
     func testRefusals() throws {
         let dir = try temporaryDirectory()
         let vocab = try LanguageModelVocabulary.load(json: Self.vocabFile)

@@ -66,6 +66,49 @@ final class ConversionTests: XCTestCase {
         }
     }
 
+    /// `convertFile` (d2l-export's low-memory path: tensors decoded one at a time, the model
+    /// streamed to the file, the check run from the written file) writes exactly the bytes of
+    /// the in-memory conversion, describes them as parsing them would, checks them, and
+    /// leaves no temporary file.
+    func testConvertFileWritesTheSameModel() throws {
+        let dir = NSTemporaryDirectory() + "d2l-conversion-file-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for fixture in try Self.fixtures() {
+            for fold in [true, false] {
+                var options = fixture.options
+                options.foldBatchNorm = fold
+                let input = toolkitFixture("export/" + fixture.name + ".params")
+                let output = dir + "/" + fixture.name + ".onnx"
+                let report = try CheckpointConverter.convertFile(inputPath: input, outputPath: output, options: options)
+                let inMemory = try Self.convert(fixture.name + ".params", options)
+                let bytes = try AtomicFile.read(output)
+                XCTAssertEqual(bytes, inMemory.bytes, "\(fixture.name), fold \(fold)")
+                let parsed = try ONNXModelSummary(bytes: bytes)
+                XCTAssertEqual(report.model.lines, parsed.lines, fixture.name)
+                XCTAssertEqual(report.model.opsets.map(\.domain), parsed.opsets.map(\.domain))
+                XCTAssertEqual(report.model.inputs, parsed.inputs)
+                XCTAssertEqual(report.model.outputs, parsed.outputs)
+                XCTAssertLessThanOrEqual(try XCTUnwrap(report.checkDifference), 1e-5, fixture.name)
+                XCTAssertEqual(report.parameterCount, inMemory.parameterCount)
+                XCTAssertEqual(report.bufferCount, inMemory.bufferCount)
+                XCTAssertEqual(report.metadata.map(\.key), inMemory.metadata.map(\.key))
+                XCTAssertEqual(report.checkpoint.text, inMemory.checkpoint.text)
+            }
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).count, try Self.fixtures().count)
+        // Without the check, and refusals leave nothing behind.
+        var options = ConversionOptions(arch: "lenet")
+        options.check = false
+        let report = try CheckpointConverter.convertFile(inputPath: toolkitFixture("export/lenet.params"),
+                                                         outputPath: dir + "/nocheck.onnx", options: options)
+        XCTAssertNil(report.checkDifference)
+        XCTAssertThrowsError(try CheckpointConverter.convertFile(inputPath: toolkitFixture("export/lenet.params"),
+                                                                 outputPath: dir + "/bad.onnx", options: ConversionOptions(arch: "alexnet")))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/bad.onnx"))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).count, try Self.fixtures().count + 1)
+    }
+
     func testFoldingBatchNormChangesNothing() throws {
         for name in ["lenet-bn", "resnet18-small", "densenet-small"] {
             let fixture = try XCTUnwrap(try Self.fixtures().first { $0.name == name })

@@ -106,6 +106,17 @@ public struct PyTorchCheckpoint {
         return try decode(AtomicFile.read(path), source: path)
     }
 
+    /// Opens the checkpoint at `path` for reading one tensor at a time (see
+    /// ``CheckpointReader``): a zip's tensors are decoded on demand; the other formats are
+    /// decoded whole, as ``load(path:)`` does.
+    static func open(path: String) throws -> CheckpointReader {
+        let file = try CheckpointBytes(path: path)
+        if ZipArchive.looksLikeZip(try file.read(0, min(4, file.count))) {
+            return try zipReader(file, source: path)
+        }
+        return CheckpointReader(try decode(AtomicFile.read(path), source: path))
+    }
+
     /// Decodes a checkpoint held in memory.
     /// - Parameter source: what to call the bytes in messages (a path).
     public static func decode(_ bytes: [UInt8], source: String = "checkpoint") throws -> PyTorchCheckpoint {
@@ -126,6 +137,13 @@ public struct PyTorchCheckpoint {
     // MARK: - zip
 
     private static func decodeZip(_ file: CheckpointBytes, source: String) throws -> [(name: String, tensor: CheckpointTensor)] {
+        let reader = try zipReader(file, source: source)
+        return try reader.entries.indices.map { (reader.entries[$0].name, try reader.tensor($0)) }
+    }
+
+    /// A zip checkpoint's index (the pickle read, every storage entry located), its
+    /// tensors decoded one at a time on demand.
+    static func zipReader(_ file: CheckpointBytes, source: String) throws -> CheckpointReader {
         let archive = try ZipArchive(file: file, source: source)
         let pickles = archive.entries.map(\.name).filter {
             $0 == "data.pkl" || ($0.hasSuffix("/data.pkl") && $0.split(separator: "/", omittingEmptySubsequences: false).count == 2)
@@ -158,19 +176,21 @@ public struct PyTorchCheckpoint {
         }
         let entries = try stateDict(value, source: source)
 
-        var out: [(name: String, tensor: CheckpointTensor)] = []
-        out.reserveCapacity(entries.count)
+        var located: [(name: String, tensor: PickledTensor, storageName: String, index: Int)] = []
+        located.reserveCapacity(entries.count)
         for (name, t) in entries {
             let storageName = prefix + "data/" + t.storage.key
             guard let index = archive.index(of: storageName) else {
                 throw ToolkitError(.invalidData, "\(source): tensor '\(name)' refers to storage \(storageName), which the archive does not hold")
             }
-            let tensor = try archive.withData(index) { raw in
-                try gather(t, name: name, storage: raw, storageName: storageName, source: source)
-            }
-            out.append((name, tensor))
+            located.append((name, t, storageName, index))
         }
-        return out
+        return CheckpointReader(format: .zip, entries: located.map { ($0.name, $0.tensor.shape, $0.tensor.storage.dtype) }) { i in
+            let entry = located[i]
+            return try archive.withData(entry.index) { raw in
+                try gather(entry.tensor, name: entry.name, storage: raw, storageName: entry.storageName, source: source)
+            }
+        }
     }
 
     /// A storage from a persistent id: `('storage', type, key, location, numel[, view_metadata])`.
@@ -452,4 +472,35 @@ public struct PyTorchCheckpoint {
         }
         return CheckpointTensor(dtype: dtype, shape: t.shape, values: values, integers: integers)
     }
+}
+
+/// A checkpoint's tensors by index: the names, shapes and dtypes first (for a zip, from the
+/// pickle alone), each tensor's values decoded when asked for. Loading a state dict through
+/// it holds one decoded tensor at a time besides what the model keeps.
+struct CheckpointReader {
+    let format: PyTorchCheckpoint.Format
+    /// Name, shape and stored dtype of each tensor, in the file's order.
+    let entries: [(name: String, shape: [Int], dtype: CheckpointDType)]
+    private let load: (Int) throws -> CheckpointTensor
+
+    init(format: PyTorchCheckpoint.Format, entries: [(name: String, shape: [Int], dtype: CheckpointDType)],
+         load: @escaping (Int) throws -> CheckpointTensor) {
+        self.format = format
+        self.entries = entries
+        self.load = load
+    }
+
+    /// The tensors of a checkpoint already in memory.
+    init(_ checkpoint: PyTorchCheckpoint) {
+        let tensors = checkpoint.tensors
+        self.init(format: checkpoint.format, entries: tensors.map { ($0.name, $0.tensor.shape, $0.tensor.dtype) }) {
+            tensors[$0].tensor
+        }
+    }
+
+    /// Tensor `index`'s values (decoded now; read errors name the file and tensor).
+    func tensor(_ index: Int) throws -> CheckpointTensor { try load(index) }
+
+    /// The shape of the tensor called `name`, or nil.
+    func shape(_ name: String) -> [Int]? { entries.first(where: { $0.name == name })?.shape }
 }

@@ -79,6 +79,17 @@ public struct CheckpointSummary: Sendable {
         convertedDTypes = checkpoint.convertedDTypes
     }
 
+    /// The same, from a checkpoint's index (no tensor data needed).
+    init(_ reader: CheckpointReader) {
+        format = reader.format
+        tensors = reader.entries
+        elementCount = reader.entries.reduce(0) { $0 + $1.shape.reduce(1, *) }
+        var seen: [CheckpointDType] = []
+        for entry in reader.entries where !seen.contains(entry.dtype) { seen.append(entry.dtype) }
+        dtypes = seen
+        convertedDTypes = seen.filter { $0.isFloatingPoint && $0 != .float32 }
+    }
+
     /// `torch zip`, `torch legacy`, `safetensors`.
     public var formatName: String {
         switch format {
@@ -132,6 +143,46 @@ public struct ConversionResult {
     public var vocab: Vocab? = nil
 }
 
+/// What `CheckpointConverter.convertFile` reports: a `ConversionResult` without the
+/// module and the bytes, which it does not keep (it streams the model to the file).
+public struct ConversionReport {
+    public var checkpoint: CheckpointSummary
+    public var modelOptions: ModelOptions
+    public var inputShape: [Int]
+    public var parameterCount: Int
+    public var bufferCount: Int
+    public var metadata: [(key: String, value: String)]
+    /// The written model's description (`byteCount` is the file's size).
+    public var model: ONNXModelSummary
+    public var checkDifference: Float?
+    public var notes: [String]
+    public var vocab: Vocab? = nil
+}
+
+/// A checkpoint loaded into the toolkit's model, with the graph to write (its initializers
+/// share the model's parameter storage).
+struct PreparedConversion {
+    var checkpoint: CheckpointSummary
+    var module: Module
+    var modelOptions: ModelOptions
+    var inputShape: [Int]
+    var metadata: [(key: String, value: String)]
+    var graph: ONNXGraphBuilder
+    var notes: [String]
+    var vocab: Vocab?
+
+    var parameterCount: Int { module.parameterCount }
+    var bufferCount: Int { vocab != nil ? 0 : module.namedBuffers().reduce(0) { $0 + $1.parameter.value.count } }
+
+    /// The check's inputs and the toolkit's outputs for them.
+    func checkReference() throws -> CheckpointConverter.CheckReference {
+        if let model = module as? RNNModel, vocab != nil {
+            return try CheckpointConverter.languageModelReference(model)
+        }
+        return try CheckpointConverter.classifierReference(module, inputShape: inputShape)
+    }
+}
+
 /// Converts checkpoints of the book's models into ONNX models (`d2l-export convert`).
 ///
 ///     let result = try CheckpointConverter.convert(inputPath: "lenet.params", outputPath: "lenet.onnx",
@@ -164,12 +215,64 @@ public enum CheckpointConverter {
         return result
     }
 
+    /// `convert(inputPath:outputPath:options:)` in little memory, for `d2l-export convert`:
+    /// the checkpoint is decoded one tensor at a time into the model, the model is streamed
+    /// to the file (parameters written from the model's own storage, BatchNorm folded as
+    /// they are written), and the check (`options.check`) loads the written file into
+    /// libd2l only once the toolkit's model is released, comparing with the toolkit's
+    /// outputs computed before. The file appears whole or not at all, after the check.
+    /// - Throws: as `convert(inputPath:outputPath:options:)`.
+    public static func convertFile(inputPath: String, outputPath: String, options: ConversionOptions) throws -> ConversionReport {
+        try checkArchitecture(options.arch)
+        try checkWritable(outputPath, input: inputPath)
+        let reader = try PyTorchCheckpoint.open(path: inputPath)
+        var prepared: PreparedConversion? = try prepare(reader, options: options, source: inputPath)
+        var report = ConversionReport(
+            checkpoint: prepared!.checkpoint, modelOptions: prepared!.modelOptions, inputShape: prepared!.inputShape,
+            parameterCount: prepared!.parameterCount, bufferCount: prepared!.bufferCount, metadata: prepared!.metadata,
+            model: ONNXModelSummary(prepared!.graph, byteCount: 0), checkDifference: nil, notes: prepared!.notes,
+            vocab: prepared!.vocab)
+        let reference = options.check ? try prepared!.checkReference() : nil
+        var offsets: [ObjectIdentifier: Int] = [:]
+        try AtomicFile.write(to: outputPath, beforeReplacing: { temporary in
+            guard let reference else { return }
+            // The same graph with its initializers read from the written file: a small
+            // model whose weights libd2l reads straight from the file into its arena.
+            let location = AtomicFile.splitPath(temporary).name
+            var checkBytes: [UInt8] = []
+            let sink = ONNXByteSink { checkBytes.append(contentsOf: $0) }
+            try prepared!.graph.write(to: sink, external: ONNXProtoWriter.ExternalData(location: location, offsets: offsets))
+            prepared = nil  // the toolkit's model and the graph: their weights are no longer needed
+            report.checkDifference = try checkFileThroughRuntime(checkBytes, besides: temporary, reference: reference)
+        }) { file in
+            let sink = ONNXByteSink { try file.write($0) }
+            try prepared!.graph.write(to: sink)
+            offsets = sink.offsets
+            report.model.byteCount = sink.byteCount
+        }
+        return report
+    }
+
     /// Converts a checkpoint held in memory; returns the model's bytes without writing them.
     public static func convert(_ checkpoint: PyTorchCheckpoint, options: ConversionOptions,
                                source: String = "checkpoint") throws -> ConversionResult {
+        let prepared = try prepare(CheckpointReader(checkpoint), options: options, source: source)
+        let bytes = try prepared.graph.serialize()
+        let summary = try ONNXModelSummary(bytes: bytes, source: "the exported model")
+        let difference = options.check ? try checkThroughRuntime(bytes, reference: prepared.checkReference()) : nil
+        return ConversionResult(
+            checkpoint: prepared.checkpoint, module: prepared.module, modelOptions: prepared.modelOptions,
+            inputShape: prepared.inputShape, parameterCount: prepared.parameterCount, bufferCount: prepared.bufferCount,
+            metadata: prepared.metadata, bytes: bytes, model: summary, checkDifference: difference, notes: prepared.notes,
+            vocab: prepared.vocab)
+    }
+
+    /// Loads the checkpoint strictly into the architecture's model (one tensor decoded at
+    /// a time) and builds the graph to write.
+    static func prepare(_ checkpoint: CheckpointReader, options: ConversionOptions, source: String) throws -> PreparedConversion {
         try checkArchitecture(options.arch)
         if languageModels.contains(options.arch) {
-            return try convertLanguageModel(checkpoint, options: options, source: source)
+            return try prepareLanguageModel(checkpoint, options: options, source: source)
         }
         try checkClassifierOptions(options)
         let arch = options.arch
@@ -195,10 +298,9 @@ public enum CheckpointConverter {
         let inputShape = [1] + (try Models.inputShape(arch: arch, options: modelOptions))
 
         // The state dictionary, strictly.
-        let state = checkpoint.tensors.map { (name: $0.name, value: Tensor($0.tensor.values, shape: $0.tensor.shape)) }
         do {
-            try module.loadStateDict(state)
-        } catch let error as ToolkitError {
+            try loadStateDict(checkpoint, into: module)
+        } catch let error as ToolkitError where error.kind == .shape {
             var message = error.message.replacingOccurrences(of: "\n  ", with: "; ")
             if let range = message.range(of: "state dictionary does not match \(type(of: module))") {
                 message.replaceSubrange(range, with: "\(source) does not match --arch \(arch) \(describe(arch, modelOptions))")
@@ -236,17 +338,42 @@ public enum CheckpointConverter {
         }
         metadata.append(("d2l.arch", arch))
 
-        let bytes = try exportONNX(module, inputShape: inputShape, metadata: metadata,
-                                   foldBatchNorm: options.foldBatchNorm, opset: options.opset)
-        let summary = try ONNXModelSummary(bytes: bytes, source: "the exported model")
-        let difference = options.check ? try checkThroughRuntime(module, bytes: bytes, inputShape: inputShape) : nil
+        let graph = try onnxGraph(module, inputShape: inputShape, metadata: metadata,
+                                  foldBatchNorm: options.foldBatchNorm, opset: options.opset)
+        return PreparedConversion(checkpoint: CheckpointSummary(checkpoint), module: module, modelOptions: modelOptions,
+                                  inputShape: inputShape, metadata: metadata.map { (key: $0.0, value: $0.1) },
+                                  graph: graph, notes: notes, vocab: nil)
+    }
 
-        return ConversionResult(
-            checkpoint: CheckpointSummary(checkpoint), module: module, modelOptions: modelOptions,
-            inputShape: inputShape, parameterCount: module.parameterCount,
-            bufferCount: module.namedBuffers().reduce(0) { $0 + $1.parameter.value.count },
-            metadata: metadata.map { (key: $0.0, value: $0.1) }, bytes: bytes, model: summary,
-            checkDifference: difference, notes: notes)
+    /// `module.loadStateDict` over a checkpoint read one tensor at a time: every key
+    /// must be present with the module's shape and no other key may appear (checked from
+    /// the index before any data is decoded; the error lists every missing, unexpected and
+    /// mis-shaped key); then each tensor is decoded and assigned (sharing its storage), so
+    /// the module's initial values are released as the checkpoint's arrive.
+    static func loadStateDict(_ checkpoint: CheckpointReader, into module: Module) throws {
+        let entries = module.namedStateEntries()
+        let given = Dictionary(checkpoint.entries.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { _, last in last })
+        let known = Set(entries.map(\.name))
+        let missing = entries.map(\.name).filter { given[$0] == nil }
+        let unexpected = checkpoint.entries.map(\.name).filter { !known.contains($0) }
+        var misShaped: [String] = []
+        for (name, parameter) in entries {
+            if let index = given[name], checkpoint.entries[index].shape != parameter.shape {
+                misShaped.append("\(name): checkpoint \(checkpoint.entries[index].shape), model \(parameter.shape)")
+            }
+        }
+        if !missing.isEmpty || !unexpected.isEmpty || !misShaped.isEmpty {
+            var lines: [String] = ["state dictionary does not match \(type(of: module))"]
+            if !missing.isEmpty { lines.append("missing keys: " + missing.joined(separator: ", ")) }
+            if !unexpected.isEmpty { lines.append("unexpected keys: " + unexpected.joined(separator: ", ")) }
+            if !misShaped.isEmpty { lines.append("mis-shaped keys: " + misShaped.joined(separator: "; ")) }
+            throw ToolkitError(.shape, lines.joined(separator: "\n  "))
+        }
+        for (name, parameter) in entries {
+            let index = given[name]!
+            let tensor = try checkpoint.tensor(index)
+            parameter.assign(Tensor(tensor.values, shape: checkpoint.entries[index].shape))
+        }
     }
 
     /// Throws for a name that is not an architecture (listing the valid ones).
@@ -258,11 +385,11 @@ public enum CheckpointConverter {
     }
 
     /// The book's VGG `ratio` from the first convolution `0.0.weight` ([64 / ratio, C, 3, 3]).
-    static func inferVGGRatio(_ checkpoint: PyTorchCheckpoint, source: String) throws -> Int {
-        guard let first = checkpoint["0.0.weight"], first.shape.count == 4, first.shape[0] >= 1 else {
+    static func inferVGGRatio(_ checkpoint: CheckpointReader, source: String) throws -> Int {
+        guard let shape = checkpoint.shape("0.0.weight"), shape.count == 4, shape[0] >= 1 else {
             throw ToolkitError(.shape, "\(source): no 4-D '0.0.weight' (VGG's first convolution) to infer the ratio from; is it a vgg11 checkpoint? Pass --width-divisor to set the ratio")
         }
-        let channels = first.shape[0]
+        let channels = shape[0]
         guard 64 % channels == 0 else {
             throw ToolkitError(.shape, "\(source): VGG's first convolution has \(channels) output channels, which is not 64 / ratio for any ratio; pass --width-divisor")
         }
@@ -306,9 +433,17 @@ public enum CheckpointConverter {
         }
     }
 
-    /// Runs `bytes` through libd2l on a deterministic random batch of two and returns the
-    /// max |difference| from the toolkit's own evaluation-mode forward.
-    static func checkThroughRuntime(_ module: Module, bytes: [UInt8], inputShape: [Int]) throws -> Float {
+    /// The inputs of the built-in check and the toolkit's outputs for them.
+    struct CheckReference {
+        var inputs: [RuntimeRunner.Input]
+        var expected: [Tensor]
+        /// Language models: several outputs (logits and state), named in messages.
+        var languageModel: Bool
+    }
+
+    /// A deterministic random batch of two for an image classifier (`inputShape` with batch
+    /// 2) and the toolkit's own evaluation-mode forward.
+    static func classifierReference(_ module: Module, inputShape: [Int]) throws -> CheckReference {
         var shape = inputShape
         shape[0] = 2
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
@@ -320,13 +455,58 @@ public enum CheckpointConverter {
         let input = Tensor(values, shape: shape)
         module.eval()
         let ours = try withNoGrad { try module(input) }
-        let outputs = try RuntimeRunner.run(bytes: bytes, source: "the exported model",
-                                            inputs: [RuntimeRunner.Input(dtype: .float32, shape: shape,
-                                                                         bytes: floatBytes(values))])
-        guard let first = outputs.first, first.shape == ours.shape else {
-            throw ToolkitError(.shape, "the exported model's output has shape \(outputs.first?.shape ?? []) but the toolkit's is \(ours.shape)")
+        return CheckReference(inputs: [RuntimeRunner.Input(dtype: .float32, shape: shape, bytes: floatBytes(values))],
+                              expected: [ours], languageModel: false)
+    }
+
+    /// Runs `bytes` through libd2l on a deterministic random batch of two and returns the
+    /// max |difference| from the toolkit's own evaluation-mode forward.
+    static func checkThroughRuntime(_ module: Module, bytes: [UInt8], inputShape: [Int]) throws -> Float {
+        try checkThroughRuntime(bytes, reference: classifierReference(module, inputShape: inputShape))
+    }
+
+    /// Runs `bytes` through libd2l on `reference`'s inputs; the max |difference| from its outputs.
+    static func checkThroughRuntime(_ bytes: [UInt8], reference: CheckReference) throws -> Float {
+        let outputs = try RuntimeRunner.run(bytes: bytes, source: "the exported model", inputs: reference.inputs)
+        return try compare(outputs, reference)
+    }
+
+    /// Loads `model` (a serialized graph whose initializers are external data in the
+    /// file `besides`, in that file's folder) into libd2l from a temporary file next to
+    /// `besides`, runs it on `reference`'s inputs and returns the max |difference|.
+    static func checkFileThroughRuntime(_ model: [UInt8], besides path: String, reference: CheckReference) throws -> Float {
+        let (directory, name) = AtomicFile.splitPath(path)
+        let checkPath = directory + name + ".check-\(UInt32.random(in: 0 ... .max)).onnx"
+        defer { unlink(checkPath) }
+        try AtomicFile.write(model, to: checkPath)
+        let loaded: D2LRuntime.Model
+        do { loaded = try D2LRuntime.Model(path: checkPath) } catch {
+            throw ToolkitError(.invalidData, "the exported model: libd2l refuses the model: \(RuntimeRunner.runtimeMessage(error))")
         }
-        return maxDifference(first.values, ours.scalars)
+        let outputs = try RuntimeRunner.run(loaded, source: "the exported model", inputs: reference.inputs)
+        return try compare(outputs, reference)
+    }
+
+    /// The max |difference| of libd2l's outputs from the toolkit's, after checking their shapes.
+    static func compare(_ outputs: [RuntimeRunner.Output], _ reference: CheckReference) throws -> Float {
+        if !reference.languageModel {
+            let ours = reference.expected[0]
+            guard let first = outputs.first, first.shape == ours.shape else {
+                throw ToolkitError(.shape, "the exported model's output has shape \(outputs.first?.shape ?? []) but the toolkit's is \(ours.shape)")
+            }
+            return maxDifference(first.values, ours.scalars)
+        }
+        guard outputs.count == reference.expected.count else {
+            throw ToolkitError(.shape, "the exported model has \(outputs.count) outputs, the toolkit's \(reference.expected.count)")
+        }
+        var worst: Float = 0
+        for (theirs, mine) in zip(outputs, reference.expected) {
+            guard theirs.shape == mine.shape else {
+                throw ToolkitError(.shape, "the exported model's output \(theirs.name) has shape \(theirs.shape) but the toolkit's is \(mine.shape)")
+            }
+            worst = max(worst, maxDifference(theirs.values, mine.scalars))
+        }
+        return worst
     }
 
     static func floatBytes(_ values: [Float]) -> [UInt8] {

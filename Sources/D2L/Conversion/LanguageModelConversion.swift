@@ -50,21 +50,21 @@ extension CheckpointConverter {
     }
 
     /// Infers vocabulary size, hidden size, layers and directions from the book's keys.
-    static func languageModelShape(_ checkpoint: PyTorchCheckpoint, source: String) throws -> LanguageModelShape {
-        let names = checkpoint.tensors.map(\.name)
-        guard let hh = checkpoint["rnn.weight_hh_l0"], hh.shape.count == 2, hh.shape[1] >= 1,
-              let linear = checkpoint["linear.weight"], linear.shape.count == 2 else {
-            let missing = ["rnn.weight_hh_l0", "linear.weight"].filter { checkpoint[$0] == nil }
+    static func languageModelShape(_ checkpoint: CheckpointReader, source: String) throws -> LanguageModelShape {
+        let names = checkpoint.entries.map(\.name)
+        guard let hh = checkpoint.shape("rnn.weight_hh_l0"), hh.count == 2, hh[1] >= 1,
+              let linear = checkpoint.shape("linear.weight"), linear.count == 2 else {
+            let missing = ["rnn.weight_hh_l0", "linear.weight"].filter { checkpoint.shape($0) == nil }
             throw ToolkitError(.shape, "\(source) is not a checkpoint of the book's RNNModel"
                 + (missing.isEmpty ? " (rnn.weight_hh_l0 or linear.weight is not 2-D)" : " (no \(missing.joined(separator: ", ")))")
                 + "; its keys: " + names.prefix(8).joined(separator: ", ") + (names.count > 8 ? ", …" : ""))
         }
         var layers = 0
         while names.contains("rnn.weight_ih_l\(layers)") { layers += 1 }
-        let hidden = hh.shape[1]
-        return LanguageModelShape(vocabSize: linear.shape[0], hidden: hidden, layers: max(layers, 1),
+        let hidden = hh[1]
+        return LanguageModelShape(vocabSize: linear[0], hidden: hidden, layers: max(layers, 1),
                                   bidirectional: names.contains { $0.hasPrefix("rnn.") && $0.hasSuffix("_reverse") },
-                                  gates: hh.shape[0] % hidden == 0 ? hh.shape[0] / hidden : 0)
+                                  gates: hh[0] % hidden == 0 ? hh[0] / hidden : 0)
     }
 
     /// The classifier-only options, refused for language models.
@@ -91,9 +91,9 @@ extension CheckpointConverter {
         }
     }
 
-    /// `convert` for `rnn-lm`, `gru-lm`, `lstm-lm`.
-    static func convertLanguageModel(_ checkpoint: PyTorchCheckpoint, options: ConversionOptions,
-                                     source: String) throws -> ConversionResult {
+    /// `prepare` for `rnn-lm`, `gru-lm`, `lstm-lm`.
+    static func prepareLanguageModel(_ checkpoint: CheckpointReader, options: ConversionOptions,
+                                     source: String) throws -> PreparedConversion {
         let arch = options.arch
         try checkLanguageModelOptions(options)
         guard let vocab = options.vocab else {
@@ -118,10 +118,9 @@ extension CheckpointConverter {
 
         let model = try LanguageModels.make(arch, vocabSize: vocab.count, hidden: hidden, layers: layers,
                                             bidirectional: bidirectional)
-        let state = checkpoint.tensors.map { (name: $0.name, value: Tensor($0.tensor.values, shape: $0.tensor.shape)) }
         do {
-            try model.loadStateDict(state)
-        } catch let error as ToolkitError {
+            try loadStateDict(checkpoint, into: model)
+        } catch let error as ToolkitError where error.kind == .shape {
             var message = error.message.replacingOccurrences(of: "\n  ", with: "; ")
             let described = "--arch \(arch) (vocabulary \(vocab.count), hidden \(hidden), \(layers) layer\(layers == 1 ? "" : "s")\(bidirectional ? ", bidirectional" : ""))"
             if let range = message.range(of: "state dictionary does not match \(type(of: model))") {
@@ -139,21 +138,22 @@ extension CheckpointConverter {
 
         let task = options.token == .word ? "word-lm" : "char-lm"
         let producer = "d2l-export \(version) from " + (checkpoint.format == .safetensors ? "safetensors" : "torch state_dict")
-        let bytes = try exportLanguageModel(model, vocab: vocab, task: task, opset: options.opset, producer: producer)
-        let summary = try ONNXModelSummary(bytes: bytes, source: "the exported model")
-        let difference = options.check ? try checkLanguageModelThroughRuntime(model, bytes: bytes) : nil
-        return ConversionResult(
+        let graph = try languageModelGraph(model, vocab: vocab, task: task, opset: options.opset, producer: producer)
+        return PreparedConversion(
             checkpoint: CheckpointSummary(checkpoint), module: model, modelOptions: ModelOptions(hidden: hidden),
-            inputShape: [1, 1], parameterCount: model.parameterCount, bufferCount: 0,
-            metadata: [(key: "d2l.producer", value: producer), (key: "d2l.task", value: task),
-                       (key: "d2l.vocab", value: vocab.json())],
-            bytes: bytes, model: summary, checkDifference: difference, notes: notes, vocab: vocab)
+            inputShape: [1, 1], metadata: graph.metadata, graph: graph, notes: notes, vocab: vocab)
     }
 
     /// Runs `bytes` through libd2l on two deterministic random sequences of four tokens from
     /// a random state and returns the max |difference| of logits and new state(s) from the
     /// toolkit's own forward.
     static func checkLanguageModelThroughRuntime(_ model: RNNModel, bytes: [UInt8]) throws -> Float {
+        try checkThroughRuntime(bytes, reference: languageModelReference(model))
+    }
+
+    /// Two deterministic random sequences of four tokens from a random state, and the
+    /// toolkit's logits and new state(s) for them.
+    static func languageModelReference(_ model: RNNModel) throws -> CheckReference {
         let batch = 2, steps = 4, V = model.vocabSize
         let rnn = model.rnn
         let stateShape = [rnn.numLayers * rnn.numDirections, batch, rnn.hiddenSize]
@@ -174,18 +174,6 @@ extension CheckpointConverter {
                                           bytes: tokens.flatMap { $0 }.map(Int64.init).withUnsafeBytes { Array($0) }),
                       RuntimeRunner.Input(dtype: .float32, shape: stateShape, bytes: floatBytes(h0))]
         if let c0 { inputs.append(RuntimeRunner.Input(dtype: .float32, shape: stateShape, bytes: floatBytes(c0))) }
-        let outputs = try RuntimeRunner.run(bytes: bytes, source: "the exported model", inputs: inputs)
-        let ours = [logits] + state.tensors
-        guard outputs.count == ours.count else {
-            throw ToolkitError(.shape, "the exported model has \(outputs.count) outputs, the toolkit's \(ours.count)")
-        }
-        var worst: Float = 0
-        for (theirs, mine) in zip(outputs, ours) {
-            guard theirs.shape == mine.shape else {
-                throw ToolkitError(.shape, "the exported model's output \(theirs.name) has shape \(theirs.shape) but the toolkit's is \(mine.shape)")
-            }
-            worst = max(worst, maxDifference(theirs.values, mine.scalars))
-        }
-        return worst
+        return CheckReference(inputs: inputs, expected: [logits] + state.tensors, languageModel: true)
     }
 }

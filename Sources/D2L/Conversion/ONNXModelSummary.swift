@@ -98,6 +98,35 @@ public struct ONNXModelSummary: Sendable {
         nodeCount = graph.n_node
     }
 
+    /// The description of the model `builder` serializes to (what `init(bytes:)` reads back
+    /// from its bytes, without parsing them), `byteCount` bytes long.
+    init(_ builder: ONNXGraphBuilder, byteCount: Int) {
+        irVersion = builder.irVersion
+        producerName = builder.producerName
+        self.byteCount = byteCount
+        opsets = [("", builder.opset)]
+        metadata = builder.metadata
+        let initializerNames = Set(builder.initializers.map(\.name))
+        initializerCount = builder.initializers.count
+        initializerElements = builder.initializers.reduce(0) { total, initializer in
+            let count = initializer.tensor.shape.reduce(1) { $0.multipliedReportingOverflow(by: max(0, $1)).partialValue }
+            return total.addingReportingOverflow(count).partialValue
+        }
+        func value(_ info: ONNXValueInfo) -> Value {
+            Value(name: info.name, elementType: DType.onnxName(info.elementType.rawValue),
+                  dims: (info.shape ?? []).map(\.description))
+        }
+        inputs = builder.inputs.filter { !initializerNames.contains($0.name) }.map(value)
+        outputs = builder.outputs.map(value)
+        var counts: [(op: String, count: Int)] = []
+        var index: [String: Int] = [:]
+        for node in builder.nodes {
+            if let k = index[node.opType] { counts[k].count += 1 } else { index[node.opType] = counts.count; counts.append((node.opType, 1)) }
+        }
+        opCounts = counts
+        nodeCount = builder.nodes.count
+    }
+
     /// Reads and parses the ONNX file at `path`.
     public init(path: String) throws {
         try self.init(bytes: AtomicFile.read(path), source: path)

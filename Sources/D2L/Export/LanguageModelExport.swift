@@ -47,6 +47,14 @@ public enum LanguageModelONNXNames {
 @discardableResult
 public func exportLanguageModel(_ model: RNNModel, vocab: Vocab, task: String = "char-lm", opset: Int = 17,
                                 producer: String? = nil, path: String? = nil) throws -> [UInt8] {
+    let bytes = try languageModelGraph(model, vocab: vocab, task: task, opset: opset, producer: producer).serialize()
+    if let path { try AtomicFile.write(bytes, to: path) }
+    return bytes
+}
+
+/// `exportLanguageModel`'s graph, not yet serialized.
+func languageModelGraph(_ model: RNNModel, vocab: Vocab, task: String = "char-lm", opset: Int = 17,
+                        producer: String? = nil) throws -> ONNXGraphBuilder {
     guard vocab.count == model.vocabSize else {
         throw ToolkitError(.invalidArgument,
                            "exportLanguageModel: the vocabulary has \(vocab.count) tokens, but the model predicts \(model.vocabSize)")
@@ -155,9 +163,7 @@ public func exportLanguageModel(_ model: RNNModel, vocab: Vocab, task: String = 
         (key: "d2l.task", value: task),
         (key: "d2l.vocab", value: vocab.json()),
     ]
-    let bytes = try b.serialize()
-    if let path { try AtomicFile.write(bytes, to: path) }
-    return bytes
+    return b
 }
 
 /// A recurrent language model (DESIGN.md's convention) run through libd2l's runtime: the

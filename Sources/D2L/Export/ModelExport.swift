@@ -23,6 +23,17 @@ import Foundation
 public func exportONNX(_ module: Module, inputShape: [Int], inputName: String = "x", outputName: String = "logits",
                        metadata: [(String, String)] = [], foldBatchNorm: Bool = false, opset: Int = 17,
                        path: String? = nil) throws -> [UInt8] {
+    let bytes = try onnxGraph(module, inputShape: inputShape, inputName: inputName, outputName: outputName,
+                              metadata: metadata, foldBatchNorm: foldBatchNorm, opset: opset).serialize()
+    if let path { try AtomicFile.write(bytes, to: path) }
+    return bytes
+}
+
+/// `exportONNX`'s graph, not yet serialized. Its initializers share the module's parameter
+/// storage (folded weights are computed when written), so nothing is copied until it is
+/// serialized or written.
+func onnxGraph(_ module: Module, inputShape: [Int], inputName: String = "x", outputName: String = "logits",
+               metadata: [(String, String)] = [], foldBatchNorm: Bool = false, opset: Int = 17) throws -> ONNXGraphBuilder {
     guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 >= 1 }) else {
         throw ToolkitError(.invalidArgument,
                            "exportONNX: the input shape \(inputShape) needs a batch dimension and positive sizes")
@@ -76,10 +87,7 @@ public func exportONNX(_ module: Module, inputShape: [Int], inputName: String = 
     let producer = "d2l toolkit exportONNX from \(type(of: module))"
     if !metadata.contains(where: { $0.0 == "d2l.producer" }) { final.metadata.append((key: "d2l.producer", value: producer)) }
     for (key, value) in metadata { final.metadata.append((key: key, value: value)) }
-
-    let bytes = try final.serialize()
-    if let path { try AtomicFile.write(bytes, to: path) }
-    return bytes
+    return final
 }
 
 /// JSON values for the `d2l.*` metadata keys of DESIGN.md.

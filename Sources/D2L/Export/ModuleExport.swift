@@ -53,11 +53,18 @@ public struct ONNXExportContext {
     // MARK: - Building blocks
 
     /// Adds `tensor`'s values as a float32 initializer named `name` (a state-dict key);
-    /// adding the same name again (a shared parameter) reuses the first one.
+    /// adding the same name again (a shared parameter) reuses the first one. The values
+    /// are not copied: the initializer shares the tensor's storage (tensors are values).
     @discardableResult
     public mutating func addInitializer(_ name: String, _ tensor: Tensor) -> String {
+        addInitializer(name, ONNXTensor(shape: tensor.shape, floats: tensor.scalars))
+    }
+
+    /// Adds `tensor` as an initializer named `name`, or reuses an earlier one of that name.
+    @discardableResult
+    mutating func addInitializer(_ name: String, _ tensor: ONNXTensor) -> String {
         if builder.initializers.contains(where: { $0.name == name }) { return name }
-        return tensor.withUnsafeValues { builder.addInitializer(name: name, shape: tensor.shape, values: $0) }
+        return builder.addInitializer(name: name, tensor: tensor)
     }
 
     /// Adds a node with one output, named `prefix/OpType_N`. Returns the output's name.
@@ -162,17 +169,11 @@ public struct ONNXExportContext {
         let weightKey = Self.key(prefix, "weight"), biasKey = Self.key(prefix, "bias")
         if let batchNorm {
             let (scale, shift) = Self.batchNormAffine(batchNorm)
-            let weights = conv.weight.value.scalars
-            let perChannel = weights.count / conv.outputChannels
-            var folded = [Float](repeating: 0, count: weights.count)
-            for o in 0..<conv.outputChannels {
-                for i in 0..<perChannel {
-                    folded[o * perChannel + i] = Float(Double(weights[o * perChannel + i]) * scale[o])
-                }
-            }
+            // W·s per output channel, computed as the model is written (never held whole).
+            let folded = ONNXTensor(shape: conv.weight.shape, scaling: conv.weight.value.scalars, rowsBy: scale)
             let bias = conv.bias?.value.scalars ?? [Float](repeating: 0, count: conv.outputChannels)
             let foldedBias = (0..<conv.outputChannels).map { Float(Double(bias[$0]) * scale[$0] + shift[$0]) }
-            inputs.append(addInitializer(weightKey, Tensor(folded, shape: conv.weight.shape)))
+            inputs.append(addInitializer(weightKey, folded))
             // A bias-less convolution's folded bias is all BatchNorm's: named by its `bias` key.
             let foldedBiasKey = conv.bias == nil ? batchNormPrefix.map { Self.key($0, "bias") } ?? biasKey : biasKey
             inputs.append(addInitializer(foldedBiasKey, Tensor(foldedBias, shape: [conv.outputChannels])))
@@ -207,15 +208,10 @@ public struct ONNXExportContext {
                 throw ToolkitError(.shape, "\(what): cannot fold a BatchNorm of \(batchNorm.numFeatures) features into an output of shape \(outShape)")
             }
             let (scale, shift) = Self.batchNormAffine(batchNorm)
-            let weights = linear.weight.value.scalars
-            let n = linear.inFeatures
-            var folded = [Float](repeating: 0, count: weights.count)
-            for o in 0..<linear.outFeatures {
-                for i in 0..<n { folded[o * n + i] = Float(Double(weights[o * n + i]) * scale[o]) }
-            }
+            let folded = ONNXTensor(shape: linear.weight.shape, scaling: linear.weight.value.scalars, rowsBy: scale)
             let bias = linear.bias?.value.scalars ?? [Float](repeating: 0, count: linear.outFeatures)
             let foldedBias = (0..<linear.outFeatures).map { Float(Double(bias[$0]) * scale[$0] + shift[$0]) }
-            let w = addInitializer(weightKey, Tensor(folded, shape: linear.weight.shape))
+            let w = addInitializer(weightKey, folded)
             let foldedBiasKey = linear.bias == nil ? batchNormPrefix.map { Self.key($0, "bias") } ?? biasKey : biasKey
             let b = addInitializer(foldedBiasKey, Tensor(foldedBias, shape: [linear.outFeatures]))
             let name = addNode("Gemm", [x.name, w, b], prefix: prefix, attributes: [.int("transB", 1)])

@@ -237,6 +237,15 @@ public struct ONNXGraphBuilder: Sendable {
         return ONNXProtoWriter.pack(self, nodeNames: resolvedNodeNames())
     }
 
+    /// Validates the graph and writes the serialized `ModelProto` into `sink` piece by
+    /// piece (tensor data streamed from the tensors' own storage, never gathered), or with
+    /// `external`, the same model whose initializers refer to the data an earlier write
+    /// put in a file. Throws the validation's error or the sink's output's.
+    func write(to sink: ONNXByteSink, external: ONNXProtoWriter.ExternalData? = nil) throws {
+        try validate()
+        try ONNXProtoWriter.write(self, nodeNames: resolvedNodeNames(), external: external, to: sink)
+    }
+
     /// Node names for the file: the given ones, and `<opType>_<index>` (made unique) for
     /// nodes without one.
     private func resolvedNodeNames() -> [String] {

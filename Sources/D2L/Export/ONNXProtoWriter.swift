@@ -3,33 +3,65 @@ import CProtobufC
 import _D2LONNX
 
 /// Turns a validated `ONNXGraphBuilder` into protobuf-c message structs and packs them
-/// with `onnx__model_proto__pack`. Every struct, array and string lives in one arena
-/// that is freed when packing is done; tensor data is not copied: `raw_data` points into
-/// the tensors' own bytes, which the builder keeps alive for the call.
+/// with `onnx__model_proto__pack_to_buffer` into an `ONNXByteSink`, piece by piece. Every
+/// struct, array and string lives in one arena that is freed when packing is done. Tensor
+/// data is never gathered into the message: each `raw_data` field holds a tag address
+/// (a distinct arena byte) with the tensor's length, and the sink, when protobuf-c appends
+/// that field, streams the tensor's own bytes (borrowed or computed) in its place. The
+/// builder keeps the tensors alive for the call.
 enum ONNXProtoWriter {
+    /// Initializers written as external data (`data_location: EXTERNAL`) in `location`, at
+    /// the offsets an earlier write recorded (`ONNXByteSink.offsets`).
+    struct ExternalData {
+        var location: String
+        var offsets: [ObjectIdentifier: Int]
+    }
+
+    /// The packed model in one array.
     static func pack(_ builder: ONNXGraphBuilder, nodeNames: [String]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        let sink = ONNXByteSink { bytes.append(contentsOf: $0) }
+        // Appending to an array cannot fail.
+        try! write(builder, nodeNames: nodeNames, to: sink, reserve: { bytes.reserveCapacity($0) })
+        return bytes
+    }
+
+    /// Packs the model into `sink`; `reserve` first gets the packed size.
+    /// - Throws: the first error `sink`'s output threw (nothing more is written after it).
+    static func write(_ builder: ONNXGraphBuilder, nodeNames: [String], external: ExternalData? = nil,
+                      to sink: ONNXByteSink, reserve: (Int) -> Void = { _ in }) throws {
         let arena = ProtoArena()
         defer { arena.freeAll() }
-        return withExtendedLifetime(builder) {
-            var model = makeModel(builder, nodeNames: nodeNames, arena: arena)
+        try withExtendedLifetime(builder) {
+            let context = MakeContext(arena: arena, sink: sink, external: external)
+            var model = makeModel(builder, nodeNames: nodeNames, context: context)
             let size = onnx__model_proto__get_packed_size(&model)
-            var bytes = [UInt8](repeating: 0, count: size)
-            let written = bytes.withUnsafeMutableBufferPointer { onnx__model_proto__pack(&model, $0.baseAddress!) }
-            precondition(written == size, "protobuf-c packed \(written) bytes, expected \(size)")
-            return bytes
+            reserve(size)
+            let start = sink.byteCount
+            sink.pack(&model)
+            if let error = sink.error { throw error }
+            precondition(sink.byteCount - start == size, "protobuf-c packed \(sink.byteCount - start) bytes, expected \(size)")
         }
     }
 
-    private static func makeModel(_ b: ONNXGraphBuilder, nodeNames: [String], arena: ProtoArena) -> Onnx__ModelProto {
+    /// What building the message structs needs besides the builder.
+    private struct MakeContext {
+        var arena: ProtoArena
+        var sink: ONNXByteSink
+        var external: ExternalData?
+    }
+
+    private static func makeModel(_ b: ONNXGraphBuilder, nodeNames: [String], context: MakeContext) -> Onnx__ModelProto {
+        let arena = context.arena
         var graph = Onnx__GraphProto()
         onnx__graph_proto__init(&graph)
         graph.name = arena.string(b.graphName)
 
-        let nodeProtos = zip(b.nodes, nodeNames).map { Optional(makeNode($0, name: $1, arena: arena)) }
+        let nodeProtos = zip(b.nodes, nodeNames).map { Optional(makeNode($0, name: $1, context: context)) }
         graph.n_node = nodeProtos.count
         graph.node = arena.array(nodeProtos)
 
-        let initProtos = b.initializers.map { Optional(makeTensor($0.tensor, name: $0.name, arena: arena)) }
+        let initProtos = b.initializers.map { Optional(makeTensor($0.tensor, name: $0.name, context: context, initializer: true)) }
         graph.n_initializer = initProtos.count
         graph.initializer = arena.array(initProtos)
 
@@ -70,7 +102,8 @@ enum ONNXProtoWriter {
         return model
     }
 
-    private static func makeNode(_ node: ONNXNode, name: String, arena: ProtoArena) -> UnsafeMutablePointer<Onnx__NodeProto> {
+    private static func makeNode(_ node: ONNXNode, name: String, context: MakeContext) -> UnsafeMutablePointer<Onnx__NodeProto> {
+        let arena = context.arena
         var np = Onnx__NodeProto()
         onnx__node_proto__init(&np)
         np.name = arena.string(name)
@@ -84,7 +117,7 @@ enum ONNXProtoWriter {
         np.input = arena.array(inputs.map { Optional(arena.string($0)) })
         np.n_output = outputs.count
         np.output = arena.array(outputs.map { Optional(arena.string($0)) })
-        let attributes = node.attributes.map { Optional(makeAttribute($0, arena: arena)) }
+        let attributes = node.attributes.map { Optional(makeAttribute($0, context: context)) }
         np.n_attribute = attributes.count
         np.attribute = arena.array(attributes)
         return arena.new(np)
@@ -96,7 +129,8 @@ enum ONNXProtoWriter {
         return names
     }
 
-    private static func makeAttribute(_ attribute: ONNXAttribute, arena: ProtoArena) -> UnsafeMutablePointer<Onnx__AttributeProto> {
+    private static func makeAttribute(_ attribute: ONNXAttribute, context: MakeContext) -> UnsafeMutablePointer<Onnx__AttributeProto> {
+        let arena = context.arena
         var ap = Onnx__AttributeProto()
         onnx__attribute_proto__init(&ap)
         ap.name = arena.string(attribute.name)
@@ -128,13 +162,17 @@ enum ONNXProtoWriter {
             ap.strings = arena.array(v.map { arena.binary(Array($0.utf8)) })
         case .tensor(_, let t):
             ap.type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR
-            ap.t = makeTensor(t, name: nil, arena: arena)
+            ap.t = makeTensor(t, name: nil, context: context, initializer: false)
         }
         return arena.new(ap)
     }
 
-    /// A TensorProto whose `raw_data` borrows `tensor`'s bytes (the caller keeps `tensor` alive).
-    private static func makeTensor(_ tensor: ONNXTensor, name: String?, arena: ProtoArena) -> UnsafeMutablePointer<Onnx__TensorProto> {
+    /// A TensorProto whose `raw_data` is a tag the sink replaces with `tensor`'s bytes (the
+    /// caller keeps `tensor` alive), or, for an initializer with an external offset, an
+    /// external data reference.
+    private static func makeTensor(_ tensor: ONNXTensor, name: String?, context: MakeContext,
+                                   initializer: Bool) -> UnsafeMutablePointer<Onnx__TensorProto> {
+        let arena = context.arena
         var p = Onnx__TensorProto()
         onnx__tensor_proto__init(&p)
         if let name { p.name = arena.string(name) }
@@ -142,9 +180,25 @@ enum ONNXProtoWriter {
         p.dims = arena.array(tensor.shape.map { Int64($0) })
         p.has_data_type = 1
         p.data_type = tensor.elementType.rawValue
+        if initializer, let external = context.external, let offset = external.offsets[ObjectIdentifier(tensor.bytes)] {
+            p.has_data_location = 1
+            p.data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL
+            let entries: [UnsafeMutablePointer<Onnx__StringStringEntryProto>?] = [
+                ("location", external.location), ("offset", String(offset)), ("length", String(tensor.bytes.count)),
+            ].map { key, value in
+                var e = Onnx__StringStringEntryProto()
+                onnx__string_string_entry_proto__init(&e)
+                e.key = arena.string(key)
+                e.value = arena.string(value)
+                return arena.new(e)
+            }
+            p.n_external_data = entries.count
+            p.external_data = arena.array(entries)
+            return arena.new(p)
+        }
         p.has_raw_data = 1
         p.raw_data.len = tensor.bytes.count
-        p.raw_data.data = tensor.bytes.pointer.assumingMemoryBound(to: UInt8.self)
+        p.raw_data.data = context.sink.tag(for: tensor.bytes, arena: arena)
         return arena.new(p)
     }
 
@@ -182,6 +236,66 @@ enum ONNXProtoWriter {
         info_.name = arena.string(info.name)
         info_.type = arena.new(type)
         return arena.new(info_)
+    }
+}
+
+/// Receives a packed model in order, piece by piece (`output`), substituting each tensor's
+/// bytes for its `raw_data` tag, and records where each tensor's bytes start.
+final class ONNXByteSink {
+    private let output: (UnsafeRawBufferPointer) throws -> Void
+    /// Tensor data by the tag address its `raw_data` field holds.
+    private var tagged: [UnsafeRawPointer: ONNXRawBytes] = [:]
+    /// Where each tensor's bytes start in the output (by `ObjectIdentifier` of its bytes).
+    private(set) var offsets: [ObjectIdentifier: Int] = [:]
+    /// Bytes passed to `output` so far.
+    private(set) var byteCount = 0
+    /// The first error `output` threw; nothing is written after it.
+    private(set) var error: Error?
+
+    init(_ output: @escaping (UnsafeRawBufferPointer) throws -> Void) { self.output = output }
+
+    /// A distinct address (one arena byte) standing for `bytes` in a `raw_data` field.
+    fileprivate func tag(for bytes: ONNXRawBytes, arena: ProtoArena) -> UnsafeMutablePointer<UInt8> {
+        let tag = arena.array([UInt8(0)])
+        tagged[UnsafeRawPointer(tag)] = bytes
+        return tag
+    }
+
+    /// Runs `onnx__model_proto__pack_to_buffer` with this sink as the buffer.
+    fileprivate func pack(_ model: inout Onnx__ModelProto) {
+        // A ProtobufCBuffer followed by this sink's address: the C callback finds the sink there.
+        let stride = MemoryLayout<ProtobufCBuffer>.stride
+        let block = UnsafeMutableRawPointer.allocate(byteCount: stride + MemoryLayout<UnsafeRawPointer>.size,
+                                                     alignment: max(MemoryLayout<ProtobufCBuffer>.alignment, MemoryLayout<UnsafeRawPointer>.alignment))
+        defer { block.deallocate() }
+        let buffer = block.bindMemory(to: ProtobufCBuffer.self, capacity: 1)
+        buffer.initialize(to: ProtobufCBuffer(append: { buffer, length, data in
+            guard let buffer else { return }
+            let sinkAddress = UnsafeRawPointer(buffer).load(fromByteOffset: MemoryLayout<ProtobufCBuffer>.stride,
+                                                            as: UnsafeRawPointer.self)
+            Unmanaged<ONNXByteSink>.fromOpaque(sinkAddress).takeUnretainedValue().append(length, data)
+        }))
+        (block + stride).storeBytes(of: UnsafeRawPointer(Unmanaged.passUnretained(self).toOpaque()), as: UnsafeRawPointer.self)
+        withExtendedLifetime(self) { _ = onnx__model_proto__pack_to_buffer(&model, buffer) }
+    }
+
+    private func append(_ length: Int, _ data: UnsafePointer<UInt8>?) {
+        guard error == nil else { return }
+        do {
+            if let data, let bytes = tagged[UnsafeRawPointer(data)] {
+                precondition(length == bytes.count, "raw_data of \(length) bytes for a tensor of \(bytes.count)")
+                offsets[ObjectIdentifier(bytes)] = byteCount
+                try bytes.forEachChunk { piece in
+                    try output(piece)
+                    byteCount += piece.count
+                }
+            } else if length > 0, let data {
+                try output(UnsafeRawBufferPointer(start: data, count: length))
+                byteCount += length
+            }
+        } catch {
+            self.error = error
+        }
     }
 }
 

@@ -75,10 +75,24 @@ func onnxShapeText(_ dims: [ONNXDimension]) -> String {
     "[" + dims.map(\.description).joined(separator: ", ") + "]"
 }
 
-/// Little-endian element bytes in one malloc'd block. Immutable once made, so tensors
-/// (and builders that hold them) can be copied without copying the data.
+/// A tensor's little-endian element bytes. Immutable once made, so tensors (and builders
+/// that hold them) can be copied without copying the data. The bytes are either one
+/// malloc'd block, or borrowed from a float array (a toolkit tensor's storage, kept alive
+/// here; no copy on little-endian hosts), or computed when written: a float array whose
+/// rows are scaled (BatchNorm folded into a convolution's weights), so that the folded
+/// weights never exist whole in memory.
 final class ONNXRawBytes: @unchecked Sendable {
-    let pointer: UnsafeMutableRawPointer
+    enum Source {
+        /// malloc'd, freed with the object.
+        case owned(UnsafeMutableRawPointer)
+        /// A float array's elements (little-endian hosts only).
+        case floats([Float])
+        /// `Float(Double(values[i]) * scale[i / rowLength])`, computed in chunks.
+        case scaledRows([Float], scale: [Double], rowLength: Int)
+    }
+
+    let source: Source
+    /// The number of bytes.
     let count: Int
 
     /// A block of `count` bytes that `fill` initializes.
@@ -87,12 +101,77 @@ final class ONNXRawBytes: @unchecked Sendable {
         guard let p = malloc(max(count, 1)) else {
             fatalError("out of memory allocating \(count) bytes for an ONNX tensor")
         }
-        pointer = p
+        source = .owned(p)
         self.count = count
         fill(p)
     }
 
-    deinit { free(pointer) }
+    /// Borrows `values` (copied only on a big-endian host).
+    convenience init(borrowing values: [Float]) {
+        #if _endian(little)
+        self.init(source: .floats(values), count: values.count * 4)
+        #else
+        self.init(count: values.count * 4) { p in
+            let out = p.bindMemory(to: UInt32.self, capacity: values.count)
+            for i in 0..<values.count { out[i] = values[i].bitPattern.littleEndian }
+        }
+        #endif
+    }
+
+    /// `values` with row r (of `rowLength` elements) multiplied by `scale[r]` in double
+    /// precision, computed when the bytes are read.
+    convenience init(scaling values: [Float], rowsBy scale: [Double], rowLength: Int) {
+        precondition(rowLength >= 1 && scale.count * rowLength == values.count,
+                     "ONNXRawBytes: \(scale.count) rows of \(rowLength) do not cover \(values.count) values")
+        self.init(source: .scaledRows(values, scale: scale, rowLength: rowLength), count: values.count * 4)
+    }
+
+    private init(source: Source, count: Int) {
+        self.source = source
+        self.count = count
+    }
+
+    deinit { if case .owned(let p) = source { free(p) } }
+
+    /// Elements computed per chunk of `.scaledRows` (64 KiB).
+    static let chunkElements = 1 << 14
+
+    /// Calls `body` with the bytes in order, in one or more consecutive non-empty pieces
+    /// (none when `count` is 0). A piece is only valid during its call.
+    func forEachChunk(_ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        guard count > 0 else { return }
+        switch source {
+        case .owned(let p):
+            try body(UnsafeRawBufferPointer(start: p, count: count))
+        case .floats(let values):
+            try values.withUnsafeBytes { try body($0) }
+        case .scaledRows(let values, let scale, let rowLength):
+            let n = values.count
+            var chunk = [UInt32](repeating: 0, count: min(n, Self.chunkElements))
+            try values.withUnsafeBufferPointer { v in
+                var start = 0
+                while start < n {
+                    let end = min(n, start + chunk.count)
+                    chunk.withUnsafeMutableBufferPointer { out in
+                        for i in start..<end {
+                            let folded = Float(Double(v[i]) * scale[i / rowLength])
+                            out[i - start] = folded.bitPattern.littleEndian
+                        }
+                    }
+                    try chunk.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0 ..< 4 * (end - start)])) }
+                    start = end
+                }
+            }
+        }
+    }
+
+    /// A copy of all the bytes.
+    var array: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(count)
+        forEachChunk { out.append(contentsOf: $0) }
+        return out
+    }
 }
 
 /// A constant tensor: an initializer's value or a `tensor` attribute (Constant's
@@ -115,9 +194,26 @@ public struct ONNXTensor: Sendable {
         }
     }
 
-    /// A float32 tensor of `values` (row-major).
+    /// A float32 tensor of `values` (row-major). The array's storage is shared, not copied.
     public init(shape: [Int], floats values: [Float]) {
-        self = values.withUnsafeBufferPointer { ONNXTensor(shape: shape, floats: $0) }
+        elementType = .float
+        self.shape = shape
+        valueCount = values.count
+        bytes = ONNXRawBytes(borrowing: values)
+    }
+
+    /// A float32 tensor whose row r (`rowLength` consecutive values) is `values`' row r
+    /// times `scale[r]`, rounded from double precision: BatchNorm folded into a weight. The
+    /// products are computed while the model is written, never held whole.
+    init(shape: [Int], scaling values: [Float], rowsBy scale: [Double]) {
+        elementType = .float
+        self.shape = shape
+        valueCount = values.count
+        if values.isEmpty || scale.isEmpty {
+            bytes = ONNXRawBytes(borrowing: values)
+        } else {
+            bytes = ONNXRawBytes(scaling: values, rowsBy: scale, rowLength: values.count / scale.count)
+        }
     }
 
     /// An int64 tensor of `values` (row-major).
@@ -140,15 +236,17 @@ public struct ONNXTensor: Sendable {
     /// The values as Floats (float tensors) or nil.
     public var floatValues: [Float]? {
         guard elementType == .float else { return nil }
-        let p = bytes.pointer.bindMemory(to: UInt32.self, capacity: valueCount)
-        return (0..<valueCount).map { Float(bitPattern: UInt32(littleEndian: p[$0])) }
+        return bytes.array.withUnsafeBytes { raw in
+            (0..<valueCount).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+        }
     }
 
     /// The values as Int64s (int64 tensors) or nil.
     public var int64Values: [Int64]? {
         guard elementType == .int64 else { return nil }
-        let p = bytes.pointer.bindMemory(to: Int64.self, capacity: valueCount)
-        return (0..<valueCount).map { Int64(littleEndian: p[$0]) }
+        return bytes.array.withUnsafeBytes { raw in
+            (0..<valueCount).map { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self)) }
+        }
     }
 
     /// Checks that the shape is non-negative and holds exactly `valueCount` elements;

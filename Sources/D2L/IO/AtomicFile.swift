@@ -20,6 +20,22 @@ public enum AtomicFile {
     /// - Throws: ``ToolkitError`` `.io` naming `path` and the reason (missing directory,
     ///   no permission, disk full, the target is a directory, ...).
     public static func write(_ bytes: [UInt8], to path: String) throws {
+        try write(to: path) { file in try bytes.withUnsafeBytes { try file.write($0) } }
+    }
+
+    /// Replaces the file at `path`, atomically, with what `produce` writes to the given
+    /// ``Writer`` piece by piece (so a large file never has to be in memory whole).
+    ///
+    /// The pieces go to a temporary file next to the target, which is flushed to disk and
+    /// then renamed over the target, as ``write(_:to:)`` does. `beforeReplacing`, when
+    /// given, is called with the temporary file's path once it is complete and closed, just
+    /// before the rename: it may read it (its name has no `/`, in the target's directory)
+    /// and throw to abandon the write. On any error the temporary file is removed and the
+    /// target is left as it was.
+    /// - Throws: ``ToolkitError`` `.io` as ``write(_:to:)``, or what `produce` or
+    ///   `beforeReplacing` throws.
+    public static func write(to path: String, beforeReplacing: ((_ temporaryPath: String) throws -> Void)? = nil,
+                             _ produce: (Writer) throws -> Void) throws {
         guard !path.isEmpty else { throw ToolkitError(.io, "cannot write a file with an empty path") }
         guard !path.hasSuffix("/") else {
             throw ToolkitError(.io, "cannot write \(path): the path names a directory")
@@ -47,7 +63,9 @@ public enum AtomicFile {
         }
         do {
             defer { close(fd) }
-            try writeAll(fd, bytes, path: path)
+            let writer = Writer(fd: fd, path: path)
+            try produce(writer)
+            try writer.flush()
             if fsync(fd) != 0 {
                 throw ToolkitError(.io, "cannot write \(path): fsync failed: \(systemReason())")
             }
@@ -56,6 +74,7 @@ public enum AtomicFile {
                 throw ToolkitError(.io, "cannot write \(path): \(systemReason())")
             }
         }
+        try beforeReplacing?(temp)
         guard rename(temp, path) == 0 else {
             throw ToolkitError(.io, "cannot write \(path): \(systemReason())")
         }
@@ -65,6 +84,51 @@ public enum AtomicFile {
         if dirFD >= 0 {
             _ = fsync(dirFD)
             close(dirFD)
+        }
+    }
+
+    /// The temporary file of ``AtomicFile/write(to:beforeReplacing:_:)``: bytes written in
+    /// order, through a small buffer (large pieces go straight to the file).
+    public final class Writer {
+        private let fd: Int32
+        private let path: String
+        private var buffer: [UInt8] = []
+        /// The bytes written so far.
+        public private(set) var byteCount = 0
+        /// Pieces smaller than this are gathered before they are written.
+        static let bufferSize = 1 << 20
+
+        fileprivate init(fd: Int32, path: String) {
+            self.fd = fd
+            self.path = path
+            buffer.reserveCapacity(Self.bufferSize)
+        }
+
+        /// Appends `bytes`.
+        /// - Throws: ``ToolkitError`` `.io` naming the target and the reason (disk full, ...).
+        public func write(_ bytes: UnsafeRawBufferPointer) throws {
+            byteCount += bytes.count
+            if buffer.count + bytes.count <= Self.bufferSize {
+                buffer.append(contentsOf: bytes)
+                return
+            }
+            try flush()
+            if bytes.count < Self.bufferSize {
+                buffer.append(contentsOf: bytes)
+            } else {
+                try AtomicFile.writeAll(fd, bytes, path: path)
+            }
+        }
+
+        /// Appends `bytes`.
+        public func write(_ bytes: [UInt8]) throws {
+            try bytes.withUnsafeBytes { try write($0) }
+        }
+
+        fileprivate func flush() throws {
+            guard !buffer.isEmpty else { return }
+            try buffer.withUnsafeBytes { try AtomicFile.writeAll(fd, $0, path: path) }
+            buffer.removeAll(keepingCapacity: true)
         }
     }
 
@@ -109,16 +173,19 @@ public enum AtomicFile {
 
     /// Writes every byte, retrying short writes and interrupted calls.
     static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
-        try bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = posixWrite(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw ToolkitError(.io, "cannot write \(path): \(systemReason())")
-                }
-                offset += n
+        try bytes.withUnsafeBytes { try writeAll(fd, $0, path: path) }
+    }
+
+    /// Writes every byte of `buffer`, retrying short writes and interrupted calls.
+    static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws {
+        var offset = 0
+        while offset < buffer.count {
+            let n = posixWrite(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ToolkitError(.io, "cannot write \(path): \(systemReason())")
             }
+            offset += n
         }
     }
 
