@@ -6,7 +6,9 @@ import _D2LSystem
 /// asymmetric padding through padTop/padLeft and the output size, dilations 1–2, 1×1
 /// and rectangular kernels, batch 1 and 3, with and without bias), the in-place 1×1
 /// path, the parallel-over-images mode and large products threaded inside gemm, with no
-/// pool and a pool of 3 threads. The scratch starts full of NaNs, the output too.
+/// pool and a pool of 3 threads — each with the weight plain and in every packed layout
+/// it admits (`ConvWeightLayout`), and fused with a residual and an activation. The
+/// scratch starts full of NaNs, the output too.
 final class ConvKernelTests: XCTestCase {
     func testRandomGeometries() {
         guard let pool = ThreadPool(threadCount: 3) else { return XCTFail("no thread pool") }
@@ -74,8 +76,51 @@ final class ConvKernelTests: XCTestCase {
         let g = ConvGeometry(batch: 1, inputChannels: 2, inputHeight: 5, inputWidth: 5,
                              outputChannels: 2, outputHeight: 3, outputWidth: 3,
                              kernelHeight: 3, kernelWidth: 3)
-        XCTAssertNotNil(convMismatch(g, withBias: true, pool: nil, rng: &rng, corrupt: true))
-        XCTAssertNil(convMismatch(g, withBias: true, pool: nil, rng: &rng, corrupt: false))
+        for layout in [ConvWeightLayout.plain, .rowTiles] {
+            XCTAssertNotNil(convMismatch(g, withBias: true, pool: nil, rng: &rng, corrupt: true, layout: layout))
+            XCTAssertNil(convMismatch(g, withBias: true, pool: nil, rng: &rng, corrupt: false, layout: layout))
+        }
+    }
+
+    /// The shapes of deep layers at batch 1 (few positions, many channels: the column-
+    /// panel path with tiles of unequal widths, and the narrow-plane im2col), each fused
+    /// with a residual and a ReLU too.
+    func testDeepNarrowLayers() {
+        guard let pool = ThreadPool(threadCount: 3) else { return XCTFail("no thread pool") }
+        var rng = ConvTestRandom(seed: 15)
+        // (input channels, input size, output channels, kernel, stride, pad)
+        for (ic, size, oc, k, s, p) in [(40, 3, 32, 3, 1, 1), (24, 6, 48, 3, 2, 1), (16, 2, 32, 3, 1, 1),
+                                        (20, 7, 16, 3, 1, 1), (32, 6, 64, 1, 2, 0), (18, 1, 16, 3, 1, 1),
+                                        (15, 12, 32, 3, 1, 1), (9, 20, 16, 5, 1, 2)] {
+            let out = (size + 2 * p - k) / s + 1
+            let g = ConvGeometry(batch: 1, inputChannels: ic, inputHeight: size, inputWidth: size,
+                                 outputChannels: oc, outputHeight: out, outputWidth: out,
+                                 kernelHeight: k, kernelWidth: k, strideHeight: s, strideWidth: s,
+                                 padTop: p, padLeft: p)
+            checkConv(g, withBias: true, pool: nil, rng: &rng)
+            checkConv(g, withBias: true, pool: pool, rng: &rng, epilogue: true)
+            checkConv(g, withBias: false, pool: nil, rng: &rng, epilogue: true)
+        }
+    }
+
+    /// `ConvWeightLayout.preferred`: column panels for 16-multiples of channels with depth
+    /// ≥ 128, row tiles otherwise; packing keeps the weight's size and every value.
+    func testPreferredLayoutAndPackingIsAPermutation() {
+        XCTAssertEqual(ConvWeightLayout.preferred(outputChannelsPerGroup: 64, depth: 576), .columnPanels)
+        XCTAssertEqual(ConvWeightLayout.preferred(outputChannelsPerGroup: 64, depth: 49), .rowTiles)
+        XCTAssertEqual(ConvWeightLayout.preferred(outputChannelsPerGroup: 6, depth: 150), .rowTiles)
+        let g = ConvGeometry(batch: 1, inputChannels: 6, inputHeight: 5, inputWidth: 5, outputChannels: 32,
+                             outputHeight: 3, outputWidth: 3, kernelHeight: 3, kernelWidth: 3, groups: 2)
+        let count = 32 * 3 * 9
+        let weight = (0..<count).map { Float($0) }
+        for layout in [ConvWeightLayout.plain, .rowTiles, .columnPanels] {
+            var packed = [Float](repeating: -1, count: count)
+            weight.withUnsafeBufferPointer { w in
+                packed.withUnsafeMutableBufferPointer { packConv2dWeight(g, w.baseAddress!, layout: layout, into: $0.baseAddress!) }
+            }
+            XCTAssertEqual(packed.sorted(), weight, "\(layout)")
+            if layout != .plain { XCTAssertNotEqual(packed, weight, "\(layout) should reorder") }
+        }
     }
 
     // MARK: - Helpers
@@ -83,7 +128,7 @@ final class ConvKernelTests: XCTestCase {
     /// A random consistent geometry, or nil when the drawn one has an empty output.
     private func randomGeometry(_ rng: inout ConvTestRandom) -> ConvGeometry? {
         let groups = 1 + rng.int(3)
-        let icg = 1 + rng.int(3), ocg = [1, 2, 4, 7][rng.int(4)]
+        let icg = 1 + rng.int(3), ocg = [1, 2, 4, 7, 16, 32][rng.int(6)]
         let ih = 1 + rng.int(12), iw = 1 + rng.int(12)
         let kernels = [1, 1, 2, 3, 5]
         let kh = kernels[rng.int(kernels.count)], kw = kernels[rng.int(kernels.count)]
@@ -101,10 +146,17 @@ final class ConvKernelTests: XCTestCase {
                             groups: groups)
     }
 
+    /// Every layout `g` admits: plain, row tiles, and column panels when the output
+    /// channels per group are a multiple of 16.
     private func checkConv(_ g: ConvGeometry, withBias: Bool, pool: ThreadPool?, rng: inout ConvTestRandom,
-                           file: StaticString = #filePath, line: UInt = #line) {
-        if let message = convMismatch(g, withBias: withBias, pool: pool, rng: &rng, corrupt: false) {
-            XCTFail(message, file: file, line: line)
+                           epilogue: Bool = false, file: StaticString = #filePath, line: UInt = #line) {
+        var layouts: [ConvWeightLayout] = [.plain, .rowTiles]
+        if g.outputChannelsPerGroup % 16 == 0 { layouts.append(.columnPanels) }
+        for layout in layouts {
+            if let message = convMismatch(g, withBias: withBias, pool: pool, rng: &rng, corrupt: false,
+                                          layout: layout, epilogue: epilogue) {
+                XCTFail("\(layout): " + message, file: file, line: line)
+            }
         }
     }
 }
@@ -130,15 +182,21 @@ private func convTestDescription(_ g: ConvGeometry) -> String {
         + "d\(g.dilationHeight),\(g.dilationWidth) groups \(g.groups)"
 }
 
-/// Runs one convolution with `conv2d` and `conv2dReference`; a message on the first
-/// difference beyond tolerance or on a write past the output.
+/// Runs one convolution with `conv2d` (the weight packed in `layout`; with `epilogue`,
+/// fused with a residual and a ReLU) and `conv2dReference` (then the same residual and
+/// ReLU); a message on the first difference beyond tolerance or on a write past the output.
 private func convMismatch(_ g: ConvGeometry, withBias: Bool, pool: ThreadPool?, rng: inout ConvTestRandom,
-                          corrupt: Bool) -> String? {
+                          corrupt: Bool, layout: ConvWeightLayout = .plain, epilogue: Bool = false) -> String? {
     let inputCount = g.batch * g.inputChannels * g.inputHeight * g.inputWidth
     let depth = g.inputChannelsPerGroup * g.kernelHeight * g.kernelWidth
     let weightCount = g.outputChannels * depth
     let outputCount = g.batch * g.outputChannels * g.outputHeight * g.outputWidth
     let input = rng.fill(inputCount), weight = rng.fill(weightCount), bias = rng.fill(g.outputChannels)
+    let residual = rng.fill(outputCount)
+    var packed = [Float](repeating: .nan, count: max(weightCount, 1))
+    weight.withUnsafeBufferPointer { w in
+        packed.withUnsafeMutableBufferPointer { packConv2dWeight(g, w.baseAddress!, layout: layout, into: $0.baseAddress!) }
+    }
     let guardCount = 32
     let sentinel: Float = 4321
     var output = [Float](repeating: .nan, count: outputCount + guardCount)
@@ -146,25 +204,34 @@ private func convMismatch(_ g: ConvGeometry, withBias: Bool, pool: ThreadPool?, 
     var expected = [Float](repeating: 0, count: max(outputCount, 1))
     var scratch = [Float](repeating: .nan, count: max(conv2dScratchElements(g), 1))
     input.withUnsafeBufferPointer { ip in
-        weight.withUnsafeBufferPointer { wp in
+        packed.withUnsafeBufferPointer { wp in
             bias.withUnsafeBufferPointer { bp in
                 let b = withBias ? bp.baseAddress : nil
-                expected.withUnsafeMutableBufferPointer { ep in
-                    conv2dReference(g, input: ip.baseAddress!, weight: wp.baseAddress!, bias: b,
-                                    output: ep.baseAddress!)
+                weight.withUnsafeBufferPointer { plain in
+                    expected.withUnsafeMutableBufferPointer { ep in
+                        conv2dReference(g, input: ip.baseAddress!, weight: plain.baseAddress!, bias: b,
+                                        output: ep.baseAddress!)
+                    }
                 }
-                output.withUnsafeMutableBufferPointer { op in
-                    scratch.withUnsafeMutableBufferPointer { sp in
-                        conv2d(g, input: ip.baseAddress!, weight: wp.baseAddress!, bias: b,
-                               output: op.baseAddress!, scratch: sp.baseAddress!, pool: pool)
+                residual.withUnsafeBufferPointer { rp in
+                    output.withUnsafeMutableBufferPointer { op in
+                        scratch.withUnsafeMutableBufferPointer { sp in
+                            let fused = epilogue ? Epilogue(residual: rp.baseAddress!, activation: .relu) : .none
+                            conv2dFused(g, input: ip.baseAddress!, weight: wp.baseAddress!, bias: b,
+                                        output: op.baseAddress!, scratch: sp.baseAddress!, pool: pool,
+                                        epilogue: fused, weightLayout: layout)
+                        }
                     }
                 }
             }
         }
     }
+    if epilogue {
+        for i in 0..<outputCount { expected[i] = max(0, expected[i] + residual[i]) }
+    }
     if corrupt, outputCount > 0 { output[outputCount / 2] += 0.01 }
     // Inputs lie in [-1, 1]: each output sums `depth` products plus the bias.
-    let tolerance = 1e-5 * Float(depth + 2)
+    let tolerance = 1e-5 * Float(depth + 3)
     for i in 0..<outputCount where !(abs(output[i] - expected[i]) <= tolerance) {
         return "\(convTestDescription(g)) bias \(withBias): output[\(i)] = \(output[i]), expected \(expected[i])"
     }

@@ -78,12 +78,66 @@ public func conv2d(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: Unsaf
                 epilogue: .none)
 }
 
+/// How a convolution's weight `[outputChannels, inputChannels / groups, kernelHeight,
+/// kernelWidth]` is stored. Each group's weight is a matrix of `outputChannelsPerGroup`
+/// rows × `depth = icg·kh·kw` columns; groups follow one another, each the same size.
+public enum ConvWeightLayout: Sendable {
+    /// As ONNX and PyTorch store it (row-major).
+    case plain
+    /// Each group's matrix packed by `packGemmRows` (tiles of 6 rows, depth-major).
+    case rowTiles
+    /// Each group's matrix packed by `packGemmColumnPanels` (panels of 16 rows, depth-major);
+    /// needs `outputChannelsPerGroup` to be a multiple of 16.
+    case columnPanels
+
+    /// The layout the runtime keeps a constant weight in: column panels (the product
+    /// tiled 16 output channels × 6 positions, or 8 × up to 12, which suits the few positions of deep
+    /// layers) when the channels allow it and the depth is large enough for a tile's
+    /// transposed store to be cheap; row tiles otherwise.
+    public static func preferred(outputChannelsPerGroup: Int, depth: Int) -> ConvWeightLayout {
+        outputChannelsPerGroup % columnPanelRowMultiple == 0 && depth >= 128 ? .columnPanels : .rowTiles
+    }
+}
+
+/// Writes `weight` (plain layout, geometry `g`) into `destination` in `layout`: the same
+/// number of floats. `destination` must not overlap `weight`. `.columnPanels` needs
+/// `g.outputChannelsPerGroup` to be a multiple of 16 (not checked here).
+public func packConv2dWeight(_ g: ConvGeometry, _ weight: UnsafePointer<Float>, layout: ConvWeightLayout,
+                             into destination: UnsafeMutablePointer<Float>) {
+    let depth = g.inputChannelsPerGroup &* g.kernelHeight &* g.kernelWidth
+    packConvWeightGroups(weight, groups: g.groups, rows: g.outputChannelsPerGroup, depth: depth,
+                         layout: layout, into: destination)
+}
+
+/// `packConv2dWeight` given the per-group matrix size (`rows` × `depth`) directly.
+func packConvWeightGroups(_ weight: UnsafePointer<Float>, groups: Int, rows: Int, depth: Int,
+                          layout: ConvWeightLayout, into destination: UnsafeMutablePointer<Float>) {
+    for group in 0..<groups {
+        let offset = group &* rows &* depth
+        switch layout {
+        case .plain: memcpy(destination + offset, weight + offset, rows &* depth &* 4)
+        case .rowTiles: packGemmRows(weight + offset, rows: rows, depth: depth, into: destination + offset)
+        case .columnPanels:
+            packGemmColumnPanels(weight + offset, rows: rows, depth: depth, into: destination + offset)
+        }
+    }
+}
+
+/// `conv2d` with the weight stored in `weightLayout` (made by `packConv2dWeight`).
+public func conv2d(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                   weightLayout: ConvWeightLayout, bias: UnsafePointer<Float>?,
+                   output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, pool: ThreadPool?) {
+    conv2dFused(g, input: input, weight: weight, bias: bias, output: output, scratch: scratch, pool: pool,
+                epilogue: .none, weightLayout: weightLayout)
+}
+
 /// `conv2d`, then `epilogue` on every output value, applied by the gemm to each block of
 /// the output as it finishes it (a fused residual is laid out like the output:
 /// `[batch, outputChannels, outputHeight, outputWidth]`).
 func conv2dFused(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                  bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-                 scratch: UnsafeMutablePointer<Float>, pool: ThreadPool?, epilogue: Epilogue) {
+                 scratch: UnsafeMutablePointer<Float>, pool: ThreadPool?, epilogue: Epilogue,
+                 weightLayout: ConvWeightLayout = .plain) {
     let plan = ConvPlan(g)
     let pairs = g.batch &* g.groups
     let ocg = g.outputChannelsPerGroup
@@ -99,7 +153,7 @@ func conv2dFused(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafeP
             var pair = slot
             while pair < pairs {
                 convPair(g, plan, pair: pair, input: input, weight: weight, bias: bias, output: output,
-                         columns: columns, pool: nil, epilogue: epilogue)
+                         columns: columns, pool: nil, epilogue: epilogue, weightLayout: weightLayout)
                 pair &+= slots
             }
         }
@@ -107,7 +161,7 @@ func conv2dFused(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafeP
     }
     for pair in 0..<pairs {
         convPair(g, plan, pair: pair, input: input, weight: weight, bias: bias, output: output,
-                 columns: scratch, pool: threadPool, epilogue: epilogue)
+                 columns: scratch, pool: threadPool, epilogue: epilogue, weightLayout: weightLayout)
     }
 }
 
@@ -116,7 +170,7 @@ func conv2dFused(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafeP
 private func convPair(_ g: ConvGeometry, _ plan: ConvPlan, pair: Int, input: UnsafePointer<Float>,
                       weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                       output: UnsafeMutablePointer<Float>, columns: UnsafeMutablePointer<Float>,
-                      pool: ThreadPool?, epilogue: Epilogue) {
+                      pool: ThreadPool?, epilogue: Epilogue, weightLayout: ConvWeightLayout) {
     let image = pair / g.groups, group = pair % g.groups
     let icg = g.inputChannelsPerGroup, ocg = g.outputChannelsPerGroup
     let inputPlane = g.inputHeight &* g.inputWidth
@@ -129,6 +183,21 @@ private func convPair(_ g: ConvGeometry, _ plan: ConvPlan, pair: Int, input: Uns
         b = UnsafePointer(columns)
     }
     let outputOffset = (image &* g.outputChannels &+ group &* ocg) &* plan.positions
+    switch weightLayout {
+    case .plain: break
+    case .columnPanels:
+        gemmColumnPanels(m: ocg, n: plan.positions, k: plan.depth, a: weight + group &* ocg &* plan.depth,
+                         b: b, ldb: plan.positions, c: output + outputOffset, ldc: plan.positions,
+                         rowBias: bias.map { $0 + group &* ocg }, pool: pool,
+                         epilogue: epilogue.advanced(by: outputOffset))
+        return
+    case .rowTiles:
+        gemmPackedA(m: ocg, n: plan.positions, k: plan.depth, a: weight + group &* ocg &* plan.depth,
+                    b: b, ldb: plan.positions, c: output + outputOffset, ldc: plan.positions,
+                    rowBias: bias.map { $0 + group &* ocg }, pool: pool,
+                    epilogue: epilogue.advanced(by: outputOffset))
+        return
+    }
     gemmWithRowBias(transA: false, transB: false, m: ocg, n: plan.positions, k: plan.depth, alpha: 1,
                     a: weight + group &* ocg &* plan.depth, lda: plan.depth,
                     b: b, ldb: plan.positions, beta: 0,
@@ -142,6 +211,20 @@ private func convPair(_ g: ConvGeometry, _ plan: ConvPlan, pair: Int, input: Uns
 /// `source` points at the group's first input channel.
 private func im2col(_ g: ConvGeometry, _ plan: ConvPlan, _ source: UnsafePointer<Float>,
                     _ columns: UnsafeMutablePointer<Float>, _ pool: ThreadPool?) {
+    if g.outputWidth < smallPlaneWidth, smallPlaneFloats(g) <= smallPlaneLimit {
+        // Narrow outputs: per-row bookkeeping would cost more than the copies.
+        let channels = g.inputChannelsPerGroup
+        let chunks = pool != nil && plan.depth &* plan.positions >= 1 << 16
+            ? min(channels, (pool?.threadCount ?? 1) &* 4) : 1
+        if let pool, chunks > 1 {
+            pool.parallelFor(chunks) { chunk in
+                im2colSmallPlanes(g, plan, source, columns, chunk &* channels / chunks, (chunk &+ 1) &* channels / chunks)
+            }
+        } else {
+            im2colSmallPlanes(g, plan, source, columns, 0, channels)
+        }
+        return
+    }
     let rows = plan.depth
     let chunks = pool != nil && rows &* plan.positions >= 1 << 16 ? min(rows, (pool?.threadCount ?? 1) &* 4) : 1
     if let pool, chunks > 1 {
@@ -150,6 +233,63 @@ private func im2col(_ g: ConvGeometry, _ plan: ConvPlan, _ source: UnsafePointer
         }
     } else {
         im2colRows(g, plan, source, columns, 0, rows)
+    }
+}
+
+/// Output widths below which `im2colSmallPlanes` builds the columns.
+private let smallPlaneWidth = 16
+/// Most floats of the zero-padded plane `im2colSmallPlanes` keeps on the stack.
+private let smallPlaneLimit = 4096
+
+/// Floats of the zero-padded input plane that covers every window of `g`.
+private func smallPlaneFloats(_ g: ConvGeometry) -> Int {
+    let height = (g.outputHeight &- 1) &* g.strideHeight &+ (g.kernelHeight &- 1) &* g.dilationHeight &+ 1
+    let width = (g.outputWidth &- 1) &* g.strideWidth &+ (g.kernelWidth &- 1) &* g.dilationWidth &+ 1
+    return height &* width
+}
+
+/// The column rows of input channels c0 ..< c1 (of the group at `source`): each channel
+/// is first copied into a zero-padded plane on the stack covering every window, then each
+/// row (c, ky, kx) is a strided copy from it with no bounds tests.
+private func im2colSmallPlanes(_ g: ConvGeometry, _ plan: ConvPlan, _ source: UnsafePointer<Float>,
+                               _ columns: UnsafeMutablePointer<Float>, _ c0: Int, _ c1: Int) {
+    let kh = g.kernelHeight, kw = g.kernelWidth
+    let ih = g.inputHeight, iw = g.inputWidth
+    let oh = g.outputHeight, ow = g.outputWidth
+    let sh = g.strideHeight, sw = g.strideWidth, dh = g.dilationHeight, dw = g.dilationWidth
+    let ph = (oh &- 1) &* sh &+ (kh &- 1) &* dh &+ 1
+    let pw = (ow &- 1) &* sw &+ (kw &- 1) &* dw &+ 1
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, ph &* pw)) { buffer in
+        guard let padded = buffer.baseAddress else { return }
+        // Padded rows y and columns x that hold input (the rest stays 0).
+        let yLo = max(0, g.padTop), yHi = min(ph, ih &+ g.padTop)
+        let xLo = max(0, g.padLeft), xHi = min(pw, iw &+ g.padLeft)
+        for c in c0..<c1 {
+            let plane = source + c &* ih &* iw
+            convZero(padded, ph &* pw)
+            if yHi > yLo && xHi > xLo {
+                for y in yLo..<yHi {
+                    let src = plane + ((y &- g.padTop) &* iw &+ (xLo &- g.padLeft))
+                    let dst = padded + (y &* pw &+ xLo)
+                    for x in 0..<(xHi &- xLo) { dst[x] = src[x] }
+                }
+            }
+            var dst = columns + c &* kh &* kw &* plan.positions
+            for ky in 0..<kh {
+                for kx in 0..<kw {
+                    var rowSource = padded + (ky &* dh &* pw &+ kx &* dw)
+                    for _ in 0..<oh {
+                        if sw == 1 {
+                            for ox in 0..<ow { dst[ox] = rowSource[ox] }
+                        } else {
+                            for ox in 0..<ow { dst[ox] = rowSource[ox &* sw] }
+                        }
+                        dst += ow
+                        rowSource += sh &* pw
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -28,7 +28,7 @@ private let blockDepth = 256
 /// Largest A block (rows × depth, in floats) swept per packed panel: 320 KiB, in L2.
 private let blockFloats = 81920
 /// Multiply-adds below which a product runs on the calling thread.
-private let parallelThreshold = 1 << 19
+let parallelThreshold = 1 << 19
 /// Multiply-adds per chunk that make one more chunk worthwhile.
 private let chunkWork = 1 << 16
 
@@ -51,6 +51,49 @@ public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Floa
     gemmWithRowBias(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                     a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
                     rowBias: nil, pool: pool)
+}
+
+// MARK: - Row-packed A
+
+/// Packs the m×k row-major matrix `source` (row stride k) for `gemmPackedA`: rows in
+/// tiles of 6 (the last may be smaller), tile t with r rows stored from float 6·t·k as k
+/// groups of r values (depth p, rows 6t ..< 6t + r). Same size as the source (m·k floats);
+/// `destination` must not overlap it.
+public func packGemmRows(_ source: UnsafePointer<Float>, rows m: Int, depth k: Int,
+                         into destination: UnsafeMutablePointer<Float>) {
+    var r0 = 0
+    while r0 < m {
+        let r = min(tileRows, m &- r0)
+        let tile = destination + r0 &* k
+        for i in 0..<r {
+            let row = source + (r0 &+ i) &* k
+            var out = tile + i
+            for p in 0..<k {
+                out.pointee = row[p]
+                out += r
+            }
+        }
+        r0 &+= r
+    }
+}
+
+/// C = A · B (+ rowBias per row, then `epilogue`), with A (m×k) packed by `packGemmRows`
+/// and B k×n row-major with row stride `ldb`; C m×n with row stride `ldc` (never read).
+/// The results equal `gemm` on the unpacked A up to rounding.
+func gemmPackedA(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, ldb: Int,
+                 c: UnsafeMutablePointer<Float>, ldc: Int, rowBias: UnsafePointer<Float>?,
+                 pool: ThreadPool?, epilogue: Epilogue = .none) {
+    if m <= 0 || n <= 0 { return }
+    if k <= 0 {
+        scaleOnly(m: m, n: n, alpha: 1, beta: 0, c: c, ldc: ldc, rowBias: rowBias)
+        applyEpilogue(m: m, n: n, c: c, ldc: ldc, epilogue)
+        return
+    }
+    let work = m &* n &* k
+    let threadPool: ThreadPool? = work >= parallelThreshold && (pool?.threadCount ?? 1) > 1 ? pool : nil
+    gemmTiled(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: ldb,
+              beta: 0, c: c, ldc: ldc, rowBias: rowBias, epilogue: epilogue, pool: threadPool,
+              threads: threadPool?.threadCount ?? 1, aPacked: true)
 }
 
 // MARK: - Dispatch
@@ -145,7 +188,7 @@ private func scaleOnly(m: Int, n: Int, alpha: Float, beta: Float, c: UnsafeMutab
 /// Runs `body(i)` for i in 0..<count: over `pool` when there is one and more than one
 /// chunk, else on the calling thread.
 @inline(__always)
-private func forEachChunk(_ count: Int, _ pool: ThreadPool?, _ body: (Int) -> Void) {
+func forEachChunk(_ count: Int, _ pool: ThreadPool?, _ body: (Int) -> Void) {
     if let pool, count > 1 {
         pool.parallelFor(count, body)
     } else {
@@ -156,7 +199,7 @@ private func forEachChunk(_ count: Int, _ pool: ThreadPool?, _ body: (Int) -> Vo
 
 /// Number of chunks for `work` multiply-adds over `units` splittable units on `threads`.
 @inline(__always)
-private func chunkCount(work: Int, units: Int, threads: Int) -> Int {
+func chunkCount(work: Int, units: Int, threads: Int) -> Int {
     if threads <= 1 { return 1 }
     let wanted = min(threads &* 4, max(1, work / chunkWork))
     return max(1, min(units, wanted))
@@ -165,18 +208,18 @@ private func chunkCount(work: Int, units: Int, threads: Int) -> Int {
 // MARK: - SIMD helpers
 
 @inline(__always)
-private func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
 }
 
 @inline(__always)
-private func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
 }
 
 /// acc += x · y (fused where the target has FMA; one libm call per lane otherwise).
 @inline(__always)
-private func madd(_ acc: inout SIMD8<Float>, _ x: SIMD8<Float>, _ y: SIMD8<Float>) {
+func madd(_ acc: inout SIMD8<Float>, _ x: SIMD8<Float>, _ y: SIMD8<Float>) {
     #if D2L_FMA || arch(arm64)
     acc.addProduct(x, y)
     #else
@@ -510,8 +553,10 @@ private func dotBlock(rows: Int, cols: Int, k: Int, a: UnsafePointer<Float>, lda
 private func gemmTiled(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-                       rowBias: UnsafePointer<Float>?, epilogue: Epilogue, pool: ThreadPool?, threads: Int) {
-    // A(i, p) = a[i·aRow + p·aCol], whichever way it is stored.
+                       rowBias: UnsafePointer<Float>?, epilogue: Epilogue, pool: ThreadPool?, threads: Int,
+                       aPacked: Bool = false) {
+    // A(i, p) = a[i·aRow + p·aCol], whichever way it is stored (unless `aPacked`: then
+    // tile-packed by `packGemmRows`, and aRow/aCol are unused).
     let aRow = transA ? 1 : lda
     let aCol = transA ? lda : 1
     // B is read in place when its rows are contiguous, wide enough for whole tiles and
@@ -576,10 +621,22 @@ private func gemmTiled(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha
                         var ir = ic
                         while ir < icEnd {
                             let rows = min(tileRows, icEnd &- ir)
-                            microTile(kc: kc, a: a + (ir &* aRow &+ pc &* aCol), aRow: aRow, aCol: aCol, rows: rows,
-                                      b: panelB, bRow: bRow,
-                                      c: c + (ir &* ldc &+ jStart), ldc: ldc, colLo: colLo, colHi: colHi,
-                                      alpha: alpha, beta: blockBeta, bias: blockBias.map { $0 + ir })
+                            if aPacked && rows == tileRows {
+                                microTilePacked(kc: kc, a: a + (ir &* k &+ pc &* tileRows), b: panelB, bRow: bRow,
+                                                c: c + (ir &* ldc &+ jStart), ldc: ldc, colLo: colLo, colHi: colHi,
+                                                alpha: alpha, beta: blockBeta, bias: blockBias.map { $0 + ir })
+                            } else if aPacked {
+                                // The last, partial tile: `rows` values per depth step.
+                                microTile(kc: kc, a: a + (ir &* k &+ pc &* rows), aRow: 1, aCol: rows, rows: rows,
+                                          b: panelB, bRow: bRow,
+                                          c: c + (ir &* ldc &+ jStart), ldc: ldc, colLo: colLo, colHi: colHi,
+                                          alpha: alpha, beta: blockBeta, bias: blockBias.map { $0 + ir })
+                            } else {
+                                microTile(kc: kc, a: a + (ir &* aRow &+ pc &* aCol), aRow: aRow, aCol: aCol, rows: rows,
+                                          b: panelB, bRow: bRow,
+                                          c: c + (ir &* ldc &+ jStart), ldc: ldc, colLo: colLo, colHi: colHi,
+                                          alpha: alpha, beta: blockBeta, bias: blockBias.map { $0 + ir })
+                            }
                             ir &+= tileRows
                         }
                         panel &+= 1
@@ -693,6 +750,45 @@ private func microTile(kc: Int, a: UnsafePointer<Float>, aRow: Int, aCol: Int, r
     if rows > 3 { storeRow(c30, c31, c + 3 &* ldc, 3, full, colLo, colHi, alpha, beta, bias) }
     if rows > 4 { storeRow(c40, c41, c + 4 &* ldc, 4, full, colLo, colHi, alpha, beta, bias) }
     if rows > 5 { storeRow(c50, c51, c + 5 &* ldc, 5, full, colLo, colHi, alpha, beta, bias) }
+}
+
+/// `microTile` for a whole tile of A packed by `packGemmRows`: the 6 values of depth p
+/// at a[6p ..< 6p + 6].
+@inline(never)
+private func microTilePacked(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, bRow: Int,
+                             c: UnsafeMutablePointer<Float>, ldc: Int, colLo: Int, colHi: Int,
+                             alpha: Float, beta: Float, bias: UnsafePointer<Float>?) {
+    var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
+    var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
+    var c40 = SIMD8<Float>(), c41 = SIMD8<Float>(), c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
+    var pa = a
+    var pb = b
+    var p = 0
+    while p < kc {
+        let b0 = load8(pb), b1 = load8(pb + 8)
+        var x = SIMD8<Float>(repeating: pa[0])
+        madd(&c00, x, b0); madd(&c01, x, b1)
+        x = SIMD8<Float>(repeating: pa[1])
+        madd(&c10, x, b0); madd(&c11, x, b1)
+        x = SIMD8<Float>(repeating: pa[2])
+        madd(&c20, x, b0); madd(&c21, x, b1)
+        x = SIMD8<Float>(repeating: pa[3])
+        madd(&c30, x, b0); madd(&c31, x, b1)
+        x = SIMD8<Float>(repeating: pa[4])
+        madd(&c40, x, b0); madd(&c41, x, b1)
+        x = SIMD8<Float>(repeating: pa[5])
+        madd(&c50, x, b0); madd(&c51, x, b1)
+        pa += tileRows
+        pb += bRow
+        p &+= 1
+    }
+    let full = colLo == 0 && colHi == tileColumns
+    storeRow(c00, c01, c, 0, full, colLo, colHi, alpha, beta, bias)
+    storeRow(c10, c11, c + ldc, 1, full, colLo, colHi, alpha, beta, bias)
+    storeRow(c20, c21, c + 2 &* ldc, 2, full, colLo, colHi, alpha, beta, bias)
+    storeRow(c30, c31, c + 3 &* ldc, 3, full, colLo, colHi, alpha, beta, bias)
+    storeRow(c40, c41, c + 4 &* ldc, 4, full, colLo, colHi, alpha, beta, bias)
+    storeRow(c50, c51, c + 5 &* ldc, 5, full, colLo, colHi, alpha, beta, bias)
 }
 
 /// Stores columns colLo..<colHi of one 16-wide tile row: alpha · acc + beta · C (+ bias[r]).

@@ -53,6 +53,10 @@ private struct PoolKernel {
             pool2x2(x, y, range)
             return
         }
+        if kind == .max && g.dilationHeight == 1 && g.dilationWidth == 1 && g.inputWidth >= 8 {
+            maxPoolSeparable(x, y, range)
+            return
+        }
         for p in range {
             let xp = x + p * inPlane, yp = y + p * outPlane
             for oy in 0..<g.outputHeight {
@@ -129,6 +133,63 @@ private struct PoolKernel {
             }
         }
     }
+}
+
+extension PoolKernel {
+    /// Max pooling with dilation 1 as two passes per output row: the maximum down the
+    /// window's rows inside the input (8 columns at a time), then across each window's
+    /// columns inside the input. Taps in the padding are skipped (−∞), as in `runPlanes`.
+    fileprivate func maxPoolSeparable(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                                      _ range: Range<Int>) {
+        let ih = g.inputHeight, iw = g.inputWidth, oh = g.outputHeight, ow = g.outputWidth
+        let kh = g.kernelHeight, kw = g.kernelWidth, sh = g.strideHeight, sw = g.strideWidth
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: iw) { buffer in
+            guard let columnMax = buffer.baseAddress else { return }
+            for p in range {
+                let xp = x + p * ih * iw, yp = y + p * oh * ow
+                for oy in 0..<oh {
+                    let y0 = oy * sh - g.padTop
+                    let r0 = max(0, y0), r1 = min(ih, y0 + kh)
+                    let out = yp + oy * ow
+                    if r0 >= r1 {
+                        for ox in 0..<ow { out[ox] = -.infinity }
+                        continue
+                    }
+                    // columnMax[c] = max over rows r0..<r1 of input[r][c].
+                    var c = 0
+                    while c + 8 <= iw {
+                        var m = load8(xp + r0 * iw + c)
+                        for r in (r0 + 1)..<max(r0 + 1, r1) { m = maxPropagatingNaN8(m, load8(xp + r * iw + c)) }
+                        store8(m, columnMax + c)
+                        c += 8
+                    }
+                    if c < iw {
+                        // The last 8 columns, overlapping what is done.
+                        let last = iw - 8
+                        var m = load8(xp + r0 * iw + last)
+                        for r in (r0 + 1)..<max(r0 + 1, r1) { m = maxPropagatingNaN8(m, load8(xp + r * iw + last)) }
+                        store8(m, columnMax + last)
+                    }
+                    for ox in 0..<ow {
+                        let x0 = ox * sw - g.padLeft
+                        let c0 = max(0, x0), c1 = min(iw, x0 + kw)
+                        var acc = -Float.infinity
+                        var cc = c0
+                        while cc < c1 { acc = maxPropagatingNaN(acc, columnMax[cc]); cc += 1 }
+                        out[ox] = acc
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Lane-wise `maxPropagatingNaN`.
+@inline(__always)
+private func maxPropagatingNaN8(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+    var m = b
+    m.replace(with: a, where: (a .> b) .| (a .!= a))
+    return m
 }
 
 /// The larger of two values; NaN when either is NaN (as MaxPool propagates NaN).

@@ -111,6 +111,12 @@ final class Graph {
             outputValues.append(id)
         }
         try foldConstants()
+        try packConvolutionWeights()
+    }
+
+    /// Replaces node `index`'s operator (load-time rewrites such as weight packing).
+    func replaceOperator(at index: Int, with op: Operator) {
+        nodes[index].op = op
     }
 
     // MARK: - Ordering

@@ -10,6 +10,9 @@ struct Conv {
     /// Set by fusion: input 3 (same shape as Y) is added to Y, then `activation` applied.
     private(set) var fusedResidual = false
     private(set) var activation = FusedActivation.none
+    /// How W is stored: set at load (WeightPacking.swift) when W is a constant the
+    /// loader packed; `.plain` otherwise.
+    var weightLayout = ConvWeightLayout.plain
 
     init(_ a: AttributeReader) throws(D2LError) {
         try a.allowOnly(["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"])
@@ -71,6 +74,6 @@ struct Conv {
         var epilogue = Epilogue(residual: nil, activation: activation)
         if fusedResidual, io.inputs.count > 3, let r = io.inputs[3] { epilogue.residual = UnsafePointer(r.floats) }
         conv2dFused(geometry, input: io.input(0).floats, weight: io.input(1).floats, bias: bias,
-                    output: y, scratch: io.scratch, pool: pool, epilogue: epilogue)
+                    output: y, scratch: io.scratch, pool: pool, epilogue: epilogue, weightLayout: weightLayout)
     }
 }

@@ -1,0 +1,68 @@
+import _D2LSystem
+
+// Load-time packing of constant convolution weights.
+//
+// A Conv whose W is a float32 constant read by nothing but Conv nodes (as W, with the same
+// `group`) gets W rewritten in place, in the weight arena, into the layout
+// `packConv2dWeight` makes for `ConvWeightLayout.preferred`: each group's
+// [outputChannelsPerGroup, icg·kh·kw] matrix in depth-major tiles of 6 rows or panels of
+// 16 rows. The gemm then reads the weights contiguously instead of from rows a whole row
+// apart. The layout has the weight's
+// size, so packing costs no memory beyond one weight's temporary copy during the load.
+// The Conv operator records the layout; nothing else may read a packed tensor, so
+// weights shared with other operators (or graph outputs, or whose bytes another constant
+// aliases) are left as they are.
+
+extension Graph {
+    /// Packs the weights of every Conv node that qualifies (see above) and marks the nodes.
+    /// Throws D2L_ERR_OUT_OF_MEMORY when the temporary copy cannot be allocated.
+    func packConvolutionWeights() throws(D2LError) {
+        // Per value: the group of every Conv reading it as W; nil once anything else reads it.
+        var convGroups = [Int?](repeating: nil, count: values.count)
+        var otherUse = [Bool](repeating: false, count: values.count)
+        for node in nodes {
+            for (position, id) in node.inputs.enumerated() {
+                guard let id else { continue }
+                if position == 1, case .conv(let conv) = node.op {
+                    if let g = convGroups[id], g != conv.group { otherUse[id] = true }
+                    convGroups[id] = conv.group
+                } else {
+                    otherUse[id] = true
+                }
+            }
+        }
+        for id in outputValues { otherUse[id] = true }
+
+        // Byte ranges of every constant, to refuse packing bytes another value also reads.
+        var ranges: [(id: Int, start: Int, end: Int)] = []
+        for (id, value) in values.enumerated() {
+            guard case .constant(let t) = value.source else { continue }
+            let start = Int(bitPattern: t.pointer)
+            ranges.append((id: id, start: start, end: start + t.byteCount))
+        }
+
+        var layouts = [ConvWeightLayout](repeating: .plain, count: values.count)
+        for (id, value) in values.enumerated() {
+            guard let group = convGroups[id], !otherUse[id], case .constant(let t) = value.source,
+                  t.dtype == .float32, t.shape.count >= 3, group >= 1,
+                  t.shape[0] % group == 0, t.elementCount > 0 else { continue }
+            let start = Int(bitPattern: t.pointer), end = start + t.byteCount
+            if ranges.contains(where: { $0.id != id && $0.start < end && start < $0.end }) { continue }
+            let rows = t.shape[0] / group
+            let depth = t.elementCount / t.shape[0]
+            let copy = try AlignedBuffer(byteCount: t.byteCount)
+            memcpy(copy.pointer, t.pointer, t.byteCount)
+            let source = UnsafePointer(copy.pointer.assumingMemoryBound(to: Float.self))
+            let destination = t.pointer.assumingMemoryBound(to: Float.self)
+            let layout = ConvWeightLayout.preferred(outputChannelsPerGroup: rows, depth: depth)
+            packConvWeightGroups(source, groups: group, rows: rows, depth: depth, layout: layout, into: destination)
+            layouts[id] = layout
+        }
+        for (index, node) in nodes.enumerated() {
+            guard node.inputs.count > 1, let w = node.inputs[1], layouts[w] != .plain,
+                  case .conv(var conv) = node.op else { continue }
+            conv.weightLayout = layouts[w]
+            replaceOperator(at: index, with: .conv(conv))
+        }
+    }
+}
