@@ -12,7 +12,7 @@ import pytest
 
 import d2l_runtime
 from d2l_runtime import D2LError
-from d2l_runtime._capi import D2L_ERR_INVALID_ARGUMENT, D2L_ERR_INVALID_MODEL
+from d2l_runtime._capi import D2L_ERR_INVALID_ARGUMENT, D2L_ERR_INVALID_MODEL, D2L_ERR_UNSUPPORTED
 
 from conftest import FIXTURES, LENET, REPO
 
@@ -129,3 +129,41 @@ def test_greedy_text_matches_predict_ch8():
     with d2l_runtime.Model(folder / "model.onnx") as model:
         for case in cases:
             assert model.generate(case["prefix"], num_tokens=case["num_tokens"], temperature=0.0) == case["text"]
+
+
+# The dynamo exporter (torch.onnx.export(dynamo=True)) cannot keep `steps` symbolic, so
+# tools/make-fixtures also writes one-step exports, <lm>-1step-opset20, with the same
+# weights as <lm>-opset17 (see its LM_STEP_SUFFIX and Tests/Fixtures/README.md). The GRU and
+# LSTM <lm>-opset20 declare logits ['5*batch', 28] but their graphs run any number of steps;
+# rnn-lm-opset20 is unrolled to exactly 5 steps.
+DYNAMO_LMS = ["rnn-lm", "gru-lm", "lstm-lm", "lstm2-lm", "bigru-lm"]
+
+
+@pytest.mark.parametrize("name", DYNAMO_LMS)
+def test_dynamo_one_step_export_generates_the_legacy_text(name):
+    with d2l_runtime.Model(lm_path(f"{name}-1step-opset20")) as dynamo, \
+            d2l_runtime.Model(lm_path(f"{name}-opset17")) as legacy:
+        assert dynamo.input_names[0] == "tokens" and len(dynamo.input_names) == len(legacy.input_names)
+        greedy = legacy.generate(PREFIX, 50)
+        assert tokens(greedy) == len(PREFIX) + 50
+        # The untrained models' top-two logit gap stays above 7e-4 on this text (onnxruntime),
+        # far above the exporters' float differences, so greedy text must be the same.
+        assert dynamo.generate(PREFIX, 50) == greedy
+        assert dynamo.generate("the time machine", 30) == legacy.generate("the time machine", 30)
+
+
+@pytest.mark.parametrize("name", [n for n in DYNAMO_LMS if n != "rnn-lm"])
+def test_dynamo_five_step_recurrent_op_exports_generate_the_legacy_text(name):
+    with d2l_runtime.Model(lm_path(f"{name}-opset20")) as dynamo, \
+            d2l_runtime.Model(lm_path(f"{name}-opset17")) as legacy:
+        assert dynamo.generate(PREFIX, 50) == legacy.generate(PREFIX, 50)
+
+
+def test_dynamo_unrolled_rnn_export_is_refused_for_generation():
+    """rnn-lm-opset20 takes exactly 5 steps (tokens [batch, 5]); generation, which feeds one
+    token at a time, refuses it and names the fixed dimension."""
+    with d2l_runtime.Model(lm_path("rnn-lm-opset20")) as m:
+        with pytest.raises(D2LError) as e:
+            m.generate(PREFIX, 5)
+        assert e.value.code == D2L_ERR_UNSUPPORTED
+        assert "fixed dimension 1 = 5" in e.value.message
