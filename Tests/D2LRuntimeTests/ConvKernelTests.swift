@@ -103,6 +103,45 @@ final class ConvKernelTests: XCTestCase {
         }
     }
 
+    /// `conv2dWinograd` (F(2×2, 3×3)) against `conv2dReference`: odd and even output
+    /// sizes (partial 2×2 tiles), pads 0–2 (valid and "same"), tile rows wider than 8
+    /// lanes and narrower, batch 2, with and without bias, fused with a residual and ReLU.
+    func testWinogradMatchesReference() {
+        guard let pool = ThreadPool(threadCount: 3) else { return XCTFail("no thread pool") }
+        var rng = ConvTestRandom(seed: 16)
+        // (batch, input channels, height, width, output channels, pad)
+        for (batch, ic, h, w, oc, pad) in [(1, 8, 6, 6, 16, 1), (2, 5, 7, 9, 32, 1), (1, 16, 24, 24, 16, 1),
+                                           (1, 3, 9, 40, 16, 0), (2, 7, 11, 5, 48, 2), (1, 1, 4, 4, 16, 1)] {
+            let oh = h + 2 * pad - 2, ow = w + 2 * pad - 2
+            let g = ConvGeometry(batch: batch, inputChannels: ic, inputHeight: h, inputWidth: w,
+                                 outputChannels: oc, outputHeight: oh, outputWidth: ow,
+                                 kernelHeight: 3, kernelWidth: 3, padTop: pad, padLeft: pad)
+            XCTAssertTrue(winogradApplies(g), convTestDescription(g))
+            for (withBias, fused, threads) in [(true, false, nil), (false, true, pool), (true, true, nil)] as [(Bool, Bool, ThreadPool?)] {
+                if let message = winogradMismatch(g, withBias: withBias, epilogue: fused, pool: threads, rng: &rng) {
+                    XCTFail(message)
+                }
+            }
+        }
+        // Not taken: strides, groups, other kernels, channels not a multiple of 16, tiny outputs.
+        let base = ConvGeometry(batch: 1, inputChannels: 4, inputHeight: 8, inputWidth: 8, outputChannels: 16,
+                                outputHeight: 8, outputWidth: 8, kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1)
+        XCTAssertTrue(winogradApplies(base))
+        var strided = base; strided.strideHeight = 2; strided.outputHeight = 4
+        var grouped = base; grouped.groups = 2
+        var narrow = base; narrow.outputChannels = 8
+        var tiny = base; tiny.inputHeight = 3; tiny.outputHeight = 3
+        for g in [strided, grouped, narrow, tiny] { XCTAssertFalse(winogradApplies(g), convTestDescription(g)) }
+    }
+
+    /// The Winograd comparison can fail: a corrupted transformed weight is reported.
+    func testWinogradComparisonDetectsErrors() {
+        var rng = ConvTestRandom(seed: 17)
+        let g = ConvGeometry(batch: 1, inputChannels: 4, inputHeight: 6, inputWidth: 6, outputChannels: 16,
+                             outputHeight: 6, outputWidth: 6, kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1)
+        XCTAssertNotNil(winogradMismatch(g, withBias: true, epilogue: false, pool: nil, rng: &rng, corrupt: true))
+    }
+
     /// `ConvWeightLayout.preferred`: column panels for 16-multiples of channels with depth
     /// ≥ 128, row tiles otherwise; packing keeps the weight's size and every value.
     func testPreferredLayoutAndPackingIsAPermutation() {
@@ -159,6 +198,60 @@ final class ConvKernelTests: XCTestCase {
             }
         }
     }
+}
+
+/// Runs `conv2dWinograd` and `conv2dReference` (+ residual, ReLU with `epilogue`); a
+/// message on the first difference beyond tolerance or a write past the output.
+private func winogradMismatch(_ g: ConvGeometry, withBias: Bool, epilogue: Bool, pool: ThreadPool?,
+                              rng: inout ConvTestRandom, corrupt: Bool = false) -> String? {
+    let inputCount = g.batch * g.inputChannels * g.inputHeight * g.inputWidth
+    let weightCount = g.outputChannels * g.inputChannels * 9
+    let outputCount = g.batch * g.outputChannels * g.outputHeight * g.outputWidth
+    let input = rng.fill(inputCount), weight = rng.fill(weightCount), bias = rng.fill(g.outputChannels)
+    let residual = rng.fill(outputCount)
+    var transformed = [Float](repeating: .nan, count: winogradWeightElements(g))
+    weight.withUnsafeBufferPointer { w in
+        transformed.withUnsafeMutableBufferPointer { packWinogradWeight(g, w.baseAddress!, into: $0.baseAddress!) }
+    }
+    if corrupt { transformed[transformed.count / 3] += 0.5 }
+    let guardCount = 32
+    let sentinel: Float = 4321
+    var output = [Float](repeating: .nan, count: outputCount + guardCount)
+    for i in 0..<guardCount { output[outputCount + i] = sentinel }
+    var expected = [Float](repeating: 0, count: outputCount)
+    var scratch = [Float](repeating: .nan, count: winogradScratchElements(g))
+    input.withUnsafeBufferPointer { ip in
+        bias.withUnsafeBufferPointer { bp in
+            let b = withBias ? bp.baseAddress : nil
+            weight.withUnsafeBufferPointer { wp in
+                expected.withUnsafeMutableBufferPointer {
+                    conv2dReference(g, input: ip.baseAddress!, weight: wp.baseAddress!, bias: b, output: $0.baseAddress!)
+                }
+            }
+            transformed.withUnsafeBufferPointer { tp in
+                residual.withUnsafeBufferPointer { rp in
+                    output.withUnsafeMutableBufferPointer { op in
+                        scratch.withUnsafeMutableBufferPointer { sp in
+                            let fused = epilogue ? Epilogue(residual: rp.baseAddress!, activation: .relu) : .none
+                            conv2dWinograd(g, input: ip.baseAddress!, transformedWeight: tp.baseAddress!, bias: b,
+                                           output: op.baseAddress!, scratch: sp.baseAddress!, pool: pool, epilogue: fused)
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if epilogue {
+        for i in 0..<outputCount { expected[i] = max(0, expected[i] + residual[i]) }
+    }
+    let tolerance = 1e-5 * Float(g.inputChannels * 9 + 3)
+    for i in 0..<outputCount where !(abs(output[i] - expected[i]) <= tolerance) {
+        return "winograd \(convTestDescription(g)) bias \(withBias): output[\(i)] = \(output[i]), expected \(expected[i])"
+    }
+    for i in 0..<guardCount where output[outputCount + i] != sentinel {
+        return "winograd \(convTestDescription(g)): wrote past the output"
+    }
+    return nil
 }
 
 /// A small deterministic generator.

@@ -32,6 +32,9 @@ final class ExecutionPlan {
     private(set) var inputSnapshots: [(index: Int, values: ConstantTensor)] = []
     /// The fusions made (Fusion.swift), one description each: "Conv+Add+Relu at Conv node 'n5'".
     private(set) var fusions: [String] = []
+    /// Every graph node's operator as planned (shapes resolved), in graph node order,
+    /// before fusion: what load-time preparation reads (WeightPacking.swift).
+    private(set) var plannedOperators: [Operator] = []
 
     /// Whether the small int64 inputs at `pointers` still hold the values this plan read.
     func inputValuesMatch(_ pointers: [UnsafeMutableRawPointer]) -> Bool {
@@ -126,6 +129,7 @@ final class ExecutionPlan {
 
         // 2. Fusion, then liveness: the last node that reads each value; graph outputs
         //    live to the end.
+        plannedOperators = planned
         let (nodes, fusionList) = Fusion.nodes(graph: graph, planned: planned, types: types,
                                                runs: knownNode.map { !$0 }, enabled: fuse)
         fusions = fusionList

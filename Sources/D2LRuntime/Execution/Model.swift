@@ -48,7 +48,8 @@ public final class Model {
         metadata = description.metadata
         weights = description.weights
         graph = try Graph(description)
-        try checkShapes()
+        let planned = try checkShapes()
+        try graph.prepareConvolutionWeights(planned: planned)
     }
 
     /// The value of metadata `key`, or nil.
@@ -60,8 +61,9 @@ public final class Model {
     /// Plans once at load with symbolic dimensions set to 1, so that weights that do not
     /// fit the graph are reported now rather than at the first run. Models with symbolic
     /// dimensions are only checked when planning succeeds for size 1 (their real sizes
-    /// are checked at run time).
-    private func checkShapes() throws(D2LError) {
+    /// are checked at run time). Returns the planned operators (nil when planning could
+    /// not run at load).
+    private func checkShapes() throws(D2LError) -> [Operator]? {
         var types: [TensorType] = []
         var hasSymbolic = false
         // Small int64 inputs may be shape-like values (Reshape's shape, Slice's starts):
@@ -84,10 +86,13 @@ public final class Model {
             buffers.append(try AlignedBuffer(byteCount: 0))
         }
         do {
-            _ = try ExecutionPlan(graph: graph, inputTypes: types, inputPointers: buffers.map { $0.pointer }, allocate: false)
+            let plan = try ExecutionPlan(graph: graph, inputTypes: types, inputPointers: buffers.map { $0.pointer },
+                                         allocate: false)
+            return plan.plannedOperators
         } catch {
-            if hasValueInputs { return }
+            if hasValueInputs { return nil }
             if !hasSymbolic || error.status != .shape { throw error }
+            return nil
         }
     }
 }

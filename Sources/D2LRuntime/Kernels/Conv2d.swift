@@ -270,8 +270,7 @@ private func im2colSmallPlanes(_ g: ConvGeometry, _ plan: ConvPlan, _ source: Un
             if yHi > yLo && xHi > xLo {
                 for y in yLo..<yHi {
                     let src = plane + ((y &- g.padTop) &* iw &+ (xLo &- g.padLeft))
-                    let dst = padded + (y &* pw &+ xLo)
-                    for x in 0..<(xHi &- xLo) { dst[x] = src[x] }
+                    convCopy(padded + (y &* pw &+ xLo), src, xHi &- xLo)
                 }
             }
             var dst = columns + c &* kh &* kw &* plan.positions
@@ -280,7 +279,7 @@ private func im2colSmallPlanes(_ g: ConvGeometry, _ plan: ConvPlan, _ source: Un
                     var rowSource = padded + (ky &* dh &* pw &+ kx &* dw)
                     for _ in 0..<oh {
                         if sw == 1 {
-                            for ox in 0..<ow { dst[ox] = rowSource[ox] }
+                            convCopy(dst, rowSource, ow)
                         } else {
                             for ox in 0..<ow { dst[ox] = rowSource[ox &* sw] }
                         }
@@ -408,6 +407,12 @@ private func convCopy(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<F
             let v = UnsafeRawPointer(src + (count &- 8)).loadUnaligned(as: SIMD8<Float>.self)
             UnsafeMutableRawPointer(dst + (count &- 8)).storeBytes(of: v, as: SIMD8<Float>.self)
         }
+    } else if count >= 4 {
+        // Two 4-wide copies, the second overlapping the first when count < 8.
+        let head = UnsafeRawPointer(src).loadUnaligned(as: SIMD4<Float>.self)
+        let tail = UnsafeRawPointer(src + (count &- 4)).loadUnaligned(as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(dst).storeBytes(of: head, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(dst + (count &- 4)).storeBytes(of: tail, as: SIMD4<Float>.self)
     } else {
         var i = 0
         while i < count { dst[i] = src[i]; i &+= 1 }

@@ -111,7 +111,6 @@ final class Graph {
             outputValues.append(id)
         }
         try foldConstants()
-        try packConvolutionWeights()
     }
 
     /// Replaces node `index`'s operator (load-time rewrites such as weight packing).

@@ -14,9 +14,42 @@ import _D2LSystem
 // aliases) are left as they are.
 
 extension Graph {
+    /// Load-time preparation of constant convolution weights: first the Winograd
+    /// transform (a new buffer) for Conv nodes whose load-time plan (`planned`, graph node
+    /// order; nil when the model could not be planned at load) `winogradApplies` to, then
+    /// the in-place packing. Throws D2L_ERR_OUT_OF_MEMORY when a buffer cannot be allocated.
+    func prepareConvolutionWeights(planned: [Operator]?) throws(D2LError) {
+        if let planned, planned.count == nodes.count { try prepareWinograd(planned) }
+        try packConvolutionWeights()
+    }
+
+    /// Gives every Conv node with a constant float32 weight whose planned geometry
+    /// `winogradApplies` to its transformed weight (one buffer per weight value).
+    private func prepareWinograd(_ planned: [Operator]) throws(D2LError) {
+        var transformed: [Int: AlignedBuffer] = [:]
+        for (index, node) in nodes.enumerated() {
+            guard case .conv(var conv) = node.op, case .conv(let plannedConv) = planned[index],
+                  node.inputs.count > 1, let w = node.inputs[1], case .constant(let t) = values[w].source,
+                  t.dtype == .float32 else { continue }
+            let g = plannedConv.geometry
+            guard winogradApplies(g), t.elementCount == g.outputChannels * g.inputChannels * 9 else { continue }
+            let buffer: AlignedBuffer
+            if let made = transformed[w] {
+                buffer = made
+            } else {
+                buffer = try AlignedBuffer(byteCount: winogradWeightElements(g) * 4)
+                packWinogradWeight(g, UnsafePointer(t.pointer.assumingMemoryBound(to: Float.self)),
+                                   into: buffer.pointer.assumingMemoryBound(to: Float.self))
+                transformed[w] = buffer
+            }
+            conv.winogradWeight = buffer
+            replaceOperator(at: index, with: .conv(conv))
+        }
+    }
+
     /// Packs the weights of every Conv node that qualifies (see above) and marks the nodes.
     /// Throws D2L_ERR_OUT_OF_MEMORY when the temporary copy cannot be allocated.
-    func packConvolutionWeights() throws(D2LError) {
+    private func packConvolutionWeights() throws(D2LError) {
         // Per value: the group of every Conv reading it as W; nil once anything else reads it.
         var convGroups = [Int?](repeating: nil, count: values.count)
         var otherUse = [Bool](repeating: false, count: values.count)

@@ -13,6 +13,11 @@ struct Conv {
     /// How W is stored: set at load (WeightPacking.swift) when W is a constant the
     /// loader packed; `.plain` otherwise.
     var weightLayout = ConvWeightLayout.plain
+    /// W transformed by `packWinogradWeight`, made at load (WeightPacking.swift) for 3×3
+    /// stride-1 convolutions whose load-time output is large enough; shared by copies.
+    var winogradWeight: AlignedBuffer?
+    /// Whether this plan runs `conv2dWinograd` (a transformed weight and a geometry it takes).
+    private(set) var useWinograd = false
 
     init(_ a: AttributeReader) throws(D2LError) {
         try a.allowOnly(["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"])
@@ -57,7 +62,9 @@ struct Conv {
         guard checkedElementCount([xs[0], ws[0]] + r.output, limit: maxTensorElements) != nil else {
             throw .shape("\(label): the output is too large")
         }
-        scratchElements = conv2dScratchElements(geometry)
+        useWinograd = winogradWeight != nil && winogradApplies(geometry)
+            && (winogradWeight?.byteCount ?? 0) == winogradWeightElements(geometry) * 4
+        scratchElements = useWinograd ? winogradScratchElements(geometry) : conv2dScratchElements(geometry)
         return [TensorType(.float32, [xs[0], ws[0]] + r.output)]
     }
 
@@ -73,6 +80,12 @@ struct Conv {
         let bias: UnsafePointer<Float>? = io.inputs.count > 2 ? io.inputs[2].map { UnsafePointer($0.floats) } : nil
         var epilogue = Epilogue(residual: nil, activation: activation)
         if fusedResidual, io.inputs.count > 3, let r = io.inputs[3] { epilogue.residual = UnsafePointer(r.floats) }
+        if useWinograd, let transformed = winogradWeight {
+            conv2dWinograd(geometry, input: io.input(0).floats,
+                           transformedWeight: transformed.pointer.assumingMemoryBound(to: Float.self),
+                           bias: bias, output: y, scratch: io.scratch, pool: pool, epilogue: epilogue)
+            return
+        }
         conv2dFused(geometry, input: io.input(0).floats, weight: io.input(1).floats, bias: bias,
                     output: y, scratch: io.scratch, pool: pool, epilogue: epilogue, weightLayout: weightLayout)
     }
