@@ -46,10 +46,14 @@ private func winogradSplitShape(_ g: ConvGeometry) -> (rows: Int, half: Int) {
     return (2 &* tilesH &+ 2, ((tilesW &+ 1 &+ 7) / 8) &* 8 &+ 8)
 }
 
+/// Floats of the split planes: one per parallel chunk of channels.
 private func winogradSplitElements(_ g: ConvGeometry) -> Int {
     let shape = winogradSplitShape(g)
-    return shape.rows &* 2 &* shape.half
+    return shape.rows &* 2 &* shape.half &* winogradMaxChunks
 }
+
+/// Most chunks a transform is split into over a pool's threads.
+private let winogradMaxChunks = 8
 
 /// Writes U[ξ] = (G g Gᵀ)[ξ] for every (output, input) channel pair of `weight` (plain
 /// layout `[oc, ic, 3, 3]`) into `destination` (`winogradWeightElements(g)` floats): 16
@@ -89,8 +93,10 @@ public func packWinogradWeight(_ g: ConvGeometry, _ weight: UnsafePointer<Float>
 
 /// The convolution of `conv2d` for a geometry `winogradApplies` accepts, with the weight
 /// transformed by `packWinogradWeight`; then `epilogue` on every output value. Layouts as
-/// `conv2d`; `scratch` holds `winogradScratchElements(g)` floats. `pool` threads the 16
-/// products of each image.
+/// `conv2d`; `scratch` holds `winogradScratchElements(g)` floats. With a `pool` of more
+/// than one thread, each image's input transform runs over chunks of input channels, its
+/// 16 products one per task (each on one thread: one dispatch, not 16), and the output
+/// transform with the epilogue over chunks of output channels.
 func conv2dWinograd(_ g: ConvGeometry, input: UnsafePointer<Float>, transformedWeight: UnsafePointer<Float>,
                     bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
                     scratch: UnsafeMutablePointer<Float>, pool: ThreadPool?, epilogue: Epilogue) {
@@ -100,17 +106,31 @@ func conv2dWinograd(_ g: ConvGeometry, input: UnsafePointer<Float>, transformedW
     let tiles = tilesH &* tilesW
     let v = scratch, m = scratch + 16 &* ic &* tiles
     let outPlane = oh &* ow
+    let splitBase = m + 16 &* oc &* tiles
+    let splitFloats = winogradSplitElements(g) / winogradMaxChunks
+    let threads = pool?.threadCount ?? 1
+    let parallel = threads > 1 && 16 &* oc &* ic &* tiles >= parallelThreshold
+    let inputChunks = parallel ? min(ic, winogradMaxChunks, threads &* 2) : 1
+    let outputChunks = parallel ? min(oc, threads &* 4) : 1
     for image in 0..<g.batch {
         let x = input + image &* ic &* g.inputHeight &* g.inputWidth
         let y = output + image &* oc &* outPlane
-        winogradInputTransform(g, x, v, split: m + 16 &* oc &* tiles, tilesH: tilesH, tilesW: tilesW)
-        for xi in 0..<16 {
+        let imageEpilogue = epilogue.advanced(by: image &* oc &* outPlane)
+        forEachChunk(inputChunks, parallel ? pool : nil) { chunk in
+            winogradInputTransform(g, x, v, split: splitBase + chunk &* splitFloats, tilesH: tilesH, tilesW: tilesW,
+                                   channels: (chunk &* ic / inputChunks)..<((chunk &+ 1) &* ic / inputChunks))
+        }
+        forEachChunk(16, parallel ? pool : nil) { xi in
             gemmColumnPanels(m: oc, n: tiles, k: ic, a: transformedWeight + xi &* oc &* ic, b: v + xi &* ic &* tiles,
-                             ldb: tiles, c: m + xi &* oc &* tiles, ldc: tiles, rowBias: nil, pool: pool,
+                             ldb: tiles, c: m + xi &* oc &* tiles, ldc: tiles, rowBias: nil, pool: nil,
                              epilogue: .none)
         }
-        winogradOutputTransform(g, m, y, bias: bias, tilesH: tilesH, tilesW: tilesW)
-        applyEpilogue(m: oc, n: outPlane, c: y, ldc: outPlane, epilogue.advanced(by: image &* oc &* outPlane))
+        forEachChunk(outputChunks, parallel ? pool : nil) { chunk in
+            let o0 = chunk &* oc / outputChunks, o1 = (chunk &+ 1) &* oc / outputChunks
+            winogradOutputTransform(g, m, y, bias: bias, tilesH: tilesH, tilesW: tilesW, channels: o0..<o1)
+            applyEpilogue(m: o1 &- o0, n: outPlane, c: y + o0 &* outPlane, ldc: outPlane,
+                          imageEpilogue.advanced(by: o0 &* outPlane))
+        }
     }
 }
 
@@ -118,7 +138,8 @@ func conv2dWinograd(_ g: ConvGeometry, input: UnsafePointer<Float>, transformedW
 /// a tile row at a time (one per lane): each channel's zero-padded plane is split into
 /// its even and odd columns, so that column j of the 8 patches is one contiguous load.
 private func winogradInputTransform(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ v: UnsafeMutablePointer<Float>,
-                                    split: UnsafeMutablePointer<Float>, tilesH: Int, tilesW: Int) {
+                                    split: UnsafeMutablePointer<Float>, tilesH: Int, tilesW: Int,
+                                    channels: Range<Int>) {
     let ic = g.inputChannels, ih = g.inputHeight, iw = g.inputWidth
     let tiles = tilesH &* tilesW
     let stride = ic &* tiles // between consecutive ξ
@@ -126,7 +147,7 @@ private func winogradInputTransform(_ g: ConvGeometry, _ x: UnsafePointer<Float>
     // (padded column 2q and 2q + 1), in `split`.
     let (rows, half) = winogradSplitShape(g)
     do {
-        for c in 0..<ic {
+        for c in channels {
             let plane = x + c &* ih &* iw
             // split[r][0][q] = padded[r][2q], split[r][1][q] = padded[r][2q + 1].
             for r in 0..<rows {
@@ -184,46 +205,50 @@ private func storeLanes(_ value: SIMD8<Float>, _ destination: UnsafeMutablePoint
     }
 }
 
-/// Y = Aᵀ m A (+ bias) for every output channel and tile, written where inside the
-/// output; 8 tiles of a tile row at a time (one per lane).
+/// Y = Aᵀ m A (+ bias) for output channels `channels` and every tile, written where
+/// inside the output; 8 consecutive tiles (row-major, across tile rows) at a time, one per
+/// lane, so that the products are read with full-width loads whatever the tile rows' length.
 private func winogradOutputTransform(_ g: ConvGeometry, _ m: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                                     bias: UnsafePointer<Float>?, tilesH: Int, tilesW: Int) {
+                                     bias: UnsafePointer<Float>?, tilesH: Int, tilesW: Int, channels: Range<Int>) {
     let oc = g.outputChannels, oh = g.outputHeight, ow = g.outputWidth
     let tiles = tilesH &* tilesW
     let stride = oc &* tiles
-    for o in 0..<oc {
+    let evenWidth = ow % 2 == 0, evenHeight = oh % 2 == 0
+    for o in channels {
         let b = SIMD8<Float>(repeating: bias?[o] ?? 0)
         let plane = y + o &* oh &* ow
-        for ty in 0..<tilesH {
-            var tx0 = 0
-            while tx0 < tilesW {
-                let lanes = min(8, tilesW &- tx0)
-                let src = m + (o &* tiles &+ ty &* tilesW &+ tx0)
-                @inline(__always) func row(_ i: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
-                    let p = src + (i &* 4) &* stride
-                    return (loadLanes(p, lanes), loadLanes(p + stride, lanes), loadLanes(p + 2 &* stride, lanes),
-                            loadLanes(p + 3 &* stride, lanes))
-                }
-                let r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3)
-                // s = Aᵀ m (rows), then Y = s A (columns).
-                let s0 = (r0.0 + r1.0 + r2.0, r0.1 + r1.1 + r2.1, r0.2 + r1.2 + r2.2, r0.3 + r1.3 + r2.3)
-                let s1 = (r1.0 - r2.0 - r3.0, r1.1 - r2.1 - r3.1, r1.2 - r2.2 - r3.2, r1.3 - r2.3 - r3.3)
-                let y00 = s0.0 + s0.1 + s0.2 + b, y01 = s0.1 - s0.2 - s0.3 + b
-                let y10 = s1.0 + s1.1 + s1.2 + b, y11 = s1.1 - s1.2 - s1.3 + b
-                let oy = 2 &* ty
-                let row0 = plane + oy &* ow
-                let hasRow1 = oy &+ 1 < oh
-                for l in 0..<lanes {
-                    let ox = 2 &* (tx0 &+ l)
-                    row0[ox] = y00[l]
-                    if hasRow1 { row0[ow &+ ox] = y10[l] }
-                    if ox &+ 1 < ow {
-                        row0[ox &+ 1] = y01[l]
-                        if hasRow1 { row0[ow &+ ox &+ 1] = y11[l] }
-                    }
-                }
-                tx0 &+= 8
+        var t0 = 0
+        // Tile coordinates of lane 0.
+        var ty = 0, tx = 0
+        while t0 < tiles {
+            let lanes = min(8, tiles &- t0)
+            let src = m + (o &* tiles &+ t0)
+            @inline(__always) func row(_ i: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+                let p = src + (i &* 4) &* stride
+                return (loadLanes(p, lanes), loadLanes(p + stride, lanes), loadLanes(p + 2 &* stride, lanes),
+                        loadLanes(p + 3 &* stride, lanes))
             }
+            let r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3)
+            // s = Aᵀ m (rows), then Y = s A (columns).
+            let s0 = (r0.0 + r1.0 + r2.0, r0.1 + r1.1 + r2.1, r0.2 + r1.2 + r2.2, r0.3 + r1.3 + r2.3)
+            let s1 = (r1.0 - r2.0 - r3.0, r1.1 - r2.1 - r3.1, r1.2 - r2.2 - r3.2, r1.3 - r2.3 - r3.3)
+            let y00 = s0.0 + s0.1 + s0.2 + b, y01 = s0.1 - s0.2 - s0.3 + b
+            let y10 = s1.0 + s1.1 + s1.2 + b, y11 = s1.1 - s1.2 - s1.3 + b
+            for l in 0..<lanes {
+                let oy = 2 &* ty, ox = 2 &* tx
+                let out = plane + (oy &* ow &+ ox)
+                let right = evenWidth || tx &+ 1 < tilesW
+                let below = evenHeight || ty &+ 1 < tilesH
+                out[0] = y00[l]
+                if right { out[1] = y01[l] }
+                if below {
+                    out[ow] = y10[l]
+                    if right { out[ow &+ 1] = y11[l] }
+                }
+                tx &+= 1
+                if tx == tilesW { tx = 0; ty &+= 1 }
+            }
+            t0 &+= 8
         }
     }
 }
