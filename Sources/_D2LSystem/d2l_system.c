@@ -69,7 +69,22 @@ int d2l_sys_read_file_range(const char *path, uint64_t offset, size_t length, vo
 /* ---- Thread pool ----
  * Workers sleep on `wake` until `generation` changes, then take chunk indices from
  * `next` under the mutex until none remain. The caller takes chunks too, then waits on
- * `done` until every chunk has finished. */
+ * `done` until every chunk has finished. Before sleeping, a worker (and a caller waiting
+ * for the last chunks) polls for up to D2L_POOL_SPIN_NS: a model runs many short parallel
+ * loops back to back, and waking a sleeping thread costs tens of microseconds each time.
+ * `generation`, `stopping` and `finished` change under the mutex and are polled with
+ * atomic loads. */
+
+/* How long a thread polls for work (or the caller for completion) before sleeping. */
+#define D2L_POOL_SPIN_NS 100000u
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+    __asm__ __volatile__("yield");
+#endif
+}
 
 struct d2l_sys_pool {
     pthread_mutex_t mutex;
@@ -95,7 +110,7 @@ static void run_chunks(d2l_sys_pool *pool) {
         pthread_mutex_unlock(&pool->mutex);
         fn(context, index);
         pthread_mutex_lock(&pool->mutex);
-        pool->finished++;
+        __atomic_store_n(&pool->finished, pool->finished + 1, __ATOMIC_RELEASE);
         if (pool->finished == pool->count) pthread_cond_broadcast(&pool->done);
     }
 }
@@ -105,6 +120,17 @@ static void *worker_main(void *arg) {
     uint64_t seen = 0;
     pthread_mutex_lock(&pool->mutex);
     for (;;) {
+        if (!pool->stopping && pool->generation == seen) {
+            /* Poll a while for the next loop before sleeping. */
+            pthread_mutex_unlock(&pool->mutex);
+            uint64_t start = d2l_sys_now_ns();
+            while (__atomic_load_n(&pool->generation, __ATOMIC_ACQUIRE) == seen
+                   && !__atomic_load_n(&pool->stopping, __ATOMIC_ACQUIRE)
+                   && d2l_sys_now_ns() - start < D2L_POOL_SPIN_NS) {
+                cpu_relax();
+            }
+            pthread_mutex_lock(&pool->mutex);
+        }
         while (!pool->stopping && pool->generation == seen) pthread_cond_wait(&pool->wake, &pool->mutex);
         if (pool->stopping) break;
         seen = pool->generation;
@@ -136,7 +162,7 @@ d2l_sys_pool *d2l_sys_pool_create(size_t threads) {
 void d2l_sys_pool_free(d2l_sys_pool *pool) {
     if (pool == NULL) return;
     pthread_mutex_lock(&pool->mutex);
-    pool->stopping = 1;
+    __atomic_store_n(&pool->stopping, 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&pool->wake);
     pthread_mutex_unlock(&pool->mutex);
     for (size_t i = 0; i < pool->worker_count; i++) pthread_join(pool->threads[i], NULL);
@@ -158,10 +184,20 @@ void d2l_sys_pool_run(d2l_sys_pool *pool, size_t count, d2l_sys_pool_fn fn, void
     pool->context = context;
     pool->count = count;
     pool->next = 0;
-    pool->finished = 0;
-    pool->generation++;
+    __atomic_store_n(&pool->finished, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&pool->generation, pool->generation + 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&pool->wake);
     run_chunks(pool);
+    if (pool->finished < pool->count) {
+        /* Poll a while for the other threads' last chunks before sleeping. */
+        pthread_mutex_unlock(&pool->mutex);
+        uint64_t start = d2l_sys_now_ns();
+        while (__atomic_load_n(&pool->finished, __ATOMIC_ACQUIRE) < count
+               && d2l_sys_now_ns() - start < D2L_POOL_SPIN_NS) {
+            cpu_relax();
+        }
+        pthread_mutex_lock(&pool->mutex);
+    }
     while (pool->finished < pool->count) pthread_cond_wait(&pool->done, &pool->mutex);
     pool->count = 0;
     pool->next = 0;
