@@ -143,11 +143,13 @@ final class ConvKernelTests: XCTestCase {
     }
 
     /// `ConvWeightLayout.preferred`: column panels for 16-multiples of channels with depth
-    /// ≥ 128, row tiles otherwise; packing keeps the weight's size and every value.
+    /// ≥ 128 and at most 256 output positions, row tiles otherwise; packing keeps the weight's size and every value.
     func testPreferredLayoutAndPackingIsAPermutation() {
         XCTAssertEqual(ConvWeightLayout.preferred(outputChannelsPerGroup: 64, depth: 576), .columnPanels)
         XCTAssertEqual(ConvWeightLayout.preferred(outputChannelsPerGroup: 64, depth: 49), .rowTiles)
         XCTAssertEqual(ConvWeightLayout.preferred(outputChannelsPerGroup: 6, depth: 150), .rowTiles)
+        XCTAssertEqual(ConvWeightLayout.preferred(outputChannelsPerGroup: 64, depth: 576, positions: 144), .columnPanels)
+        XCTAssertEqual(ConvWeightLayout.preferred(outputChannelsPerGroup: 64, depth: 576, positions: 676), .rowTiles)
         let g = ConvGeometry(batch: 1, inputChannels: 6, inputHeight: 5, inputWidth: 5, outputChannels: 32,
                              outputHeight: 3, outputWidth: 3, kernelHeight: 3, kernelWidth: 3, groups: 2)
         let count = 32 * 3 * 9

@@ -91,17 +91,17 @@ public enum ConvWeightLayout: Sendable {
     case columnPanels
 
     /// The layout the runtime keeps a constant weight in: column panels (the product
-    /// tiled 16 output channels × 6 positions, or 8 × up to 12, which suits the few positions of deep
-    /// layers) when the channels allow it and the depth is large enough for a tile's
-    /// transposed store to be cheap; row tiles otherwise.
-    public static func preferred(outputChannelsPerGroup: Int, depth: Int) -> ConvWeightLayout {
-        outputChannelsPerGroup % columnPanelRowMultiple == 0 && depth >= 128 ? .columnPanels : .rowTiles
+    /// tiled 16 output channels × up to 6 positions with B read in place, which suits the
+    /// few positions of deep layers) when the channels allow it, the depth is large enough
+    /// for a tile's transposed store to be cheap and the output has at most 256 positions
+    /// (`positions`, the load-time plan's oh·ow; nil when unknown); row tiles otherwise
+    /// (the usual 6 × 16 tiles over packed column panels of B, better for wide outputs).
+    public static func preferred(outputChannelsPerGroup: Int, depth: Int, positions: Int? = nil) -> ConvWeightLayout {
+        outputChannelsPerGroup % columnPanelRowMultiple == 0 && depth >= 128 && (positions ?? 0) <= 256
+            ? .columnPanels : .rowTiles
     }
 }
 
-/// Writes `weight` (plain layout, geometry `g`) into `destination` in `layout`: the same
-/// number of floats. `destination` must not overlap `weight`. `.columnPanels` needs
-/// `g.outputChannelsPerGroup` to be a multiple of 16 (not checked here).
 public func packConv2dWeight(_ g: ConvGeometry, _ weight: UnsafePointer<Float>, layout: ConvWeightLayout,
                              into destination: UnsafeMutablePointer<Float>) {
     let depth = g.inputChannelsPerGroup &* g.kernelHeight &* g.kernelWidth

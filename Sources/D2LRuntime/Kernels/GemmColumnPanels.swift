@@ -49,10 +49,12 @@ public func packGemmColumnPanels(_ source: UnsafePointer<Float>, rows m: Int, de
 /// C[i, j] = Σ_p A[i, p] · B[p, j] + rowBias[i] (when not nil), then `epilogue`, for
 /// i < m, j < n: A packed by `packGemmColumnPanels` (m a multiple of 16), B k×n with row
 /// stride `ldb`, C m×n with row stride `ldc` (never read; must not overlap A or B).
-/// Equal to `gemm` on the unpacked A up to rounding. `pool` splits large products.
+/// Equal to `gemm` on the unpacked A up to rounding. `pool` splits large products. With
+/// `transposedC`, C (and the epilogue's residual) is stored n × m instead: C[i, j] at
+/// c[j·ldc + i], ldc ≥ m.
 func gemmColumnPanels(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, ldb: Int,
                       c: UnsafeMutablePointer<Float>, ldc: Int, rowBias: UnsafePointer<Float>?,
-                      pool: ThreadPool?, epilogue: Epilogue) {
+                      pool: ThreadPool?, epilogue: Epilogue, transposedC: Bool = false) {
     if m <= 0 || n <= 0 { return }
     let panels = m / columnPanelRowMultiple
     // Equal tiles of ≤ 6 columns (n = 9: 5 + 4).
@@ -82,8 +84,14 @@ func gemmColumnPanels(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: Unsafe
                     let cols = min(width, n &- j0)
                     panelTile(cols, k: k, a: panelA, b: b + j0, ldb: ldb, tile: tile)
                     let offset = i0 &* ldc &+ j0
-                    writeTile(tile, cols: cols, c: c + offset, ldc: ldc, bias: rowBias.map { $0 + i0 },
-                              epilogue: epilogue.advanced(by: offset))
+                    if transposedC {
+                        let offsetT = j0 &* ldc &+ i0
+                        writeTileTransposedC(tile, cols: cols, c: c + offsetT, ldc: ldc, bias: rowBias.map { $0 + i0 },
+                                             epilogue: epilogue.advanced(by: offsetT))
+                    } else {
+                        writeTile(tile, cols: cols, c: c + offset, ldc: ldc, bias: rowBias.map { $0 + i0 },
+                                  epilogue: epilogue.advanced(by: offset))
+                    }
                     t &+= 1
                 }
                 u &+= 1
@@ -147,6 +155,30 @@ private func panelKernel(_ cols: Int, _ k: Int, _ a: UnsafePointer<Float>, _ b: 
     if cols > 3 { store8(c30, tile + 48); store8(c31, tile + 56) }
     if cols > 4 { store8(c40, tile + 64); store8(c41, tile + 72) }
     if cols > 5 { store8(c50, tile + 80); store8(c51, tile + 88) }
+}
+
+/// `writeTile` for C stored transposed (n × m, row stride ldc ≥ m: C[i, j] at c[j·ldc + i],
+/// the residual alike): each column of the tile is 16 contiguous values.
+@inline(__always)
+private func writeTileTransposedC(_ tile: UnsafeMutablePointer<Float>, cols: Int, c: UnsafeMutablePointer<Float>,
+                                  ldc: Int, bias: UnsafePointer<Float>?, epilogue: Epilogue) {
+    let bias0 = bias.map { load8($0) } ?? SIMD8<Float>()
+    let bias1 = bias.map { load8($0 + 8) } ?? SIMD8<Float>()
+    for j in 0..<cols {
+        var v0 = load8(tile + j &* 16) + bias0
+        var v1 = load8(tile + (j &* 16 &+ 8)) + bias1
+        let out = c + j &* ldc
+        if let residual = epilogue.residual {
+            v0 = v0 + load8(residual + j &* ldc)
+            v1 = v1 + load8(residual + (j &* ldc &+ 8))
+        }
+        if epilogue.activation != .none {
+            v0 = activate8(v0, epilogue.activation)
+            v1 = activate8(v1, epilogue.activation)
+        }
+        store8(v0, out)
+        store8(v1, out + 8)
+    }
 }
 
 /// c[l·ldc + j] = epilogue(tile[j·16 + l] + bias[l]) for l < 16, j < cols: the tile

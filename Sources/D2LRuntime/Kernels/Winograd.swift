@@ -5,8 +5,9 @@ import _D2LSystem
 // comes from a 4×4 block of input, with 16 multiplications per (input, output channel)
 // pair instead of 36. Per image:
 //   V[ξ][c][t] = (Bᵀ d B)[ξ]      d: the 4×4 input patch of channel c under tile t
-//   M[ξ]       = U[ξ] · V[ξ]       16 products, oc × ic times ic × tiles (column panels)
-//   Y          = Aᵀ m A (+ bias)    m: the 4×4 of M[·][o][t]; the 2×2 outputs of tile t
+//   M[ξ]       = U[ξ] · V[ξ]       16 products, oc × ic times ic × tiles (column panels),
+//                                  stored transposed: M[ξ][t][o]
+//   Y          = Aᵀ m A (+ bias)    m: the 4×4 of M[·][t][o]; the 2×2 outputs of tile t
 // U[ξ] = (G g Gᵀ)[ξ] is made once from the weight (`packWinogradWeight`). The transforms
 // add and subtract only (plus halves in G), so results differ from direct convolution by
 // rounding alone (tested against `conv2dReference`).
@@ -111,7 +112,8 @@ func conv2dWinograd(_ g: ConvGeometry, input: UnsafePointer<Float>, transformedW
     let threads = pool?.threadCount ?? 1
     let parallel = threads > 1 && 16 &* oc &* ic &* tiles >= parallelThreshold
     let inputChunks = parallel ? min(ic, winogradMaxChunks, threads &* 2) : 1
-    let outputChunks = parallel ? min(oc, threads &* 4) : 1
+    let channelBlocks = oc / 8
+    let outputChunks = parallel ? min(channelBlocks, threads &* 4) : 1
     for image in 0..<g.batch {
         let x = input + image &* ic &* g.inputHeight &* g.inputWidth
         let y = output + image &* oc &* outPlane
@@ -122,11 +124,12 @@ func conv2dWinograd(_ g: ConvGeometry, input: UnsafePointer<Float>, transformedW
         }
         forEachChunk(16, parallel ? pool : nil) { xi in
             gemmColumnPanels(m: oc, n: tiles, k: ic, a: transformedWeight + xi &* oc &* ic, b: v + xi &* ic &* tiles,
-                             ldb: tiles, c: m + xi &* oc &* tiles, ldc: tiles, rowBias: nil, pool: nil,
-                             epilogue: .none)
+                             ldb: tiles, c: m + xi &* oc &* tiles, ldc: oc, rowBias: nil, pool: nil,
+                             epilogue: .none, transposedC: true)
         }
         forEachChunk(outputChunks, parallel ? pool : nil) { chunk in
-            let o0 = chunk &* oc / outputChunks, o1 = (chunk &+ 1) &* oc / outputChunks
+            let o0 = (chunk &* channelBlocks / outputChunks) &* 8
+            let o1 = ((chunk &+ 1) &* channelBlocks / outputChunks) &* 8
             winogradOutputTransform(g, m, y, bias: bias, tilesH: tilesH, tilesW: tilesW, channels: o0..<o1)
             applyEpilogue(m: o1 &- o0, n: outPlane, c: y + o0 &* outPlane, ldc: outPlane,
                           imageEpilogue.advanced(by: o0 &* outPlane))
@@ -205,59 +208,48 @@ private func storeLanes(_ value: SIMD8<Float>, _ destination: UnsafeMutablePoint
     }
 }
 
-/// Y = Aᵀ m A (+ bias) for output channels `channels` and every tile, written where
-/// inside the output; 8 consecutive tiles (row-major, across tile rows) at a time, one per
-/// lane, so that the products are read with full-width loads whatever the tile rows' length.
+/// Y = Aᵀ m A (+ bias) for output channels `channels` (a range of whole blocks of 8) and
+/// every tile, written where inside the output; 8 channels of one tile at a time, one per
+/// lane (M is stored M[ξ][t][o], so each of the 16 reads is one full-width load).
 private func winogradOutputTransform(_ g: ConvGeometry, _ m: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                                      bias: UnsafePointer<Float>?, tilesH: Int, tilesW: Int, channels: Range<Int>) {
     let oc = g.outputChannels, oh = g.outputHeight, ow = g.outputWidth
+    let outPlane = oh &* ow
     let tiles = tilesH &* tilesW
     let stride = oc &* tiles
-    let evenWidth = ow % 2 == 0, evenHeight = oh % 2 == 0
-    for o in channels {
-        let b = SIMD8<Float>(repeating: bias?[o] ?? 0)
-        let plane = y + o &* oh &* ow
-        var t0 = 0
-        // Tile coordinates of lane 0.
-        var ty = 0, tx = 0
-        while t0 < tiles {
-            let lanes = min(8, tiles &- t0)
-            let src = m + (o &* tiles &+ t0)
-            @inline(__always) func row(_ i: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
-                let p = src + (i &* 4) &* stride
-                return (loadLanes(p, lanes), loadLanes(p + stride, lanes), loadLanes(p + 2 &* stride, lanes),
-                        loadLanes(p + 3 &* stride, lanes))
-            }
-            let r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3)
-            // s = Aᵀ m (rows), then Y = s A (columns).
-            let s0 = (r0.0 + r1.0 + r2.0, r0.1 + r1.1 + r2.1, r0.2 + r1.2 + r2.2, r0.3 + r1.3 + r2.3)
-            let s1 = (r1.0 - r2.0 - r3.0, r1.1 - r2.1 - r3.1, r1.2 - r2.2 - r3.2, r1.3 - r2.3 - r3.3)
-            let y00 = s0.0 + s0.1 + s0.2 + b, y01 = s0.1 - s0.2 - s0.3 + b
-            let y10 = s1.0 + s1.1 + s1.2 + b, y11 = s1.1 - s1.2 - s1.3 + b
-            for l in 0..<lanes {
-                let oy = 2 &* ty, ox = 2 &* tx
-                let out = plane + (oy &* ow &+ ox)
-                let right = evenWidth || tx &+ 1 < tilesW
-                let below = evenHeight || ty &+ 1 < tilesH
-                out[0] = y00[l]
-                if right { out[1] = y01[l] }
-                if below {
-                    out[ow] = y10[l]
-                    if right { out[ow &+ 1] = y11[l] }
+    var o0 = channels.lowerBound
+    while o0 &+ 8 <= channels.upperBound {
+        let b = bias.map { load8($0 + o0) } ?? SIMD8<Float>()
+        let planes = y + o0 &* outPlane
+        for ty in 0..<tilesH {
+            let oy = 2 &* ty
+            let below = oy &+ 1 < oh
+            for tx in 0..<tilesW {
+                let src = m + ((ty &* tilesW &+ tx) &* oc &+ o0)
+                @inline(__always) func row(_ i: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+                    let p = src + (i &* 4) &* stride
+                    return (load8(p), load8(p + stride), load8(p + 2 &* stride), load8(p + 3 &* stride))
                 }
-                tx &+= 1
-                if tx == tilesW { tx = 0; ty &+= 1 }
+                let r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3)
+                // s = Aᵀ m (rows), then Y = s A (columns).
+                let s0 = (r0.0 + r1.0 + r2.0, r0.1 + r1.1 + r2.1, r0.2 + r1.2 + r2.2, r0.3 + r1.3 + r2.3)
+                let s1 = (r1.0 - r2.0 - r3.0, r1.1 - r2.1 - r3.1, r1.2 - r2.2 - r3.2, r1.3 - r2.3 - r3.3)
+                let y00 = s0.0 + s0.1 + s0.2 + b, y01 = s0.1 - s0.2 - s0.3 + b
+                let y10 = s1.0 + s1.1 + s1.2 + b, y11 = s1.1 - s1.2 - s1.3 + b
+                let ox = 2 &* tx
+                let right = ox &+ 1 < ow
+                var out = planes + (oy &* ow &+ ox)
+                for l in 0..<8 {
+                    out[0] = y00[l]
+                    if right { out[1] = y01[l] }
+                    if below {
+                        out[ow] = y10[l]
+                        if right { out[ow &+ 1] = y11[l] }
+                    }
+                    out += outPlane
+                }
             }
-            t0 &+= 8
         }
+        o0 &+= 8
     }
-}
-
-/// The first `lanes` (1 ... 8) floats at `source` in lanes 0 ..< lanes, zeros after.
-@inline(__always)
-private func loadLanes(_ source: UnsafePointer<Float>, _ lanes: Int) -> SIMD8<Float> {
-    if lanes == 8 { return load8(source) }
-    var v = SIMD8<Float>()
-    for l in 0..<lanes { v[l] = source[l] }
-    return v
 }

@@ -19,8 +19,9 @@ extension Graph {
     /// order; nil when the model could not be planned at load) `winogradApplies` to, then
     /// the in-place packing. Throws D2L_ERR_OUT_OF_MEMORY when a buffer cannot be allocated.
     func prepareConvolutionWeights(planned: [Operator]?) throws(D2LError) {
-        if let planned, planned.count == nodes.count { try prepareWinograd(planned) }
-        try packConvolutionWeights()
+        let known = planned.flatMap { $0.count == nodes.count ? $0 : nil }
+        if let known { try prepareWinograd(known) }
+        try packConvolutionWeights(planned: known)
     }
 
     /// Gives every Conv node with a constant float32 weight whose planned geometry
@@ -47,18 +48,25 @@ extension Graph {
         }
     }
 
-    /// Packs the weights of every Conv node that qualifies (see above) and marks the nodes.
+    /// Packs the weights of every Conv node that qualifies (see above) and marks the nodes;
+    /// the layout follows the load-time plan's output sizes when there is one.
     /// Throws D2L_ERR_OUT_OF_MEMORY when the temporary copy cannot be allocated.
-    private func packConvolutionWeights() throws(D2LError) {
+    private func packConvolutionWeights(planned: [Operator]?) throws(D2LError) {
         // Per value: the group of every Conv reading it as W; nil once anything else reads it.
         var convGroups = [Int?](repeating: nil, count: values.count)
         var otherUse = [Bool](repeating: false, count: values.count)
-        for node in nodes {
+        // Per value: the most output positions of the Convs reading it (load-time plan).
+        var positions = [Int?](repeating: nil, count: values.count)
+        for (index, node) in nodes.enumerated() {
             for (position, id) in node.inputs.enumerated() {
                 guard let id else { continue }
                 if position == 1, case .conv(let conv) = node.op {
                     if let g = convGroups[id], g != conv.group { otherUse[id] = true }
                     convGroups[id] = conv.group
+                    if let planned, case .conv(let plannedConv) = planned[index] {
+                        let n = plannedConv.geometry.outputHeight * plannedConv.geometry.outputWidth
+                        positions[id] = max(positions[id] ?? 0, n)
+                    }
                 } else {
                     otherUse[id] = true
                 }
@@ -87,7 +95,7 @@ extension Graph {
             memcpy(copy.pointer, t.pointer, t.byteCount)
             let source = UnsafePointer(copy.pointer.assumingMemoryBound(to: Float.self))
             let destination = t.pointer.assumingMemoryBound(to: Float.self)
-            let layout = ConvWeightLayout.preferred(outputChannelsPerGroup: rows, depth: depth)
+            let layout = ConvWeightLayout.preferred(outputChannelsPerGroup: rows, depth: depth, positions: positions[id])
             packConvWeightGroups(source, groups: group, rows: rows, depth: depth, layout: layout, into: destination)
             layouts[id] = layout
         }
