@@ -85,16 +85,6 @@ uint64_t d2l_sys_now_ns(void);
  *  Process-wide; a no-op where the C library has no mallopt. Not used by libd2l. */
 void d2l_sys_keep_freed_memory(void);
 
-/** Hints the CPU to fetch the cache line at `address` into its caches for reading
- *  (a no-op where the compiler has no prefetch builtin). Never faults. Inlined. */
-static inline void d2l_sys_prefetch(const void *address) {
-#if defined(__GNUC__) || defined(__clang__)
-    __builtin_prefetch(address, 0, 3);
-#else
-    (void)address;
-#endif
-}
-
 #ifdef __cplusplus
 }
 #endif
