@@ -161,10 +161,28 @@ private func winogradInputTransform(_ g: ConvGeometry, _ x: UnsafePointer<Float>
                     continue
                 }
                 let src = plane + yy &* iw
-                for q in 0..<half {
+                // Columns q whose pair (2q − padLeft, 2q + 1 − padLeft) lies inside the row
+                // are deinterleaved 8 pairs at a time; the rest (padding) one by one.
+                let qLo = (g.padLeft &+ 1) / 2
+                let qHi = max(qLo, min(half, (iw &+ g.padLeft) / 2))
+                var q = 0
+                while q < qLo {
                     let x0 = 2 &* q &- g.padLeft, x1 = x0 &+ 1
                     even[q] = x0 >= 0 && x0 < iw ? src[x0] : 0
                     odd[q] = x1 >= 0 && x1 < iw ? src[x1] : 0
+                    q &+= 1
+                }
+                while q &+ 8 <= qHi {
+                    let pairs = UnsafeRawPointer(src + (2 &* q &- g.padLeft)).loadUnaligned(as: SIMD16<Float>.self)
+                    store8(pairs.evenHalf, even + q)
+                    store8(pairs.oddHalf, odd + q)
+                    q &+= 8
+                }
+                while q < half {
+                    let x0 = 2 &* q &- g.padLeft, x1 = x0 &+ 1
+                    even[q] = x0 >= 0 && x0 < iw ? src[x0] : 0
+                    odd[q] = x1 >= 0 && x1 < iw ? src[x1] : 0
+                    q &+= 1
                 }
             }
             for ty in 0..<tilesH {
