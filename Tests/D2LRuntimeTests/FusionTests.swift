@@ -126,6 +126,34 @@ final class FusionTests: XCTestCase {
         XCTAssertEqual(try check(bytes, [(x, values(x.count, seed: 5))], "1×1 Conv+Relu").count, 1)
     }
 
+    /// DenseNet's pre-activation: BatchNormalization → Relu | Sigmoid | Tanh fuses (inner
+    /// sizes with and without an 8-lane tail); BatchNormalization → Add does not.
+    func testBatchNormActivationFuses() throws {
+        for (channels, size) in [(3, 4), (5, 3)] {
+            for act in ["Relu", "Sigmoid", "Tanh"] {
+                let bytes = buildModel(
+                    inputs: [("x", .float32, [2, channels, size, size])], outputs: [("y", .float32)],
+                    initializers: [weights("scale", [channels], seed: 6), weights("bias", [channels], seed: 7),
+                                   weights("mean", [channels], seed: 8),
+                                   f32("var", [channels], values(channels, seed: 9).map { Double(abs($0) + 0.5) })],
+                    nodes: [TestNode(op: "BatchNormalization", inputs: ["x", "scale", "bias", "mean", "var"], outputs: ["n"]),
+                            TestNode(op: act, inputs: ["n"], outputs: ["y"])])
+                let x = TensorType(.float32, [2, channels, size, size])
+                let fusions = try check(bytes, [(x, values(x.count, seed: 10).map { $0 * 3 })], "BatchNormalization+\(act)")
+                XCTAssertEqual(fusions, ["BatchNormalization+\(act) at BatchNormalization node 'n0'"])
+            }
+        }
+        let bytes = buildModel(
+            inputs: [("x", .float32, [1, 2, 3, 3]), ("r", .float32, [1, 2, 3, 3])], outputs: [("y", .float32)],
+            initializers: [weights("scale", [2], seed: 6), weights("bias", [2], seed: 7), weights("mean", [2], seed: 8),
+                           f32("var", [2], [1, 2])],
+            nodes: [TestNode(op: "BatchNormalization", inputs: ["x", "scale", "bias", "mean", "var"], outputs: ["n"]),
+                    TestNode(op: "Add", inputs: ["n", "r"], outputs: ["y"])])
+        let x = TensorType(.float32, [1, 2, 3, 3])
+        XCTAssertEqual(try check(bytes, [(x, values(x.count, seed: 11)), (x, values(x.count, seed: 12))],
+                                 "BatchNormalization+Add"), [])
+    }
+
     func testConvAddReluFuses() throws {
         // The ResNet block tail: conv → add(identity) → relu; the residual is a graph input
         // and an earlier node's output.

@@ -15,6 +15,7 @@ import _D2LSystem
 //   Conv → Add(same-shape residual) [→ Relu | Sigmoid | Tanh]     (ResNet's block tail)
 //   Gemm → Relu | Sigmoid | Tanh
 //   MatMul [→ Add(addend that broadcasts into the product)] [→ Relu | Sigmoid | Tanh]
+//   BatchNormalization → Relu | Sigmoid | Tanh                 (DenseNet's pre-activation)
 // The fused node runs where its producer ran; a residual must therefore be computed
 // before the producer (otherwise the Add stays separate). Results equal the unfused
 // plan's up to float rounding (the same operations in the same order for Conv, Gemm and
@@ -222,6 +223,7 @@ enum Fusion {
                 case .conv: kind = "Conv"
                 case .gemm: kind = "Gemm"
                 case .matMul: kind = "MatMul"
+                case .batchNorm: kind = "BatchNormalization"
                 default: break fuse
                 }
                 guard let next = soleConsumer(produced) else { break fuse }
@@ -230,7 +232,7 @@ enum Fusion {
                 var act = FusedActivation.none
                 var chain: [Int] = []
                 var names = kind
-                if kind != "Gemm", let other = addOperand(next, besides: produced), isFloat(other),
+                if kind == "Conv" || kind == "MatMul", let other = addOperand(next, besides: produced), isFloat(other),
                    availableBefore(other, n), let sum = graph.nodes[next].outputs[0],
                    types[sum] == types[produced], let otherType = types[other],
                    kind == "MatMul" || otherType == types[produced] {
@@ -257,6 +259,9 @@ enum Fusion {
                 case .gemm(var g):
                     g.fuse(activation: act)
                     op = .gemm(g)
+                case .batchNorm(var b):
+                    b.fuse(activation: act)
+                    op = .batchNorm(b)
                 case .matMul(var m):
                     guard let productType = types[produced] else { break fuse }
                     if let residual, let t = types[residual] {

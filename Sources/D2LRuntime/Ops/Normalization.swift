@@ -7,6 +7,13 @@ struct BatchNormalization {
     private(set) var channels = 0
     private(set) var outer = 0
     private(set) var inner = 0
+    /// Set by fusion (BatchNormalization+Relu, as DenseNet's pre-activation blocks have):
+    /// applied to every output value.
+    private(set) var activation = FusedActivation.none
+
+    mutating func fuse(activation: FusedActivation) {
+        self.activation = activation
+    }
 
     init(_ a: AttributeReader, version: Int) throws(D2LError) {
         try a.allowOnly(version >= 14 ? ["epsilon", "momentum", "training_mode"] : ["epsilon", "momentum"])
@@ -43,9 +50,16 @@ struct BatchNormalization {
         for c in 0..<channels {
             let s = scale[c] / sqrtf(variance[c] + epsilon)
             let b = bias[c] - mean[c] * s
+            let sv = SIMD8<Float>(repeating: s), bv = SIMD8<Float>(repeating: b)
             for n in 0..<outer {
                 let base = (n * channels + c) * inner
-                for i in 0..<inner { y[base + i] = x[base + i] * s + b }
+                let xs = x + base, ys = y + base
+                var i = 0
+                while i + 8 <= inner {
+                    store8(activate8(load8(xs + i) * sv + bv, activation), ys + i)
+                    i += 8
+                }
+                while i < inner { ys[i] = activate1(xs[i] * s + b, activation); i += 1 }
             }
         }
     }
