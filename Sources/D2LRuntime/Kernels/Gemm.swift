@@ -61,13 +61,22 @@ public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Floa
 /// `destination` must not overlap it.
 public func packGemmRows(_ source: UnsafePointer<Float>, rows m: Int, depth k: Int,
                          into destination: UnsafeMutablePointer<Float>) {
+    packRowGroups(source, rows: m, depth: k, groupRows: tileRows, into: destination)
+}
+
+/// Rows of `source` (m×k, row stride k) in groups of `groupRows` (the last may be smaller),
+/// group g with r rows stored from float groupRows·g·k as k runs of r values (depth p,
+/// the group's rows in order): the layout of `packGemmRows` (groups of 6) and
+/// `packGemmColumnPanels` (groups of 8).
+func packRowGroups(_ source: UnsafePointer<Float>, rows m: Int, depth k: Int, groupRows: Int,
+                   into destination: UnsafeMutablePointer<Float>) {
     var r0 = 0
     while r0 < m {
-        let r = min(tileRows, m &- r0)
-        let tile = destination + r0 &* k
+        let r = min(groupRows, m &- r0)
+        let group = destination + r0 &* k
         for i in 0..<r {
             let row = source + (r0 &+ i) &* k
-            var out = tile + i
+            var out = group + i
             for p in 0..<k {
                 out.pointee = row[p]
                 out += r
@@ -717,8 +726,30 @@ private func microTile(kc: Int, a: UnsafePointer<Float>, aRow: Int, aCol: Int, r
                        c: UnsafeMutablePointer<Float>, ldc: Int, colLo: Int, colHi: Int,
                        alpha: Float, beta: Float, bias: UnsafePointer<Float>?) {
     let last = rows &- 1
-    let o1 = min(1, last) &* aRow, o2 = min(2, last) &* aRow, o3 = min(3, last) &* aRow
-    let o4 = min(4, last) &* aRow, o5 = min(5, last) &* aRow
+    microTileBody(kc: kc, a: a, offsets: (min(1, last) &* aRow, min(2, last) &* aRow, min(3, last) &* aRow,
+                                          min(4, last) &* aRow, min(5, last) &* aRow),
+                  aCol: aCol, rows: rows, b: b, bRow: bRow, c: c, ldc: ldc, colLo: colLo, colHi: colHi,
+                  alpha: alpha, beta: beta, bias: bias)
+}
+
+/// `microTile` for a whole tile of A packed by `packGemmRows`: the 6 values of depth p
+/// at a[6p ..< 6p + 6]. The offsets are constants here, so they take no registers (the
+/// general tile spills with 6 row offsets live).
+@inline(never)
+private func microTilePacked(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, bRow: Int,
+                             c: UnsafeMutablePointer<Float>, ldc: Int, colLo: Int, colHi: Int,
+                             alpha: Float, beta: Float, bias: UnsafePointer<Float>?) {
+    microTileBody(kc: kc, a: a, offsets: (1, 2, 3, 4, 5), aCol: tileRows, rows: tileRows, b: b, bRow: bRow,
+                  c: c, ldc: ldc, colLo: colLo, colHi: colHi, alpha: alpha, beta: beta, bias: bias)
+}
+
+/// The 6×16 tile: row r of A at a + offsets.r (row 0 at a), depth steps `aCol` apart.
+@inline(__always)
+private func microTileBody(kc: Int, a: UnsafePointer<Float>, offsets: (Int, Int, Int, Int, Int), aCol: Int,
+                           rows: Int, b: UnsafePointer<Float>, bRow: Int,
+                           c: UnsafeMutablePointer<Float>, ldc: Int, colLo: Int, colHi: Int,
+                           alpha: Float, beta: Float, bias: UnsafePointer<Float>?) {
+    let (o1, o2, o3, o4, o5) = offsets
     var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
     var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
     var c40 = SIMD8<Float>(), c41 = SIMD8<Float>(), c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
@@ -750,45 +781,6 @@ private func microTile(kc: Int, a: UnsafePointer<Float>, aRow: Int, aCol: Int, r
     if rows > 3 { storeRow(c30, c31, c + 3 &* ldc, 3, full, colLo, colHi, alpha, beta, bias) }
     if rows > 4 { storeRow(c40, c41, c + 4 &* ldc, 4, full, colLo, colHi, alpha, beta, bias) }
     if rows > 5 { storeRow(c50, c51, c + 5 &* ldc, 5, full, colLo, colHi, alpha, beta, bias) }
-}
-
-/// `microTile` for a whole tile of A packed by `packGemmRows`: the 6 values of depth p
-/// at a[6p ..< 6p + 6].
-@inline(never)
-private func microTilePacked(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, bRow: Int,
-                             c: UnsafeMutablePointer<Float>, ldc: Int, colLo: Int, colHi: Int,
-                             alpha: Float, beta: Float, bias: UnsafePointer<Float>?) {
-    var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
-    var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
-    var c40 = SIMD8<Float>(), c41 = SIMD8<Float>(), c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
-    var pa = a
-    var pb = b
-    var p = 0
-    while p < kc {
-        let b0 = load8(pb), b1 = load8(pb + 8)
-        var x = SIMD8<Float>(repeating: pa[0])
-        madd(&c00, x, b0); madd(&c01, x, b1)
-        x = SIMD8<Float>(repeating: pa[1])
-        madd(&c10, x, b0); madd(&c11, x, b1)
-        x = SIMD8<Float>(repeating: pa[2])
-        madd(&c20, x, b0); madd(&c21, x, b1)
-        x = SIMD8<Float>(repeating: pa[3])
-        madd(&c30, x, b0); madd(&c31, x, b1)
-        x = SIMD8<Float>(repeating: pa[4])
-        madd(&c40, x, b0); madd(&c41, x, b1)
-        x = SIMD8<Float>(repeating: pa[5])
-        madd(&c50, x, b0); madd(&c51, x, b1)
-        pa += tileRows
-        pb += bRow
-        p &+= 1
-    }
-    let full = colLo == 0 && colHi == tileColumns
-    storeRow(c00, c01, c, 0, full, colLo, colHi, alpha, beta, bias)
-    storeRow(c10, c11, c + ldc, 1, full, colLo, colHi, alpha, beta, bias)
-    storeRow(c20, c21, c + 2 &* ldc, 2, full, colLo, colHi, alpha, beta, bias)
-    storeRow(c30, c31, c + 3 &* ldc, 3, full, colLo, colHi, alpha, beta, bias)
-    storeRow(c40, c41, c + 4 &* ldc, 4, full, colLo, colHi, alpha, beta, bias)
-    storeRow(c50, c51, c + 5 &* ldc, 5, full, colLo, colHi, alpha, beta, bias)
 }
 
 /// Stores columns colLo..<colHi of one 16-wide tile row: alpha · acc + beta · C (+ bias[r]).

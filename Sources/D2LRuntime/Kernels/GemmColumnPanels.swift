@@ -31,19 +31,7 @@ private let panelBlockFloats = 1 << 16
 /// must not overlap it.
 public func packGemmColumnPanels(_ source: UnsafePointer<Float>, rows m: Int, depth k: Int,
                                  into destination: UnsafeMutablePointer<Float>) {
-    var r0 = 0
-    while r0 &+ panelRows <= m {
-        let panel = destination + r0 &* k
-        for i in 0..<panelRows {
-            let row = source + (r0 &+ i) &* k
-            var out = panel + i
-            for p in 0..<k {
-                out.pointee = row[p]
-                out += panelRows
-            }
-        }
-        r0 &+= panelRows
-    }
+    packRowGroups(source, rows: m, depth: k, groupRows: panelRows, into: destination)
 }
 
 /// C[i, j] = Σ_p A[i, p] · B[p, j] + rowBias[i] (when not nil), then `epilogue`, for
