@@ -53,7 +53,7 @@ private struct PoolKernel {
             pool2x2(x, y, range)
             return
         }
-        if kind == .max && g.dilationHeight == 1 && g.dilationWidth == 1 && g.inputWidth >= 8 {
+        if kind == .max && g.dilationHeight == 1 && g.dilationWidth == 1 {
             maxPoolSeparable(x, y, range)
             return
         }
@@ -137,14 +137,22 @@ private struct PoolKernel {
 
 extension PoolKernel {
     /// Max pooling with dilation 1 as two passes per output row: the maximum down the
-    /// window's rows inside the input (8 columns at a time), then across each window's
+    /// window's rows inside the input (8 columns at a time when the plane is that wide),
+    /// then across each window's
     /// columns inside the input. Taps in the padding are skipped (−∞), as in `runPlanes`.
     fileprivate func maxPoolSeparable(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                                       _ range: Range<Int>) {
         let ih = g.inputHeight, iw = g.inputWidth, oh = g.outputHeight, ow = g.outputWidth
         let kh = g.kernelHeight, kw = g.kernelWidth, sh = g.strideHeight, sw = g.strideWidth
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: iw) { buffer in
-            guard let columnMax = buffer.baseAddress else { return }
+        // The column maxima sit at `lead` in a buffer of −∞, so that stride-1 windows read
+        // 8 outputs' taps with plain loads (taps outside the input meet −∞).
+        let lead = g.padLeft
+        let vectorWidth = (ow + 7) / 8 * 8
+        let length = max(lead + iw, vectorWidth + kw) + 8
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: length) { buffer in
+            guard let padded = buffer.baseAddress else { return }
+            for i in 0..<length { padded[i] = -.infinity }
+            let columnMax = padded + lead
             for p in range {
                 let xp = x + p * ih * iw, yp = y + p * oh * ow
                 for oy in 0..<oh {
@@ -157,18 +165,42 @@ extension PoolKernel {
                     }
                     // columnMax[c] = max over rows r0..<r1 of input[r][c].
                     var c = 0
+                    if iw < 8 {
+                        // Narrow planes: one column at a time.
+                        while c < iw {
+                            var m = xp[r0 * iw + c]
+                            for r in (r0 + 1)..<max(r0 + 1, r1) { m = maxPropagatingNaN(m, xp[r * iw + c]) }
+                            columnMax[c] = m
+                            c += 1
+                        }
+                    }
                     while c + 8 <= iw {
                         var m = load8(xp + r0 * iw + c)
                         for r in (r0 + 1)..<max(r0 + 1, r1) { m = maxPropagatingNaN8(m, load8(xp + r * iw + c)) }
                         store8(m, columnMax + c)
                         c += 8
                     }
-                    if c < iw {
+                    if c < iw && iw >= 8 {
                         // The last 8 columns, overlapping what is done.
                         let last = iw - 8
                         var m = load8(xp + r0 * iw + last)
                         for r in (r0 + 1)..<max(r0 + 1, r1) { m = maxPropagatingNaN8(m, load8(xp + r * iw + last)) }
                         store8(m, columnMax + last)
+                    }
+                    if sw == 1 && lead < kw {
+                        // Output ox's taps are padded[ox ..< ox + kw].
+                        var ox = 0
+                        while ox < ow {
+                            var acc = SIMD8<Float>(repeating: -.infinity)
+                            for kx in 0..<kw { acc = maxPropagatingNaN8(acc, load8(padded + ox + kx)) }
+                            if ox + 8 <= ow {
+                                store8(acc, out + ox)
+                            } else {
+                                for l in 0..<(ow - ox) { out[ox + l] = acc[l] }
+                            }
+                            ox += 8
+                        }
+                        continue
                     }
                     for ox in 0..<ow {
                         let x0 = ox * sw - g.padLeft
