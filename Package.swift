@@ -54,10 +54,14 @@ let implementation: [Target] = [
     /// libc, libm and pthreads for the runtime (Embedded Swift has no Glibc), plus
     /// thread-local error storage and the thread pool.
     .target(name: "_D2LSystem"),
+    /// The innermost loops (GEMM tiles, column panels, elementwise), C compiled once per
+    /// instruction set (scalar, SSE2, AVX2+FMA, AVX-512F; NEON) and chosen at run time.
+    /// No flags: each variant carries its own `target` attribute.
+    .target(name: "_D2LKernels"),
     /// The inference runtime: load, validate, plan, run. No Foundation.
     .target(
         name: "D2LRuntime",
-        dependencies: ["_D2LONNX", "_D2LSystem", "CProtobufC"],
+        dependencies: ["_D2LONNX", "_D2LSystem", "_D2LKernels", "CProtobufC"],
         swiftSettings: kernelSettings
     ),
     /// The @_cdecl d2l_* functions declared in include/d2l.h.

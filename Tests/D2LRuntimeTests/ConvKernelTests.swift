@@ -2,7 +2,7 @@ import XCTest
 @testable import D2LRuntime
 import _D2LSystem
 
-/// `conv2d` against `conv2dReference`: random geometries (groups 1–3, strides 1–2,
+/// `conv2d` against `conv2dReference` under every kernel variant the CPU runs: random geometries (groups 1–3, strides 1–2,
 /// asymmetric padding through padTop/padLeft and the output size, dilations 1–2, 1×1
 /// and rectangular kernels, batch 1 and 3, with and without bias), the in-place 1×1
 /// path, the parallel-over-images mode and large products threaded inside gemm, with no
@@ -12,62 +12,68 @@ import _D2LSystem
 final class ConvKernelTests: XCTestCase {
     func testRandomGeometries() {
         guard let pool = ThreadPool(threadCount: 3) else { return XCTFail("no thread pool") }
-        var rng = ConvTestRandom(seed: 11)
-        var tested = 0
-        while tested < 400 {
-            guard let g = randomGeometry(&rng) else { continue }
-            let withBias = tested % 3 != 0
-            checkConv(g, withBias: withBias, pool: tested % 2 == 0 ? nil : pool, rng: &rng)
-            tested += 1
+        forEachKernelVariant { _ in
+            var rng = ConvTestRandom(seed: 11)
+            var tested = 0
+            while tested < 400 {
+                guard let g = randomGeometry(&rng) else { continue }
+                let withBias = tested % 3 != 0
+                checkConv(g, withBias: withBias, pool: tested % 2 == 0 ? nil : pool, rng: &rng)
+                tested += 1
+            }
         }
     }
 
     func testPointwiseNeedsNoScratch() {
         guard let pool = ThreadPool(threadCount: 3) else { return XCTFail("no thread pool") }
-        var rng = ConvTestRandom(seed: 12)
-        for (batch, groups, ic, oc, h, w) in [(1, 1, 5, 7, 6, 9), (3, 2, 4, 6, 5, 5), (3, 3, 3, 9, 1, 17),
-                                              (2, 1, 64, 40, 12, 12)] {
-            let g = ConvGeometry(batch: batch, inputChannels: ic, inputHeight: h, inputWidth: w,
-                                 outputChannels: oc, outputHeight: h, outputWidth: w,
-                                 kernelHeight: 1, kernelWidth: 1, groups: groups)
-            XCTAssertEqual(conv2dScratchElements(g), 0)
-            checkConv(g, withBias: true, pool: nil, rng: &rng)
-            checkConv(g, withBias: false, pool: pool, rng: &rng)
+        forEachKernelVariant { _ in
+            var rng = ConvTestRandom(seed: 12)
+            for (batch, groups, ic, oc, h, w) in [(1, 1, 5, 7, 6, 9), (3, 2, 4, 6, 5, 5), (3, 3, 3, 9, 1, 17),
+                                                  (2, 1, 64, 40, 12, 12)] {
+                let g = ConvGeometry(batch: batch, inputChannels: ic, inputHeight: h, inputWidth: w,
+                                     outputChannels: oc, outputHeight: h, outputWidth: w,
+                                     kernelHeight: 1, kernelWidth: 1, groups: groups)
+                XCTAssertEqual(conv2dScratchElements(g), 0)
+                checkConv(g, withBias: true, pool: nil, rng: &rng)
+                checkConv(g, withBias: false, pool: pool, rng: &rng)
+            }
+            // A strided or padded 1×1 convolution needs columns.
+            let strided = ConvGeometry(batch: 1, inputChannels: 3, inputHeight: 7, inputWidth: 7,
+                                       outputChannels: 4, outputHeight: 4, outputWidth: 4,
+                                       kernelHeight: 1, kernelWidth: 1, strideHeight: 2, strideWidth: 2)
+            XCTAssertGreaterThan(conv2dScratchElements(strided), 0)
+            checkConv(strided, withBias: true, pool: nil, rng: &rng)
         }
-        // A strided or padded 1×1 convolution needs columns.
-        let strided = ConvGeometry(batch: 1, inputChannels: 3, inputHeight: 7, inputWidth: 7,
-                                   outputChannels: 4, outputHeight: 4, outputWidth: 4,
-                                   kernelHeight: 1, kernelWidth: 1, strideHeight: 2, strideWidth: 2)
-        XCTAssertGreaterThan(conv2dScratchElements(strided), 0)
-        checkConv(strided, withBias: true, pool: nil, rng: &rng)
     }
 
     /// LeNet's convolutions at batch 1 and 3 (small products: parallel over images) and
     /// larger ones (threaded inside gemm, columns built in parallel).
     func testLeNetAndLargerShapes() {
         guard let pool = ThreadPool(threadCount: 3) else { return XCTFail("no thread pool") }
-        var rng = ConvTestRandom(seed: 13)
-        for batch in [1, 3] {
-            let conv1 = ConvGeometry(batch: batch, inputChannels: 1, inputHeight: 28, inputWidth: 28,
-                                     outputChannels: 6, outputHeight: 28, outputWidth: 28,
-                                     kernelHeight: 5, kernelWidth: 5, padTop: 2, padLeft: 2)
-            let conv2 = ConvGeometry(batch: batch, inputChannels: 6, inputHeight: 14, inputWidth: 14,
-                                     outputChannels: 16, outputHeight: 10, outputWidth: 10,
-                                     kernelHeight: 5, kernelWidth: 5)
-            for g in [conv1, conv2] {
-                checkConv(g, withBias: true, pool: nil, rng: &rng)
-                checkConv(g, withBias: true, pool: pool, rng: &rng)
+        forEachKernelVariant { _ in
+            var rng = ConvTestRandom(seed: 13)
+            for batch in [1, 3] {
+                let conv1 = ConvGeometry(batch: batch, inputChannels: 1, inputHeight: 28, inputWidth: 28,
+                                         outputChannels: 6, outputHeight: 28, outputWidth: 28,
+                                         kernelHeight: 5, kernelWidth: 5, padTop: 2, padLeft: 2)
+                let conv2 = ConvGeometry(batch: batch, inputChannels: 6, inputHeight: 14, inputWidth: 14,
+                                         outputChannels: 16, outputHeight: 10, outputWidth: 10,
+                                         kernelHeight: 5, kernelWidth: 5)
+                for g in [conv1, conv2] {
+                    checkConv(g, withBias: true, pool: nil, rng: &rng)
+                    checkConv(g, withBias: true, pool: pool, rng: &rng)
+                }
             }
+            let large = ConvGeometry(batch: 2, inputChannels: 32, inputHeight: 20, inputWidth: 20,
+                                     outputChannels: 30, outputHeight: 20, outputWidth: 20,
+                                     kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1)
+            checkConv(large, withBias: true, pool: pool, rng: &rng)
+            let grouped = ConvGeometry(batch: 3, inputChannels: 12, inputHeight: 9, inputWidth: 11,
+                                       outputChannels: 6, outputHeight: 5, outputWidth: 6,
+                                       kernelHeight: 3, kernelWidth: 2, strideHeight: 2, strideWidth: 2,
+                                       padTop: 1, padLeft: 0, dilationHeight: 1, dilationWidth: 2, groups: 3)
+            checkConv(grouped, withBias: false, pool: pool, rng: &rng)
         }
-        let large = ConvGeometry(batch: 2, inputChannels: 32, inputHeight: 20, inputWidth: 20,
-                                 outputChannels: 30, outputHeight: 20, outputWidth: 20,
-                                 kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1)
-        checkConv(large, withBias: true, pool: pool, rng: &rng)
-        let grouped = ConvGeometry(batch: 3, inputChannels: 12, inputHeight: 9, inputWidth: 11,
-                                   outputChannels: 6, outputHeight: 5, outputWidth: 6,
-                                   kernelHeight: 3, kernelWidth: 2, strideHeight: 2, strideWidth: 2,
-                                   padTop: 1, padLeft: 0, dilationHeight: 1, dilationWidth: 2, groups: 3)
-        checkConv(grouped, withBias: false, pool: pool, rng: &rng)
     }
 
     /// A deliberately wrong result must be reported (the comparison can fail).
@@ -87,19 +93,21 @@ final class ConvKernelTests: XCTestCase {
     /// with a residual and a ReLU too.
     func testDeepNarrowLayers() {
         guard let pool = ThreadPool(threadCount: 3) else { return XCTFail("no thread pool") }
-        var rng = ConvTestRandom(seed: 15)
-        // (input channels, input size, output channels, kernel, stride, pad)
-        for (ic, size, oc, k, s, p) in [(40, 3, 32, 3, 1, 1), (24, 6, 48, 3, 2, 1), (16, 2, 32, 3, 1, 1),
-                                        (20, 7, 16, 3, 1, 1), (32, 6, 64, 1, 2, 0), (18, 1, 16, 3, 1, 1),
-                                        (15, 12, 32, 3, 1, 1), (9, 20, 16, 5, 1, 2)] {
-            let out = (size + 2 * p - k) / s + 1
-            let g = ConvGeometry(batch: 1, inputChannels: ic, inputHeight: size, inputWidth: size,
-                                 outputChannels: oc, outputHeight: out, outputWidth: out,
-                                 kernelHeight: k, kernelWidth: k, strideHeight: s, strideWidth: s,
-                                 padTop: p, padLeft: p)
-            checkConv(g, withBias: true, pool: nil, rng: &rng)
-            checkConv(g, withBias: true, pool: pool, rng: &rng, epilogue: true)
-            checkConv(g, withBias: false, pool: nil, rng: &rng, epilogue: true)
+        forEachKernelVariant { _ in
+            var rng = ConvTestRandom(seed: 15)
+            // (input channels, input size, output channels, kernel, stride, pad)
+            for (ic, size, oc, k, s, p) in [(40, 3, 32, 3, 1, 1), (24, 6, 48, 3, 2, 1), (16, 2, 32, 3, 1, 1),
+                                            (20, 7, 16, 3, 1, 1), (32, 6, 64, 1, 2, 0), (18, 1, 16, 3, 1, 1),
+                                            (15, 12, 32, 3, 1, 1), (9, 20, 16, 5, 1, 2)] {
+                let out = (size + 2 * p - k) / s + 1
+                let g = ConvGeometry(batch: 1, inputChannels: ic, inputHeight: size, inputWidth: size,
+                                     outputChannels: oc, outputHeight: out, outputWidth: out,
+                                     kernelHeight: k, kernelWidth: k, strideHeight: s, strideWidth: s,
+                                     padTop: p, padLeft: p)
+                checkConv(g, withBias: true, pool: nil, rng: &rng)
+                checkConv(g, withBias: true, pool: pool, rng: &rng, epilogue: true)
+                checkConv(g, withBias: false, pool: nil, rng: &rng, epilogue: true)
+            }
         }
     }
 
@@ -108,30 +116,32 @@ final class ConvKernelTests: XCTestCase {
     /// lanes and narrower, batch 2, with and without bias, fused with a residual and ReLU.
     func testWinogradMatchesReference() {
         guard let pool = ThreadPool(threadCount: 3) else { return XCTFail("no thread pool") }
-        var rng = ConvTestRandom(seed: 16)
-        // (batch, input channels, height, width, output channels, pad)
-        for (batch, ic, h, w, oc, pad) in [(1, 8, 6, 6, 16, 1), (2, 5, 7, 9, 32, 1), (1, 16, 24, 24, 16, 1),
-                                           (1, 3, 9, 40, 16, 0), (2, 7, 11, 5, 48, 2), (1, 1, 4, 4, 16, 1)] {
-            let oh = h + 2 * pad - 2, ow = w + 2 * pad - 2
-            let g = ConvGeometry(batch: batch, inputChannels: ic, inputHeight: h, inputWidth: w,
-                                 outputChannels: oc, outputHeight: oh, outputWidth: ow,
-                                 kernelHeight: 3, kernelWidth: 3, padTop: pad, padLeft: pad)
-            XCTAssertTrue(winogradApplies(g), convTestDescription(g))
-            for (withBias, fused, threads) in [(true, false, nil), (false, true, pool), (true, true, nil)] as [(Bool, Bool, ThreadPool?)] {
-                if let message = winogradMismatch(g, withBias: withBias, epilogue: fused, pool: threads, rng: &rng) {
-                    XCTFail(message)
+        forEachKernelVariant { _ in
+            var rng = ConvTestRandom(seed: 16)
+            // (batch, input channels, height, width, output channels, pad)
+            for (batch, ic, h, w, oc, pad) in [(1, 8, 6, 6, 16, 1), (2, 5, 7, 9, 32, 1), (1, 16, 24, 24, 16, 1),
+                                               (1, 3, 9, 40, 16, 0), (2, 7, 11, 5, 48, 2), (1, 1, 4, 4, 16, 1)] {
+                let oh = h + 2 * pad - 2, ow = w + 2 * pad - 2
+                let g = ConvGeometry(batch: batch, inputChannels: ic, inputHeight: h, inputWidth: w,
+                                     outputChannels: oc, outputHeight: oh, outputWidth: ow,
+                                     kernelHeight: 3, kernelWidth: 3, padTop: pad, padLeft: pad)
+                XCTAssertTrue(winogradApplies(g), convTestDescription(g))
+                for (withBias, fused, threads) in [(true, false, nil), (false, true, pool), (true, true, nil)] as [(Bool, Bool, ThreadPool?)] {
+                    if let message = winogradMismatch(g, withBias: withBias, epilogue: fused, pool: threads, rng: &rng) {
+                        XCTFail(message)
+                    }
                 }
             }
+            // Not taken: strides, groups, other kernels, channels not a multiple of 16, tiny outputs.
+            let base = ConvGeometry(batch: 1, inputChannels: 4, inputHeight: 8, inputWidth: 8, outputChannels: 16,
+                                    outputHeight: 8, outputWidth: 8, kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1)
+            XCTAssertTrue(winogradApplies(base))
+            var strided = base; strided.strideHeight = 2; strided.outputHeight = 4
+            var grouped = base; grouped.groups = 2
+            var narrow = base; narrow.outputChannels = 8
+            var tiny = base; tiny.inputHeight = 3; tiny.outputHeight = 3
+            for g in [strided, grouped, narrow, tiny] { XCTAssertFalse(winogradApplies(g), convTestDescription(g)) }
         }
-        // Not taken: strides, groups, other kernels, channels not a multiple of 16, tiny outputs.
-        let base = ConvGeometry(batch: 1, inputChannels: 4, inputHeight: 8, inputWidth: 8, outputChannels: 16,
-                                outputHeight: 8, outputWidth: 8, kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1)
-        XCTAssertTrue(winogradApplies(base))
-        var strided = base; strided.strideHeight = 2; strided.outputHeight = 4
-        var grouped = base; grouped.groups = 2
-        var narrow = base; narrow.outputChannels = 8
-        var tiny = base; tiny.inputHeight = 3; tiny.outputHeight = 3
-        for g in [strided, grouped, narrow, tiny] { XCTAssertFalse(winogradApplies(g), convTestDescription(g)) }
     }
 
     /// The Winograd comparison can fail: a corrupted transformed weight is reported.
@@ -271,7 +281,7 @@ private struct ConvTestRandom {
 }
 
 private func convTestDescription(_ g: ConvGeometry) -> String {
-    "N\(g.batch) C\(g.inputChannels) \(g.inputHeight)x\(g.inputWidth) -> M\(g.outputChannels) "
+    "[\(kernelISA)] N\(g.batch) C\(g.inputChannels) \(g.inputHeight)x\(g.inputWidth) -> M\(g.outputChannels) "
         + "\(g.outputHeight)x\(g.outputWidth) k\(g.kernelHeight)x\(g.kernelWidth) "
         + "s\(g.strideHeight),\(g.strideWidth) p\(g.padTop),\(g.padLeft) "
         + "d\(g.dilationHeight),\(g.dilationWidth) groups \(g.groups)"

@@ -2,56 +2,85 @@ import XCTest
 @testable import D2LRuntime
 import _D2LSystem
 
-/// `gemm` against `gemmReference`: every transposition, edge sizes around the 6×16
-/// register tile, padded leading dimensions, alpha/beta including 0 and 1, beta == 0
-/// over a NaN-filled C, the matrix-vector paths, several depth and row blocks, and
-/// pools of 1 and 3 threads. Also checks that padding and memory past C stay untouched.
+/// `gemm` against `gemmReference` under every kernel variant the CPU runs: every
+/// transposition, edge sizes around the register tiles (6×16, 12×32), padded leading
+/// dimensions, alpha/beta including 0 and 1, beta == 0 over a NaN-filled C, the
+/// matrix-vector and dot-product paths, several depth and row blocks, the packed-block
+/// path and the stack-panel path it falls back to, and pools of 1 and 3 threads. Also
+/// checks that padding and memory past C stay untouched.
 final class GemmKernelTests: XCTestCase {
     private static let sizes = [1, 2, 3, 7, 8, 15, 16, 17, 33, 64, 100, 129]
     private static let alphas: [Float] = [1, 0, -0.5, 1.75]
     private static let betas: [Float] = [0, 1, 0.5, -1.25]
 
     func testAllTranspositionsAndEdgeSizesSerial() {
-        runSweep(pool: nil, seed: 1)
+        forEachKernelVariant { _ in runSweep(pool: nil, seed: 1) }
     }
 
     func testAllTranspositionsAndEdgeSizesThreePool() {
         guard let pool = ThreadPool(threadCount: 3) else { return XCTFail("no thread pool") }
-        runSweep(pool: pool, seed: 2)
+        forEachKernelVariant { _ in runSweep(pool: pool, seed: 2) }
     }
 
-    func testOneThreadPool() {
-        guard let pool = ThreadPool(threadCount: 1) else { return XCTFail("no thread pool") }
-        var rng = GemmTestRandom(seed: 3)
-        for (m, n, k) in [(64, 100, 129), (1, 129, 100), (129, 1, 64), (17, 33, 7)] {
-            for t in 0..<4 {
-                checkCase(GemmTestCase(transA: t & 1 != 0, transB: t & 2 != 0, m: m, n: n, k: k,
-                                       alpha: 1, beta: 0, padA: 1, padB: 2, padC: 3),
-                          pool: pool, rng: &rng)
+    /// The tiled product without the thread's scratch: B packed one panel at a time on the
+    /// stack, A read in place.
+    func testStackPanelPathWithoutScratch() {
+        gemmThreadScratchDisabled = true
+        defer { gemmThreadScratchDisabled = false }
+        guard let pool = ThreadPool(threadCount: 3) else { return XCTFail("no thread pool") }
+        forEachKernelVariant { _ in
+            var rng = GemmTestRandom(seed: 7)
+            for (m, n, k) in [(64, 100, 129), (129, 70, 300), (30, 33, 7), (130, 40, 300)] {
+                for t in 0..<4 {
+                    let test = GemmTestCase(transA: t & 1 != 0, transB: t & 2 != 0, m: m, n: n, k: k,
+                                            alpha: 1, beta: t == 1 ? 0.5 : 0, padA: 1, padB: 2, padC: 3)
+                    checkCase(test, pool: nil, rng: &rng)
+                    checkCase(test, pool: pool, rng: &rng)
+                }
             }
         }
     }
 
-    /// Large enough for several depth blocks (k > 256, and k > 1024 for the dot-product
-    /// path), row blocks (m · depth block > 81920), threads,
-    /// and the strided-vector gather (k > 1024).
+    func testOneThreadPool() {
+        guard let pool = ThreadPool(threadCount: 1) else { return XCTFail("no thread pool") }
+        forEachKernelVariant { _ in
+            var rng = GemmTestRandom(seed: 3)
+            for (m, n, k) in [(64, 100, 129), (1, 129, 100), (129, 1, 64), (17, 33, 7)] {
+                for t in 0..<4 {
+                    checkCase(GemmTestCase(transA: t & 1 != 0, transB: t & 2 != 0, m: m, n: n, k: k,
+                                           alpha: 1, beta: 0, padA: 1, padB: 2, padC: 3),
+                              pool: pool, rng: &rng)
+                }
+            }
+        }
+    }
+
     func testBlockBoundariesAndThreads() {
         guard let pool = ThreadPool(threadCount: 3) else { return XCTFail("no thread pool") }
-        var rng = GemmTestRandom(seed: 4)
+        // Several depth blocks (k > 512), row blocks (m · depth block > 81920), packed B
+        // blocks (n > 2048), threads, and the strided-vector gather (k > 1024).
         let shapes: [(Int, Int, Int)] = [(33, 40, 600), (330, 17, 256), (18, 100, 300), (1, 300, 1100),
-                                         (300, 1, 1100), (1, 1, 2100), (2, 700, 130), (7, 21, 2100)]
-        for (index, (m, n, k)) in shapes.enumerated() {
-            for t in 0..<4 {
-                let test = GemmTestCase(transA: t & 1 != 0, transB: t & 2 != 0, m: m, n: n, k: k,
-                                        alpha: Self.alphas[(index + t) % 4], beta: Self.betas[(index + 2 * t) % 4],
-                                        padA: t, padB: 3 - t, padC: index % 3)
-                checkCase(test, pool: nil, rng: &rng)
-                checkCase(test, pool: pool, rng: &rng)
+                                         (300, 1, 1100), (1, 1, 2100), (2, 700, 130), (7, 21, 2100),
+                                         (50, 2100, 8)]
+        forEachKernelVariant { _ in
+            var rng = GemmTestRandom(seed: 4)
+            for (index, (m, n, k)) in shapes.enumerated() {
+                for t in 0..<4 {
+                    let test = GemmTestCase(transA: t & 1 != 0, transB: t & 2 != 0, m: m, n: n, k: k,
+                                            alpha: Self.alphas[(index + t) % 4], beta: Self.betas[(index + 2 * t) % 4],
+                                            padA: t, padB: 3 - t, padC: index % 3)
+                    checkCase(test, pool: nil, rng: &rng)
+                    checkCase(test, pool: pool, rng: &rng)
+                }
             }
         }
     }
 
     func testEmptyDimensions() {
+        forEachKernelVariant { _ in emptyDimensions() }
+    }
+
+    private func emptyDimensions() {
         var rng = GemmTestRandom(seed: 5)
         // k == 0: C = beta · C; beta == 0 writes zeros over NaNs.
         for beta: Float in [0, 1, 0.5] {
@@ -77,6 +106,25 @@ final class GemmKernelTests: XCTestCase {
                                 padA: 0, padB: 0, padC: 0)
         XCTAssertNotNil(gemmMismatch(test, pool: nil, rng: &rng, corrupt: true))
         XCTAssertNil(gemmMismatch(test, pool: nil, rng: &rng, corrupt: false))
+    }
+
+    /// The variant layer itself: a best variant is active, every runnable one can be
+    /// selected and is then reported, and a variant the CPU or build lacks is refused.
+    func testVariantSelection() {
+        let previous = kernelISA
+        defer { selectKernelVariant(previous) }
+        let names = kernelVariants.map(\.name)
+        XCTAssertTrue(names.contains("scalar"))
+        XCTAssertTrue(names.contains(previous))
+        for variant in kernelVariants {
+            XCTAssertEqual(selectKernelVariant(variant.name), variant.runs, variant.name)
+            if variant.runs { XCTAssertEqual(kernelISA, variant.name) }
+        }
+        XCTAssertFalse(selectKernelVariant("mmx"))
+        #if arch(x86_64)
+        XCTAssertFalse(selectKernelVariant("neon"))
+        XCTAssertEqual(Array(names.prefix(3)), ["avx512", "avx2", "sse2"])
+        #endif
     }
 
     // MARK: - Helpers
@@ -121,7 +169,7 @@ private struct GemmTestCase {
     var padA: Int, padB: Int, padC: Int
 
     var description: String {
-        "transA \(transA) transB \(transB) m \(m) n \(n) k \(k) alpha \(alpha) beta \(beta) pads \(padA),\(padB),\(padC)"
+        "[\(kernelISA)] transA \(transA) transB \(transB) m \(m) n \(n) k \(k) alpha \(alpha) beta \(beta) pads \(padA),\(padB),\(padC)"
     }
 }
 

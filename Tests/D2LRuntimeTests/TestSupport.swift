@@ -41,3 +41,33 @@ func expectNoError<T>(_ what: String, file: StaticString = #filePath, line: UInt
         return nil
     }
 }
+
+// MARK: - Kernel variants
+
+/// Runs `body` once under every kernel variant (Sources/_D2LKernels) this CPU runs, with
+/// that variant active, and restores the active one afterwards. The variants this build
+/// has for this architecture but the CPU lacks are printed as skipped, by name, so a log
+/// shows which ones a run covered. Failures inside can name the variant with `kernelISA`.
+func forEachKernelVariant(_ test: String = #function, _ body: (String) throws -> Void) rethrows {
+    let previous = kernelISA
+    defer { selectKernelVariant(previous) }
+    for variant in kernelVariants {
+        guard variant.runs else {
+            print("\(test): kernel variant \(variant.name) skipped: this CPU does not run it")
+            continue
+        }
+        guard selectKernelVariant(variant.name) else {
+            XCTFail("\(test): kernel variant \(variant.name) is listed as runnable but cannot be selected")
+            continue
+        }
+        try body(variant.name)
+    }
+}
+
+/// The best variant this CPU runs and the SSE2/scalar baseline of this architecture (the
+/// zoo runs under both).
+var bestAndBaselineKernelVariants: [String] {
+    let runnable = kernelVariants.filter(\.runs).map(\.name)
+    let baseline = runnable.contains("sse2") ? "sse2" : "scalar"
+    return runnable.first == baseline ? [baseline] : [runnable.first ?? baseline, baseline]
+}

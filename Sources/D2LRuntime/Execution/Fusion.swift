@@ -1,4 +1,5 @@
 import _D2LSystem
+import _D2LKernels
 
 // Operator fusion, decided while planning. A producer whose only consumer is an
 // elementwise tail absorbs that tail: its kernel applies the tail in place to each block
@@ -53,85 +54,25 @@ struct Epilogue {
     }
 }
 
-/// `activation` on 8 lanes, with the arithmetic of the unfused kernels (`reluVector`,
-/// `sigmoidVector`, ElementwiseUnary's tanh).
-@inline(__always)
-func activate8(_ v: SIMD8<Float>, _ activation: FusedActivation) -> SIMD8<Float> {
-    switch activation {
-    case .none:
-        return v
-    case .relu:
-        var r = v
-        r.replace(with: SIMD8<Float>(), where: v .< SIMD8<Float>())
-        return r
-    case .sigmoid:
-        let one = SIMD8<Float>(repeating: 1)
-        return one / (one + exp8(-v))
-    case .tanh:
-        var r = v
-        for l in 0..<8 { r[l] = tanhf(v[l]) }
-        return r
-    }
-}
-
-/// `activation` on one value.
-@inline(__always)
-func activate1(_ v: Float, _ activation: FusedActivation) -> Float {
-    switch activation {
-    case .none: return v
-    case .relu: return v < 0 ? 0 : v
-    case .sigmoid: return sigmoid(v)
-    case .tanh: return tanhf(v)
+extension FusedActivation {
+    /// The kernels' code for this activation (D2L_K_ACT_*).
+    var kernelCode: Int32 {
+        switch self {
+        case .none: return Int32(D2L_K_ACT_NONE)
+        case .relu: return Int32(D2L_K_ACT_RELU)
+        case .sigmoid: return Int32(D2L_K_ACT_SIGMOID)
+        case .tanh: return Int32(D2L_K_ACT_TANH)
+        }
     }
 }
 
 /// Applies `epilogue` in place to the m×n block `c` (row stride `ldc`; the residual has
-/// the same row stride), 8 lanes at a time: what the products run on each block of
-/// their output right after computing it.
-func applyEpilogue(m: Int, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int, _ epilogue: Epilogue) {
+/// the same row stride) with `kernels`' vector code: what the products run on each block
+/// of their output right after computing it.
+func applyEpilogue(_ kernels: Kernels, m: Int, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                   _ epilogue: Epilogue) {
     if epilogue.isEmpty || m <= 0 || n <= 0 { return }
-    let residual = epilogue.residual
-    switch epilogue.activation {
-    case .none:
-        epilogueRows(m, n, c, ldc, residual, { $0 }, { $0 })
-    case .relu:
-        epilogueRows(m, n, c, ldc, residual, { v in
-            var r = v
-            r.replace(with: SIMD8<Float>(), where: v .< SIMD8<Float>())
-            return r
-        }, { $0 < 0 ? 0 : $0 })
-    case .sigmoid:
-        epilogueRows(m, n, c, ldc, residual, { activate8($0, .sigmoid) }, { activate1($0, .sigmoid) })
-    case .tanh:
-        epilogueRows(m, n, c, ldc, residual, { activate8($0, .tanh) }, { activate1($0, .tanh) })
-    }
-}
-
-@inline(__always)
-private func epilogueRows(_ m: Int, _ n: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
-                          _ residual: UnsafePointer<Float>?,
-                          _ f: (SIMD8<Float>) -> SIMD8<Float>, _ scalar: (Float) -> Float) {
-    for i in 0..<m {
-        let row = c + i &* ldc
-        var j = 0
-        if let residual {
-            let res = residual + i &* ldc
-            while j &+ 8 <= n {
-                let v = UnsafeRawPointer(row + j).loadUnaligned(as: SIMD8<Float>.self)
-                    + UnsafeRawPointer(res + j).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(row + j).storeBytes(of: f(v), as: SIMD8<Float>.self)
-                j &+= 8
-            }
-            while j < n { row[j] = scalar(row[j] + res[j]); j &+= 1 }
-        } else {
-            while j &+ 8 <= n {
-                let v = UnsafeRawPointer(row + j).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(row + j).storeBytes(of: f(v), as: SIMD8<Float>.self)
-                j &+= 8
-            }
-            while j < n { row[j] = scalar(row[j]); j &+= 1 }
-        }
-    }
+    kernels.table.pointee.epilogue(m, n, c, ldc, epilogue.residual, epilogue.activation.kernelCode)
 }
 
 /// A node of the plan after fusion: a graph node as it is, or a producer that absorbed

@@ -131,7 +131,7 @@ func conv2dWinograd(_ g: ConvGeometry, input: UnsafePointer<Float>, transformedW
             let o0 = (chunk &* channelBlocks / outputChunks) &* 8
             let o1 = ((chunk &+ 1) &* channelBlocks / outputChunks) &* 8
             winogradOutputTransform(g, m, y, bias: bias, tilesH: tilesH, tilesW: tilesW, channels: o0..<o1)
-            applyEpilogue(m: o1 &- o0, n: outPlane, c: y + o0 &* outPlane, ldc: outPlane,
+            applyEpilogue(Kernels.active, m: o1 &- o0, n: outPlane, c: y + o0 &* outPlane, ldc: outPlane,
                           imageEpilogue.advanced(by: o0 &* outPlane))
         }
     }

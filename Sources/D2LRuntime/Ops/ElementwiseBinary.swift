@@ -1,4 +1,5 @@
 import _D2LSystem
+import _D2LKernels
 
 /// `Add`, `Sub`, `Mul`, `Div` (13/14) on float32, int64 and int32; `Pow` (13/15: float32,
 /// int64 or int32 base, any of those exponents); `Equal` (13/19: any dtype, bool output).
@@ -74,13 +75,56 @@ struct ElementwiseBinary {
         }
     }
 
+    /// Float Add/Sub/Mul/Div: each row of the planned broadcast through the kernel
+    /// variant's `binary`.
     private func arithmetic(_ a: UnsafeMutableRawPointer, _ b: UnsafeMutableRawPointer, _ y: UnsafeMutableRawPointer, _: Float.Type) {
+        let op: Int32
         switch kind {
-        case .add: walk(a, b, y, Float.self, Float.self, Float.self) { $0 + $1 }
-        case .sub: walk(a, b, y, Float.self, Float.self, Float.self) { $0 - $1 }
-        case .mul: walk(a, b, y, Float.self, Float.self, Float.self) { $0 * $1 }
-        default: walk(a, b, y, Float.self, Float.self, Float.self) { $0 / $1 }
+        case .add: op = Int32(D2L_K_BINARY_ADD)
+        case .sub: op = Int32(D2L_K_BINARY_SUB)
+        case .mul: op = Int32(D2L_K_BINARY_MUL)
+        default: op = Int32(D2L_K_BINARY_DIV)
         }
+        let table = Kernels.active.table
+        let af = UnsafePointer(a.assumingMemoryBound(to: Float.self))
+        let bf = UnsafePointer(b.assumingMemoryBound(to: Float.self))
+        let yf = y.assumingMemoryBound(to: Float.self)
+        forEachRow { offA, sa, offB, sb, offY, n in
+            table.pointee.binary(op, af + offA, sa, bf + offB, sb, yf + offY, n)
+        }
+    }
+
+    /// Calls `body(offsetA, stepA, offsetB, stepB, offsetY, count)` for each row of the
+    /// planned broadcast (steps are 0 or 1).
+    @inline(__always)
+    private func forEachRow(_ body: (Int, Int, Int, Int, Int, Int) -> Void) {
+        let rank = dims.count
+        if rank == 0 {
+            if count == 1 { body(0, 0, 0, 0, 0, 1) }
+            return
+        }
+        let inner = dims[rank - 1]
+        let sa = stridesA[rank - 1], sb = stridesB[rank - 1]
+        let rows = inner == 0 ? 0 : count / inner
+        for row in 0..<rows {
+            let (offA, offB) = rowOffsets(row)
+            body(offA, sa, offB, sb, row * inner, inner)
+        }
+    }
+
+    /// Offsets of row `row` in A and B from its multi-index over the outer dims.
+    @inline(__always)
+    private func rowOffsets(_ row: Int) -> (Int, Int) {
+        var rest = row, offA = 0, offB = 0
+        var d = dims.count - 2
+        while d >= 0 {
+            let i = rest % dims[d]
+            rest /= dims[d]
+            offA += i * stridesA[d]
+            offB += i * stridesB[d]
+            d -= 1
+        }
+        return (offA, offB)
     }
 
     private func integer<T: FixedWidthInteger>(_ a: UnsafeMutableRawPointer, _ b: UnsafeMutableRawPointer,
@@ -124,16 +168,7 @@ struct ElementwiseBinary {
         let sa = stridesA[rank - 1], sb = stridesB[rank - 1]
         let rows = inner == 0 ? 0 : count / inner
         for row in 0..<rows {
-            // Offsets of this row in A and B from its multi-index over the outer dims.
-            var rest = row, offA = 0, offB = 0
-            var d = rank - 2
-            while d >= 0 {
-                let i = rest % dims[d]
-                rest /= dims[d]
-                offA += i * stridesA[d]
-                offB += i * stridesB[d]
-                d -= 1
-            }
+            let (offA, offB) = rowOffsets(row)
             rowLoop(a + offA, sa, b + offB, sb, y + row * inner, inner, f)
         }
     }

@@ -36,7 +36,7 @@ struct ElementwiseUnary {
         let n = xv.type.count
         // Large tensors are split into chunks of whole SIMD blocks across the pool.
         let chunks = pool == nil || n < 32_768 ? 1 : min(16, n / 16_384)
-        let chunk = (n / chunks + 7) & ~7
+        let chunk = (n / chunks + 15) & ~15
         let kind = self.kind
         func apply(_ c: Int) {
             let start = c * chunk
@@ -45,6 +45,8 @@ struct ElementwiseUnary {
             switch kind {
             case .relu: reluVector(x + start, y + start, count)
             case .sigmoid: sigmoidVector(x + start, y + start, count)
+            case .tanh: tanhVector(x + start, y + start, count)
+            case .exp: expVector(x + start, y + start, count)
             default: ElementwiseUnary.reference(kind, x + start, y + start, count)
             }
         }

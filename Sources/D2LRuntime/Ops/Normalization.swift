@@ -1,4 +1,5 @@
 import _D2LSystem
+import _D2LKernels
 
 /// `BatchNormalization` (9/14/15) in inference mode: y = (x - mean) / sqrt(var + epsilon)
 /// · scale + B per channel (dimension 1). `training_mode` = 1 is refused.
@@ -47,19 +48,14 @@ struct BatchNormalization {
         guard let y = io.outputs[0]?.floats else { return }
         let scale = io.input(1).floats, bias = io.input(2).floats
         let mean = io.input(3).floats, variance = io.input(4).floats
+        let table = Kernels.active.table
+        let act = activation.kernelCode
         for c in 0..<channels {
             let s = scale[c] / sqrtf(variance[c] + epsilon)
             let b = bias[c] - mean[c] * s
-            let sv = SIMD8<Float>(repeating: s), bv = SIMD8<Float>(repeating: b)
             for n in 0..<outer {
                 let base = (n * channels + c) * inner
-                let xs = x + base, ys = y + base
-                var i = 0
-                while i + 8 <= inner {
-                    store8(activate8(load8(xs + i) * sv + bv, activation), ys + i)
-                    i += 8
-                }
-                while i < inner { ys[i] = activate1(xs[i] * s + b, activation); i += 1 }
+                table.pointee.scale_shift(x + base, s, b, y + base, inner, act)
             }
         }
     }

@@ -1,4 +1,5 @@
 import _D2LSystem
+import _D2LKernels
 
 /// `Softmax` (opset 13): softmax along one axis (default -1), float32.
 struct Softmax {
@@ -30,6 +31,14 @@ struct Softmax {
     func run(_ io: KernelIO) {
         let x = UnsafePointer(io.input(0).floats)
         guard let y = io.outputs[0]?.floats else { return }
+        if length == 0 { return }
+        Kernels.active.table.pointee.softmax(x, y, outer, length, inner)
+    }
+
+    /// The plain scalar kernel (libm expf), the oracle of the variants' `softmax`:
+    /// x and y are [outer, length, inner], the softmax along the middle axis.
+    static func reference(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                          outer: Int, length: Int, inner: Int) {
         if length == 0 { return }
         for o in 0..<outer {
             for i in 0..<inner {

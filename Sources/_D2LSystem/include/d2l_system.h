@@ -36,6 +36,14 @@ const char *d2l_sys_last_error(void);
  *  or when size is 0. Free with free(). */
 void *d2l_sys_aligned_alloc(size_t alignment, size_t size);
 
+/** A 64-byte-aligned buffer of at least `bytes` bytes that belongs to the calling
+ *  thread: later calls on that thread reuse it (growing it, without keeping its
+ *  contents, when more is asked for), and it is freed when the thread exits. NULL when
+ *  it cannot be grown (the smaller buffer stays). One user at a time per thread: a
+ *  caller must not hold it across a call that may use it too. The kernels pack matrix
+ *  blocks here, so repeated products allocate nothing. */
+void *d2l_sys_thread_scratch(size_t bytes);
+
 /* ---- Files ----------------------------------------------------------------------- */
 
 /** Reads the whole file at `path` into a malloc'ed buffer (free with free()).

@@ -1,0 +1,184 @@
+/* _D2LKernels: the runtime's innermost loops, compiled once per instruction set and
+ * chosen at run time (docs/ARCHITECTURE.md, "Kernel variants").
+ *
+ * Each variant (x86-64: scalar, sse2, avx2 with FMA, avx512; aarch64: scalar, neon) is
+ * the same C source (the headers in template/) compiled with its own vector width, register-tile
+ * shape and `target` attribute, so one binary carries them all with no compiler flags.
+ * The first call to d2l_k_active() picks the best variant the CPU supports (CPUID and
+ * XGETBV on x86-64, AT_HWCAP on ARM), capped by the environment variable
+ * D2L_KERNEL_ISA (one of the names below): a cap the CPU cannot honour, or an unknown
+ * name, gives the best variant it has.
+ *
+ * Swift keeps everything above these loops: blocking, packing order, threading. Callers
+ * fetch the table once per top-level operation and make every call of that operation
+ * through it, so that a tile shape and the kernel that fills it always belong together.
+ * Layouts prepared ahead of time (packed weights) do not depend on the variant:
+ * row groups of D2L_K_ROW_GROUP rows, column panels of D2L_K_PANEL_ROWS rows.
+ *
+ * Internal to the package: no stable API. Every function is thread-safe (the tables
+ * are immutable); d2l_k_select is meant for tests and benchmarks. */
+#ifndef D2L_KERNELS_H
+#define D2L_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Pointers are non-null unless marked _Nullable (imported into Swift as such). */
+#pragma clang assume_nonnull begin
+
+/** Rows of one group of a row-packed matrix (`packGemmRows`): a multiple of every
+ *  variant's gemm_rows. */
+#define D2L_K_ROW_GROUP 12
+/** Rows of one column panel (`packGemmColumnPanels`). */
+#define D2L_K_PANEL_ROWS 16
+
+/** An activation applied by a kernel's epilogue. */
+enum {
+    D2L_K_ACT_NONE = 0,
+    D2L_K_ACT_RELU = 1,     /* max(x, 0); NaN stays NaN */
+    D2L_K_ACT_SIGMOID = 2,  /* 1 / (1 + e^-x) */
+    D2L_K_ACT_TANH = 3,
+};
+
+/** Elementwise unary operations of `unary`. */
+enum {
+    D2L_K_UNARY_RELU = 1,
+    D2L_K_UNARY_SIGMOID = 2,
+    D2L_K_UNARY_TANH = 3,
+    D2L_K_UNARY_EXP = 4,
+};
+
+/** Elementwise binary operations of `binary`. */
+enum {
+    D2L_K_BINARY_ADD = 1,
+    D2L_K_BINARY_SUB = 2,
+    D2L_K_BINARY_MUL = 3,
+    D2L_K_BINARY_DIV = 4,
+};
+
+/** One variant's kernels and the shapes they work in. All matrices are row-major
+ *  float32; strides count floats. No kernel allocates memory or fails. */
+typedef struct d2l_k_table {
+    /** "avx512", "avx2", "sse2", "neon" or "scalar". */
+    const char *name;
+
+    /* ---- GEMM register tile --------------------------------------------------- */
+
+    /** Rows of a register tile (MR): 6 or 12, a divisor of D2L_K_ROW_GROUP. */
+    size_t gemm_rows;
+    /** Columns of a register tile (NR): 16 or 32; also the width of a packed B panel. */
+    size_t gemm_columns;
+    /** Largest depth of one block (the packed B panel, depth × NR floats, stays in L1). */
+    size_t gemm_depth;
+
+    /** C[r, j] = alpha · Σ_{p<kc} A(r, p) · B(p, j) + beta · C[r, j] (+ bias[r]) for
+     *  r < rows, col_lo ≤ j < col_hi, where A(r, p) = a[r·a_row + p·a_col] (rows past
+     *  `rows`, up to gemm_rows, repeat row rows − 1 and are not stored) and B(p, j) =
+     *  b[p·b_row + j] for every j < gemm_columns (all of them are read). beta == 0:
+     *  C is not read. kc ≥ 1, 1 ≤ rows ≤ gemm_rows, col_hi ≤ gemm_columns. */
+    void (*gemm_tile)(size_t kc, const float *a, ptrdiff_t a_row, ptrdiff_t a_col, size_t rows,
+                                    const float *b, ptrdiff_t b_row, float *c, ptrdiff_t ldc,
+                                    size_t col_lo, size_t col_hi, float alpha, float beta, const float *_Nullable bias);
+
+    /** Packs op(B)[p, j] for p < depth, j < width (≤ gemm_columns) into
+     *  dst[p·gemm_columns + j], zero for width ≤ j < gemm_columns. op(B)[p, j] is
+     *  b[p·ldb + j], or b[j·ldb + p] when `transposed`. */
+    void (*gemm_pack_b)(int transposed, const float *b, ptrdiff_t ldb, size_t depth, size_t width,
+                                      float *dst);
+
+    /** Packs op(A)[r, p] for r < rows, p < depth into groups of gemm_rows rows:
+     *  dst[(r / MR)·MR·depth + p·MR + r % MR] (MR = gemm_rows), the last group's rows
+     *  past `rows` zero; ⌈rows / MR⌉·MR·depth floats in all. op(A)[r, p] is
+     *  a[r·lda + p], or a[p·lda + r] when `transposed`. */
+    void (*gemm_pack_a)(int transposed, const float *a, ptrdiff_t lda, size_t rows, size_t depth, float *dst);
+
+    /** y[j·y_stride] = alpha · Σ_{p<k} x[p·x_stride] · m[p·m_stride + j] + beta · y[j·y_stride]
+     *  (+ bias[j·bias_stride]) for j < columns (beta == 0: y is not read). */
+    void (*gemv_columns)(size_t columns, size_t k, const float *m, ptrdiff_t m_stride,
+                                       const float *x, ptrdiff_t x_stride, float *y, ptrdiff_t y_stride,
+                                       float alpha, float beta, const float *_Nullable bias, ptrdiff_t bias_stride);
+
+    /** For i < rows, s = Σ_{p<depth} m[i·m_stride + p] · x[p] (x contiguous): with
+     *  `first`, y[i·y_stride] = alpha · s + beta · y[i·y_stride] (+ bias[i·bias_stride],
+     *  beta == 0: y is not read); otherwise y[i·y_stride] += alpha · s. */
+    void (*gemv_rows)(size_t rows, size_t depth, const float *m, ptrdiff_t m_stride, const float *x,
+                                    float *y, ptrdiff_t y_stride, float alpha, float beta, const float *_Nullable bias,
+                                    ptrdiff_t bias_stride, int first);
+
+    /** Rows and columns of one block of dot_block (at most). */
+    size_t dot_rows, dot_columns;
+
+    /** C[r, q] = alpha · Σ_{p<k} a[r·lda + p] · b[q·ldb + p] + beta · C[r, q] (+ bias[r])
+     *  for r < rows ≤ dot_rows, q < cols ≤ dot_columns (beta == 0: C is not read):
+     *  A · Bᵀ for a few rows of A, both read along their contiguous rows. */
+    void (*dot_block)(size_t rows, size_t cols, size_t k, const float *a, ptrdiff_t lda,
+                                    const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                                    float alpha, float beta, const float *_Nullable bias);
+
+    /* ---- Column panels: A (weights) as vectors, B broadcast --------------------- */
+
+    /** Most columns of one column-panel tile (3 to 12). */
+    size_t panel_columns;
+    /** Panels one tile covers when at least that many remain (1 or 2). */
+    size_t panel_group;
+
+    /** For l < 16·panels (panels is 1 or 2) and j < cols (1 ≤ cols ≤ panel_columns):
+     *  v = Σ_{p<k} A[l, p] · b[p·ldb + j] (+ bias[l]), then v += residual (laid out like
+     *  C), then the activation, stored at c[l·ldc + j], or at c[j·ldc + l] when
+     *  `transposed` (then ldc ≥ 16·panels). A is `panels` consecutive column panels:
+     *  A[16q + i, p] = a[q·16·k + p·16 + i]. k ≥ 1. */
+    void (*panel_tile)(size_t k, const float *a, size_t panels, const float *b, ptrdiff_t ldb,
+                                     size_t cols, float *c, ptrdiff_t ldc, int transposed, const float *_Nullable bias,
+                                     const float *_Nullable residual, int activation);
+
+    /* ---- Elementwise ------------------------------------------------------------- */
+
+    /** c[i·ldc + j] = act(c[i·ldc + j] (+ residual[i·ldc + j])) for i < m, j < n. */
+    void (*epilogue)(size_t m, size_t n, float *c, ptrdiff_t ldc, const float *_Nullable residual,
+                                   int activation);
+
+    /** y[i] = f(x[i]) for i < n, f a D2L_K_UNARY_* operation (x may equal y). exp and
+     *  sigmoid are within 2 ulp of libm's expf over the float range; tanh within
+     *  ≈ 2·10⁻⁷ absolutely. NaN in, NaN out. */
+    void (*unary)(int op, const float *x, float *y, size_t n);
+
+    /** y[i] = a[i·a_step] ∘ b[i·b_step] for i < n (steps 0 or 1), ∘ a D2L_K_BINARY_*
+     *  operation. y may equal a or b when their step is 1. */
+    void (*binary)(int op, const float *a, ptrdiff_t a_step, const float *b, ptrdiff_t b_step,
+                                 float *y, size_t n);
+
+    /** y[i] = act(x[i] · scale + shift) for i < n (x may equal y): BatchNormalization's
+     *  per-channel affine map with a fused activation. */
+    void (*scale_shift)(const float *x, float scale, float shift, float *y, size_t n, int activation);
+
+    /** Softmax along the middle axis of x [outer, length, inner] into y (same shape; may
+     *  be x): y = e^(x − max) / Σ e^(x − max) over the `length` values inner apart. */
+    void (*softmax)(const float *x, float *y, size_t outer, size_t length, size_t inner);
+} d2l_k_table;
+
+/** The active variant's table (chosen on the first call; see above). Never NULL. */
+const d2l_k_table *d2l_k_active(void);
+
+/** The table of variant `name` when this build has it and the CPU runs it, else NULL. */
+const d2l_k_table *_Nullable d2l_k_table_named(const char *name);
+
+/** Makes variant `name` the active one (for tests and benchmarks). Returns 1 on
+ *  success, 0 (and changes nothing) when d2l_k_table_named(name) is NULL. Operations
+ *  already running keep the table they started with. */
+int d2l_k_select(const char *name);
+
+/** The names of every variant this build has, best first, for this architecture
+ *  (whether or not the CPU runs them): count in *out_count. Static storage. */
+const char *_Nonnull const *_Nonnull d2l_k_variant_names(size_t *out_count);
+
+#pragma clang assume_nonnull end
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
