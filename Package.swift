@@ -82,12 +82,12 @@ let tools: [Target] = [
     /// `d2l-cli`: argument parsing and messages over D2L.
     .executableTarget(
         name: "d2l-cli",
-        dependencies: ["D2L", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        dependencies: ["D2L", "D2LRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
     /// `d2l-export`: argument parsing and messages over D2L's checkpoint conversion.
     .executableTarget(
         name: "d2l-export",
-        dependencies: ["D2L", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        dependencies: ["D2L", "D2LRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
 ]
 

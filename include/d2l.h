@@ -47,7 +47,7 @@ extern "C" {
 #endif
 
 /** The version of this header's API. d2l_api_version() returns the library's. */
-#define D2L_API_VERSION 2
+#define D2L_API_VERSION 3
 
 /* ------------------------------------------------------------------------------------ */
 /* Status codes and element types                                                       */
@@ -93,6 +93,16 @@ int d2l_api_version(void);
 
 /** The library version, e.g. "0.1.0". Borrowed, static storage. Thread-safe. */
 const char *d2l_version_string(void);
+
+/** (API version 3.) The kernel variant the library's innermost loops run: "avx512",
+ *  "avx2" (with FMA), "sse2" (the x86-64 baseline), "neon" or "scalar". The library picks
+ *  the best variant this CPU runs the first time any kernel needs one (or this is
+ *  called); the environment variable D2L_KERNEL_ISA, set to one of those words, caps the
+ *  choice (for tests and benchmarks). A cap the CPU cannot honour, or a word this
+ *  architecture has no variant for, gives the best variant it runs: this function says
+ *  which was chosen. Results of different variants agree to rounding.
+ *  Borrowed, static storage. Thread-safe; never fails. */
+const char *d2l_kernel_isa(void);
 
 /** A constant name for `status`, e.g. "D2L_ERR_SHAPE"; "D2L_ERR_UNKNOWN" for values not
  *  in d2l_status. Borrowed, static storage. Thread-safe. */

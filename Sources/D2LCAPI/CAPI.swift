@@ -7,7 +7,7 @@ import _D2LSystem
 // success. Nothing here may trap: a trap would kill the C caller's process.
 
 /// The API version (D2L_API_VERSION in include/d2l.h).
-let apiVersion: Int32 = 2
+let apiVersion: Int32 = 3
 let versionString: StaticString = "0.1.0"
 
 // MARK: - Handles
@@ -115,6 +115,9 @@ public func d2l_api_version() -> Int32 { apiVersion }
 
 @_cdecl("d2l_version_string")
 public func d2l_version_string() -> UnsafePointer<CChar> { cStatic(versionString) }
+
+@_cdecl("d2l_kernel_isa")
+public func d2l_kernel_isa() -> UnsafePointer<CChar> { activeKernelVariantName }
 
 @_cdecl("d2l_status_string")
 public func d2l_status_string(_ status: Int32) -> UnsafePointer<CChar> {

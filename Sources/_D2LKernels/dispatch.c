@@ -19,7 +19,8 @@ extern const d2l_k_table d2l_k_table_sse2;
 extern const d2l_k_table d2l_k_table_avx2;
 extern const d2l_k_table d2l_k_table_avx512;
 #endif
-#if defined(__aarch64__)
+#if defined(__aarch64__) || (defined(__arm__) && defined(D2L_K_ARM_NEON))
+#define HAVE_NEON_VARIANT 1
 extern const d2l_k_table d2l_k_table_neon;
 #endif
 
@@ -30,7 +31,7 @@ static const d2l_k_table *const variants[] = {
     &d2l_k_table_avx2,
     &d2l_k_table_sse2,
 #endif
-#if defined(__aarch64__)
+#if HAVE_NEON_VARIANT
     &d2l_k_table_neon,
 #endif
     &d2l_k_table_scalar,
@@ -43,7 +44,7 @@ static const char *const variant_names[] = {
     "avx2",
     "sse2",
 #endif
-#if defined(__aarch64__)
+#if HAVE_NEON_VARIANT
     "neon",
 #endif
     "scalar",
@@ -76,6 +77,14 @@ static int cpu_runs(const d2l_k_table *t) {
 #endif
 #if defined(__aarch64__)
     if (t == &d2l_k_table_neon) return 1; /* Advanced SIMD is part of AArch64 */
+#elif HAVE_NEON_VARIANT
+    if (t == &d2l_k_table_neon) {
+#if defined(__linux__)
+        return (getauxval(AT_HWCAP) & (1UL << 12)) != 0; /* HWCAP_NEON */
+#else
+        return 0;
+#endif
+    }
 #endif
     return 0;
 }

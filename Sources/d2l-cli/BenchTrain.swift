@@ -1,5 +1,6 @@
 import ArgumentParser
 import D2L
+import D2LRuntime
 import Foundation
 
 /// `d2l-cli bench-train`: the toolkit side of tools/bench-train (one JSON line).
@@ -27,8 +28,8 @@ struct BenchTrain: ParsableCommand {
             let result = try TrainingBenchmark.run(model: net, images: images, labels: all.labels, batchSize: batchSize,
                                                    steps: steps, warmup: warmup, learningRate: recipe.learningRate,
                                                    threads: threads)
-            print(String(format: "{\"model\": \"%@\", \"batch_size\": %d, \"threads\": %d, \"steps\": %d, \"examples_per_sec\": %.1f, \"median_step_ms\": %.3f}",
-                         model, batchSize, threads, steps, result.examplesPerSecond, result.medianStepSeconds * 1000))
+            print(String(format: "{\"model\": \"%@\", \"batch_size\": %d, \"threads\": %d, \"steps\": %d, \"examples_per_sec\": %.1f, \"median_step_ms\": %.3f, \"kernel_isa\": \"%@\"}",
+                         model, batchSize, threads, steps, result.examplesPerSecond, result.medianStepSeconds * 1000, kernelISA))
         } catch let error as ToolkitError {
             throw fail(error)
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import D2L
+import D2LRuntime
 import Foundation
 
 /// `d2l-cli bench-train-lm`: the toolkit side of tools/bench-train-lm (one JSON line).
@@ -89,9 +90,11 @@ struct BenchTrainLM: ParsableCommand {
             let escapedSource = source.replacingOccurrences(of: "\"", with: "\\\"")
             print(String(format: "{\"model\": \"%@\", \"hidden\": %d, \"batch_size\": %d, \"steps\": %d, \"threads\": %d, "
                          + "\"timed_steps\": %d, \"warmup\": %d, \"corpus\": \"%@\", \"corpus_tokens\": %d, \"vocab\": %d, "
-                         + "\"tokens_per_sec\": %.1f, \"median_step_ms\": %.3f, \"first_loss\": %.4f, \"last_loss\": %.4f}",
+                         + "\"tokens_per_sec\": %.1f, \"median_step_ms\": %.3f, \"first_loss\": %.4f, \"last_loss\": %.4f, "
+                         + "\"kernel_isa\": \"%@\"}",
                          model, hidden, batchSize, steps, threads, timedSteps, warmup, escapedSource, corpus.count,
-                         vocab.count, tokens / times.reduce(0, +), median * 1000, losses.first ?? .nan, losses.last ?? .nan))
+                         vocab.count, tokens / times.reduce(0, +), median * 1000, losses.first ?? .nan, losses.last ?? .nan,
+                         kernelISA))
         } catch let error as ToolkitError {
             throw fail(error)
         }

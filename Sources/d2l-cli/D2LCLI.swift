@@ -1,5 +1,6 @@
 import ArgumentParser
 import D2L
+import D2LRuntime
 import Foundation
 
 /// `d2l-cli`: train the book's models, evaluate exported models through libd2l, and
@@ -9,6 +10,7 @@ struct D2LCLI: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "d2l-cli",
         abstract: "Train the book's models, evaluate ONNX models through libd2l, generate text.",
+        version: "\(CheckpointConverter.version) (kernels: \(kernelISA))",
         subcommands: [Train.self, Eval.self, Generate.self, BenchTrain.self, BenchTrainLM.self])
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import D2L
+import D2LRuntime
 import Foundation
 
 /// `d2l-export`: convert PyTorch state dicts and the toolkit's checkpoints into ONNX models
@@ -10,7 +11,7 @@ struct D2LExport: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "d2l-export",
         abstract: "Convert checkpoints (torch.save state dicts, safetensors) into ONNX models for libd2l.",
-        version: CheckpointConverter.version,
+        version: "\(CheckpointConverter.version) (kernels: \(kernelISA))",
         subcommands: [Convert.self, Inspect.self, Verify.self])
 }
 

@@ -119,8 +119,9 @@ final class ConvKernelTests: XCTestCase {
         forEachKernelVariant { _ in
             var rng = ConvTestRandom(seed: 16)
             // (batch, input channels, height, width, output channels, pad)
-            for (batch, ic, h, w, oc, pad) in [(1, 8, 6, 6, 16, 1), (2, 5, 7, 9, 32, 1), (1, 16, 24, 24, 16, 1),
-                                               (1, 3, 9, 40, 16, 0), (2, 7, 11, 5, 48, 2), (1, 1, 4, 4, 16, 1)] {
+            for (batch, ic, h, w, oc, pad) in [(2, 8, 6, 6, 16, 1), (2, 5, 7, 9, 32, 1), (1, 16, 24, 24, 16, 1),
+                                               (1, 3, 9, 40, 16, 0), (2, 7, 11, 5, 48, 2), (4, 1, 4, 4, 16, 1),
+                                               (2, 4, 6, 6, 16, 1)] {
                 let oh = h + 2 * pad - 2, ow = w + 2 * pad - 2
                 let g = ConvGeometry(batch: batch, inputChannels: ic, inputHeight: h, inputWidth: w,
                                      outputChannels: oc, outputHeight: oh, outputWidth: ow,

@@ -11,6 +11,18 @@ final class FixtureTests: XCTestCase {
         try checkFixtures(folders)
     }
 
+    /// The zoo under the baseline kernel variant of this architecture (SSE2 on x86-64) as
+    /// well as the best one (the test above; a model loaded under one variant runs under
+    /// another, since packed weights use layouts every variant reads).
+    func testEveryFixtureMatchesPyTorchUnderBaselineKernels() throws {
+        let previous = kernelISA
+        defer { selectKernelVariant(previous) }
+        for variant in bestAndBaselineKernelVariants.dropFirst() {
+            XCTAssertTrue(selectKernelVariant(variant), variant)
+            try checkFixtures(try modelFixtureFolders())
+        }
+    }
+
     /// Opt-in: the book-size models of Tests/Fixtures-large (`tools/make-fixtures --large`,
     /// not committed). Runs when D2L_LARGE_FIXTURES=1:
     ///   D2L_LARGE_FIXTURES=1 swift test --filter FixtureTests.testLargeFixturesMatchPyTorch
@@ -26,7 +38,7 @@ final class FixtureTests: XCTestCase {
 
     private func checkFixtures(_ folders: [URL], tolerance: Float = 1e-5) throws {
         for folder in folders {
-            let name = folder.lastPathComponent
+            let name = "[\(kernelISA)] " + folder.lastPathComponent
             guard let model = expectNoError("load \(name)", {
                 try Model(path: folder.appendingPathComponent("model.onnx").path)
             }) else { continue }

@@ -7,6 +7,53 @@ import XCTest
 /// the input) and NaNs, which must propagate.
 final class PoolKernelTests: XCTestCase {
     func testMaxPoolMatchesEveryTapLoop() {
+        forEachKernelVariant { _ in maxPoolMatchesEveryTapLoop() }
+    }
+
+    /// The 2×2 stride-2 path (average and max, the kernel variant's `pool2x2_row`) against
+    /// the every-tap loop, on widths around every vector width, with NaNs.
+    func testTwoByTwoMatchesEveryTapLoop() {
+        forEachKernelVariant { _ in
+            var state: UInt64 = 99
+            func next(_ bound: Int) -> Int {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return Int((state >> 33) % UInt64(bound))
+            }
+            for (ih, iw) in [(2, 2), (4, 6), (6, 17), (8, 32), (5, 34), (10, 66), (28, 28)] {
+                let oh = ih / 2, ow = iw / 2
+                let g = ConvGeometry(batch: 2, inputChannels: 3, inputHeight: ih, inputWidth: iw,
+                                     outputChannels: 3, outputHeight: oh, outputWidth: ow,
+                                     kernelHeight: 2, kernelWidth: 2, strideHeight: 2, strideWidth: 2)
+                var input = (0..<(6 * ih * iw)).map { _ in Float(next(2001) - 1000) / 100 }
+                input[next(input.count)] = .nan
+                for kind in [PoolKind.average, .max] {
+                    var output = [Float](repeating: 12345, count: 6 * oh * ow)
+                    input.withUnsafeBufferPointer { x in
+                        output.withUnsafeMutableBufferPointer { y in
+                            pool2d(kind, g, padBottom: 0, padRight: 0, countIncludePad: false,
+                                   input: x.baseAddress!, output: y.baseAddress!, pool: nil)
+                        }
+                    }
+                    for p in 0..<6 {
+                        for oy in 0..<oh {
+                            for ox in 0..<ow {
+                                let taps = [input[(p * ih + 2 * oy) * iw + 2 * ox], input[(p * ih + 2 * oy) * iw + 2 * ox + 1],
+                                            input[(p * ih + 2 * oy + 1) * iw + 2 * ox], input[(p * ih + 2 * oy + 1) * iw + 2 * ox + 1]]
+                                let want: Float = kind == .average ? ((taps[0] + taps[1]) + (taps[2] + taps[3])) * 0.25
+                                    : (taps.contains { $0.isNaN } ? .nan : taps.max()!)
+                                let got = output[(p * oh + oy) * ow + ox]
+                                if !(got == want || (got.isNaN && want.isNaN)) {
+                                    return XCTFail("[\(kernelISA)] \(kind) \(ih)x\(iw) [\(p), \(oy), \(ox)] = \(got), expected \(want)")
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private func maxPoolMatchesEveryTapLoop() {
         var state: UInt64 = 0x2545_F491_4F6C_DD1D
         func next(_ bound: Int) -> Int {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
@@ -53,7 +100,7 @@ final class PoolKernelTests: XCTestCase {
                         let got = output[(p * oh + oy) * ow + ox]
                         let same = got == expected || (got.isNaN && expected.isNaN)
                         if !same {
-                            return XCTFail("k\(kh)x\(kw) s\(sh),\(sw) d\(dh),\(dw) p\(padTop),\(padLeft) in \(ih)x\(iw) "
+                            return XCTFail("[\(kernelISA)] k\(kh)x\(kw) s\(sh),\(sw) d\(dh),\(dw) p\(padTop),\(padLeft) in \(ih)x\(iw) "
                                 + "out \(oh)x\(ow): [\(p), \(oy), \(ox)] = \(got), expected \(expected)")
                         }
                     }

@@ -57,22 +57,28 @@ final class RecurrentTests: XCTestCase {
     }
 
     func testRNNMatchesTheSpec() throws {
-        try checkAll("rnn", expecting: ["forward", "forward-batch1-nobias", "reverse", "bidirectional",
-                                        "bidirectional-nobias-batch1", "seqlens", "layout1", "relu-clip",
-                                        "yh-only-opset13"])
+        try forEachKernelVariant { _ in
+            try checkAll("rnn", expecting: ["forward", "forward-batch1-nobias", "reverse", "bidirectional",
+                                            "bidirectional-nobias-batch1", "seqlens", "layout1", "relu-clip",
+                                            "yh-only-opset13"])
+        }
     }
 
     func testGRUMatchesTheSpec() throws {
-        try checkAll("gru", expecting: ["forward", "forward-lbr1", "reverse-batch1-nobias", "reverse-lbr1",
-                                        "bidirectional", "bidirectional-lbr1", "seqlens", "seqlens-lbr1-constant",
-                                        "layout1", "clip-activations", "opset13"])
+        try forEachKernelVariant { _ in
+            try checkAll("gru", expecting: ["forward", "forward-lbr1", "reverse-batch1-nobias", "reverse-lbr1",
+                                            "bidirectional", "bidirectional-lbr1", "seqlens", "seqlens-lbr1-constant",
+                                            "layout1", "clip-activations", "opset13"])
+        }
     }
 
     func testLSTMMatchesTheSpec() throws {
-        try checkAll("lstm", expecting: ["forward", "forward-batch1-nobias", "reverse", "bidirectional",
-                                         "bidirectional-nobias-batch1", "peepholes", "peepholes-bidirectional",
-                                         "seqlens", "seqlens-constant", "layout1", "layout1-forward",
-                                         "input-forget-clip", "activations", "yh-yc-only", "opset13"])
+        try forEachKernelVariant { _ in
+            try checkAll("lstm", expecting: ["forward", "forward-batch1-nobias", "reverse", "bidirectional",
+                                             "bidirectional-nobias-batch1", "peepholes", "peepholes-bidirectional",
+                                             "seqlens", "seqlens-constant", "layout1", "layout1-forward",
+                                             "input-forget-clip", "activations", "yh-yc-only", "opset13"])
+        }
     }
 
     /// Lengths given at run time outside [0, seq] are clamped, never read past X or Y.

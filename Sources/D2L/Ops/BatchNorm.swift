@@ -1,3 +1,4 @@
+import D2LRuntime
 import Foundation
 
 // Batch normalisation over axis 1 of x [N, C, S…] (S = the product of the trailing
@@ -118,50 +119,23 @@ extension Tensor {
     }
 }
 
-/// Σ p[0..<count].
+/// Σ p[0..<count] (the runtime's vector sum).
 @inline(__always)
 private func channelSum(_ p: UnsafePointer<Float>, _ count: Int) -> Float {
-    var acc = SIMD8<Float>()
-    var i = 0
-    while i + 8 <= count { acc += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self); i += 8 }
-    var s = acc.sum()
-    while i < count { s += p[i]; i += 1 }
-    return s
+    sumVector(p, count)
 }
 
 /// Σ (p[i] − mu)².
 @inline(__always)
 private func channelSquaredDeviation(_ p: UnsafePointer<Float>, _ count: Int, _ mu: Float) -> Float {
-    var acc = SIMD8<Float>()
-    let m = SIMD8<Float>(repeating: mu)
-    var i = 0
-    while i + 8 <= count {
-        let d = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self) - m
-        acc += d * d
-        i += 8
-    }
-    var s = acc.sum()
-    while i < count { let d = p[i] - mu; s += d * d; i += 1 }
-    return s
+    sumSquaredDeviationVector(p, count, mean: mu)
 }
 
 /// (Σ dy, Σ dy·(x − mu)).
 @inline(__always)
 private func channelDotCentered(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int,
                                 _ mu: Float) -> (Float, Float) {
-    var a = SIMD8<Float>(), b = SIMD8<Float>()
-    let m = SIMD8<Float>(repeating: mu)
-    var i = 0
-    while i + 8 <= count {
-        let d = UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD8<Float>.self)
-        let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - m
-        a += d
-        b += d * v
-        i += 8
-    }
-    var s = a.sum(), t = b.sum()
-    while i < count { s += dy[i]; t += dy[i] * (x[i] - mu); i += 1 }
-    return (s, t)
+    (sumVector(dy, count), dotCenteredVector(dy, x, count, mean: mu))
 }
 
 /// out[i] = x[i]·scale + shift.

@@ -1,4 +1,5 @@
 import D2LRuntime
+import _D2LSystem
 
 // 2-D convolution for training: the forward pass is the runtime's kernel (im2col + gemm);
 // the backward pass, per (chunk of images, group), with cols = im2col(x) [icg·kh·kw, B·oh·ow]:
@@ -258,46 +259,17 @@ func col2im(_ g: ConvGeometry, _ columns: UnsafePointer<Float>, _ ld: Int, _ dx:
 /// dst[0..<count] = src[0..<count] (not overlapping).
 @inline(__always)
 func convCopy(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ count: Int) {
-    if count >= 8 {
-        var i = 0
-        while i + 8 <= count {
-            UnsafeMutableRawPointer(dst + i).storeBytes(of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self),
-                                                        as: SIMD8<Float>.self)
-            i += 8
-        }
-        if i < count {
-            // The last 8, overlapping what is already copied.
-            let v = UnsafeRawPointer(src + (count - 8)).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(dst + (count - 8)).storeBytes(of: v, as: SIMD8<Float>.self)
-        }
-    } else {
-        for i in 0..<count { dst[i] = src[i] }
-    }
+    if count > 0 { memcpy(dst, src, count * 4) }
 }
 
-/// dst[0..<count] += src[0..<count].
+/// dst[0..<count] += src[0..<count] (the runtime's vector add).
 @inline(__always)
 func convAddInPlace(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ count: Int) {
-    var i = 0
-    while i + 8 <= count {
-        let a = UnsafeRawPointer(dst + i).loadUnaligned(as: SIMD8<Float>.self)
-        let b = UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self)
-        UnsafeMutableRawPointer(dst + i).storeBytes(of: a + b, as: SIMD8<Float>.self)
-        i += 8
-    }
-    while i < count { dst[i] += src[i]; i += 1 }
+    addVector(dst, src, dst, count)
 }
 
-/// The sum of p[0..<count] (8 partial sums).
+/// The sum of p[0..<count] (the runtime's vector sum).
 @inline(__always)
 func convSum(_ p: UnsafePointer<Float>, _ count: Int) -> Float {
-    var acc = SIMD8<Float>()
-    var i = 0
-    while i + 8 <= count {
-        acc += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
-        i += 8
-    }
-    var s = acc.sum()
-    while i < count { s += p[i]; i += 1 }
-    return s
+    sumVector(p, count)
 }

@@ -7,6 +7,8 @@ final class ExecutionPlan {
     struct Step {
         var op: Operator
         var io: KernelIO
+        /// The node's description ("Conv node 'n3'", "Conv+Add+Relu at …" after fusion).
+        var label: String
     }
 
     /// The input shapes and buffers this plan was made for.
@@ -193,7 +195,7 @@ final class ExecutionPlan {
             let io = KernelIO(inputs: node.inputs.map { $0.flatMap(view) },
                               outputs: node.outputs.map { $0.flatMap(view) },
                               scratch: scratchPointer)
-            steps.append(Step(op: node.op, io: io))
+            steps.append(Step(op: node.op, io: io, label: node.label))
         }
         for id in graph.outputValues {
             guard let v = view(id) else { throw D2LError(.internal, "graph output '\(graph.values[id].name)' has no planned type") }
@@ -236,5 +238,15 @@ final class ExecutionPlan {
     /// Runs every step in order.
     func run(pool: ThreadPool?) {
         for step in steps { step.op.run(step.io, pool: pool) }
+    }
+
+    /// Runs every step in order, adding each step's time in nanoseconds to `times[step]`
+    /// (steps.count values).
+    func runTimed(pool: ThreadPool?, times: UnsafeMutablePointer<UInt64>) {
+        for (i, step) in steps.enumerated() {
+            let start = d2l_sys_now_ns()
+            step.op.run(step.io, pool: pool)
+            times[i] &+= d2l_sys_now_ns() &- start
+        }
     }
 }

@@ -100,6 +100,36 @@ public final class Session {
         hasOutputs = true
     }
 
+    /// One step of the plan and the time it took, for `profile`.
+    public struct StepTime {
+        /// The node (or fused chain) the step runs, e.g. "Conv node 'n3'".
+        public var label: String
+        /// Its first output's shape.
+        public var outputShape: [Int]
+        /// Its mean time per run, in microseconds.
+        public var microseconds: Double
+    }
+
+    /// Runs the model `runs` times on the current inputs (after one untimed run, which
+    /// plans) and returns each step's mean time, in plan order: where a model's time
+    /// goes. The outputs are those of the last run.
+    public func profile(runs: Int) throws(D2LError) -> [StepTime] {
+        try run()
+        guard let plan else { throw D2LError(.internal, "no plan after planning") }
+        let count = plan.steps.count
+        var times = [UInt64](repeating: 0, count: count)
+        let repeats = max(1, runs)
+        times.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            for _ in 0..<repeats { plan.runTimed(pool: pool, times: base) }
+        }
+        return (0..<count).map { i in
+            let step = plan.steps[i]
+            let shape = step.io.outputs.first.flatMap { $0?.type.shape } ?? []
+            return StepTime(label: step.label, outputShape: shape, microseconds: Double(times[i]) / Double(repeats) / 1000)
+        }
+    }
+
     /// Whether the current plan was made for the current inputs' shapes and buffers
     /// (checked without allocating, so repeated runs allocate nothing).
     private func planMatchesInputs() -> Bool {

@@ -13,7 +13,9 @@ import _D2LKernels
 // broadcast values of one row of B), the columns split into equal tiles: with AVX2, n = 9
 // is a tile of 5 and one of 4, where a 16-wide tile over n (the usual orientation) would
 // compute 16 columns.
-// Threads split (column block, group of panels) units; a column block's slice of B stays in L2.
+// Threads split (group of panels, column block) units, panel-major: each group of panels of A
+// (deep layers' weights, from memory) is read from memory once and reused from L2 across the
+// blocks of B.
 
 /// Rows of A per stored panel, and the multiple of which m must be.
 let columnPanelRowMultiple = Int(D2L_K_PANEL_ROWS)
@@ -58,7 +60,9 @@ func gemmColumnPanels(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: Unsafe
         let u0 = chunk &* units / chunks, u1 = (chunk &+ 1) &* units / chunks
         var u = u0
         while u < u1 {
-            let block = u / groups, g = u % groups
+            // Panel-major: a group of panels (the weights, streamed from memory at batch 1)
+            // is read once, from L2 for every block of B after the first.
+            let g = u / blocks, block = u % blocks
             let firstPanel = g &* group
             let count = min(group, panels &- firstPanel)
             let i0 = firstPanel &* columnPanelRowMultiple

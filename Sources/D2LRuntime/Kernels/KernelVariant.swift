@@ -37,6 +37,9 @@ let rowGroupRows = Int(D2L_K_ROW_GROUP)
 /// (the best one this CPU runs, or the one `D2L_KERNEL_ISA` caps it at).
 public var kernelISA: String { Kernels.active.name }
 
+/// `kernelISA` as a C string in static storage (the variant table's own name).
+public var activeKernelVariantName: UnsafePointer<CChar> { Kernels.active.table.pointee.name }
+
 /// Every kernel variant this build has for this architecture, best first, and whether
 /// this CPU runs it.
 public var kernelVariants: [(name: String, runs: Bool)] {

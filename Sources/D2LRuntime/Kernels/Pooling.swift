@@ -1,3 +1,5 @@
+import _D2LKernels
+
 /// The kind of a pooling window: the average or the maximum of its taps.
 public enum PoolKind: Sendable { case average, max }
 
@@ -108,28 +110,18 @@ private struct PoolKernel {
         }
     }
 
-    /// The 2×2, stride-2, unpadded window of LeNet and most CNNs: every window is inside.
+    /// The 2×2, stride-2, unpadded window of LeNet and most CNNs: every window is inside
+    /// (the kernel variant's `pool2x2_row`, a row of windows at a time).
     private func pool2x2(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ range: Range<Int>) {
+        let table = Kernels.active.table
         let width = g.inputWidth, inPlane = g.inputHeight * width
         let outHeight = g.outputHeight, outWidth = g.outputWidth, outPlane = outHeight * outWidth
-        let average = kind == .average
+        let average: Int32 = kind == .average ? 1 : 0
         for p in range {
             let xp = x + p * inPlane, yp = y + p * outPlane
             for oy in 0..<outHeight {
-                let r0 = xp + 2 * oy * width, r1 = r0 + width
-                let out = yp + oy * outWidth
-                if average {
-                    for ox in 0..<outWidth {
-                        let i = 2 * ox
-                        out[ox] = ((r0[i] + r0[i + 1]) + (r1[i] + r1[i + 1])) * 0.25
-                    }
-                } else {
-                    for ox in 0..<outWidth {
-                        let i = 2 * ox
-                        out[ox] = maxPropagatingNaN(maxPropagatingNaN(r0[i], r0[i + 1]),
-                                                    maxPropagatingNaN(r1[i], r1[i + 1]))
-                    }
-                }
+                let r0 = xp + 2 * oy * width
+                table.pointee.pool2x2_row(r0, r0 + width, outWidth, yp + oy * outWidth, average)
             }
         }
     }
@@ -137,18 +129,19 @@ private struct PoolKernel {
 
 extension PoolKernel {
     /// Max pooling with dilation 1 as two passes per output row: the maximum down the
-    /// window's rows inside the input (8 columns at a time when the plane is that wide),
-    /// then across each window's
-    /// columns inside the input. Taps in the padding are skipped (−∞), as in `runPlanes`.
+    /// window's rows inside the input (`max_rows`), then across each window's columns
+    /// inside the input (`max_window` for stride 1, `max_window_strided` for 2). Taps in
+    /// the padding are skipped
+    /// (−∞), as in `runPlanes`.
     fileprivate func maxPoolSeparable(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                                       _ range: Range<Int>) {
+        let table = Kernels.active.table
         let ih = g.inputHeight, iw = g.inputWidth, oh = g.outputHeight, ow = g.outputWidth
         let kh = g.kernelHeight, kw = g.kernelWidth, sh = g.strideHeight, sw = g.strideWidth
         // The column maxima sit at `lead` in a buffer of −∞, so that stride-1 windows read
-        // 8 outputs' taps with plain loads (taps outside the input meet −∞).
+        // their taps with plain loads (taps outside the input meet −∞).
         let lead = g.padLeft
-        let vectorWidth = (ow + 7) / 8 * 8
-        let length = max(lead + iw, vectorWidth + kw) + 8
+        let length = max(lead + iw, sw * ow + kw) + 32
         withUnsafeTemporaryAllocation(of: Float.self, capacity: length) { buffer in
             guard let padded = buffer.baseAddress else { return }
             for i in 0..<length { padded[i] = -.infinity }
@@ -164,42 +157,15 @@ extension PoolKernel {
                         continue
                     }
                     // columnMax[c] = max over rows r0..<r1 of input[r][c].
-                    var c = 0
-                    if iw < 8 {
-                        // Narrow planes: one column at a time.
-                        while c < iw {
-                            var m = xp[r0 * iw + c]
-                            for r in (r0 + 1)..<max(r0 + 1, r1) { m = maxPropagatingNaN(m, xp[r * iw + c]) }
-                            columnMax[c] = m
-                            c += 1
-                        }
-                    }
-                    while c + 8 <= iw {
-                        var m = load8(xp + r0 * iw + c)
-                        for r in (r0 + 1)..<max(r0 + 1, r1) { m = maxPropagatingNaN8(m, load8(xp + r * iw + c)) }
-                        store8(m, columnMax + c)
-                        c += 8
-                    }
-                    if c < iw && iw >= 8 {
-                        // The last 8 columns, overlapping what is done.
-                        let last = iw - 8
-                        var m = load8(xp + r0 * iw + last)
-                        for r in (r0 + 1)..<max(r0 + 1, r1) { m = maxPropagatingNaN8(m, load8(xp + r * iw + last)) }
-                        store8(m, columnMax + last)
-                    }
+                    table.pointee.max_rows(xp + r0 * iw, iw, r1 - r0, iw, columnMax)
                     if sw == 1 && lead < kw {
                         // Output ox's taps are padded[ox ..< ox + kw].
-                        var ox = 0
-                        while ox < ow {
-                            var acc = SIMD8<Float>(repeating: -.infinity)
-                            for kx in 0..<kw { acc = maxPropagatingNaN8(acc, load8(padded + ox + kx)) }
-                            if ox + 8 <= ow {
-                                store8(acc, out + ox)
-                            } else {
-                                for l in 0..<(ow - ox) { out[ox + l] = acc[l] }
-                            }
-                            ox += 8
-                        }
+                        table.pointee.max_window(padded, kw, ow, out)
+                        continue
+                    }
+                    if sw == 2 && lead < kw {
+                        // Output ox's taps are padded[2·ox ..< 2·ox + kw] (ResNet's 3×3/2).
+                        table.pointee.max_window_strided(padded, kw, 2, ow, out)
                         continue
                     }
                     for ox in 0..<ow {
@@ -214,14 +180,6 @@ extension PoolKernel {
             }
         }
     }
-}
-
-/// Lane-wise `maxPropagatingNaN`.
-@inline(__always)
-private func maxPropagatingNaN8(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
-    var m = b
-    m.replace(with: a, where: (a .> b) .| (a .!= a))
-    return m
 }
 
 /// The larger of two values; NaN when either is NaN (as MaxPool propagates NaN).

@@ -22,7 +22,7 @@ func applyRecurrentActivation(_ f: RecurrentActivation, _ p: UnsafeMutablePointe
     }
     switch f {
     case .sigmoid: sigmoidVector(p, p, n)
-    case .tanh: for j in 0..<n { p[j] = tanhf(p[j]) }
+    case .tanh: tanhVector(p, p, n)
     case .relu: reluVector(p, p, n)
     }
 }
@@ -107,7 +107,7 @@ func recurrentKernel(_ cell: RecurrentCell, x: UnsafePointer<Float>, w: UnsafePo
         if let wb {
             for i in 0..<(seq * batch) {
                 let out = projection + i * width
-                for j in 0..<width { out[j] += wb[j] }
+                addVector(out, wb, out, width)
             }
         }
 
@@ -132,7 +132,7 @@ func recurrentKernel(_ cell: RecurrentCell, x: UnsafePointer<Float>, w: UnsafePo
             if let rb {
                 for n in 0..<batch {
                     let out = gateBuffer + n * width
-                    for j in 0..<recurrentWidth { out[j] += rb[j] }
+                    addVector(out, rb, out, recurrentWidth)
                 }
             }
 

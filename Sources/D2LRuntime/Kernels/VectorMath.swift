@@ -30,3 +30,25 @@ private func unaryVector(_ op: Int32, _ x: UnsafePointer<Float>, _ y: UnsafeMuta
     if n <= 0 { return }
     Kernels.active.table.pointee.unary(op, x, y, n)
 }
+
+/// y[i] = a[i] + b[i] for i < n (y may be a or b).
+public func addVector(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                      _ n: Int) {
+    if n <= 0 { return }
+    Kernels.active.table.pointee.binary(Int32(D2L_K_BINARY_ADD), a, 1, b, 1, y, n)
+}
+
+/// Σ x[i] for i < n (4·VL partial sums).
+public func sumVector(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    n <= 0 ? 0 : Kernels.active.table.pointee.sum(x, n)
+}
+
+/// Σ (x[i] − mean)² for i < n.
+public func sumSquaredDeviationVector(_ x: UnsafePointer<Float>, _ n: Int, mean: Float) -> Float {
+    n <= 0 ? 0 : Kernels.active.table.pointee.sum_squared_deviation(x, n, mean)
+}
+
+/// Σ a[i] · (x[i] − mean) for i < n.
+public func dotCenteredVector(_ a: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, mean: Float) -> Float {
+    n <= 0 ? 0 : Kernels.active.table.pointee.dot_centered(a, x, n, mean)
+}

@@ -1,4 +1,5 @@
 import _D2LSystem
+import _D2LKernels
 
 // 3×3, stride-1 convolution by Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray,
 // "Fast Algorithms for Convolutional Neural Networks", 2016): each 2×2 block of outputs
@@ -17,14 +18,22 @@ import _D2LSystem
 //   Aᵀ = [1 1 1 0; 0 1 −1 −1]
 
 /// Whether `conv2dWinograd` takes geometry `g`: a 3×3 kernel, strides and dilations 1,
-/// one group, output channels a multiple of 16 (column panels), and an output of at
-/// least 4×4 (smaller ones waste most of their 2×2 tiles and are faster direct).
+/// one group, output channels a multiple of 16 (column panels), an output of at least
+/// 4×4 (smaller ones waste most of their 2×2 tiles and are faster direct), and at least
+/// `winogradMinimumTiles` tiles over the batch.
 public func winogradApplies(_ g: ConvGeometry) -> Bool {
-    g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideHeight == 1 && g.strideWidth == 1
+    return g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideHeight == 1 && g.strideWidth == 1
         && g.dilationHeight == 1 && g.dilationWidth == 1 && g.groups == 1
         && g.outputChannels % columnPanelRowMultiple == 0 && g.inputChannels >= 1
         && g.outputHeight >= 4 && g.outputWidth >= 4
+        && g.batch &* ((g.outputHeight &+ 1) / 2) &* ((g.outputWidth &+ 1) / 2) >= winogradMinimumTiles
 }
+
+/// Fewest 2×2 tiles (over the batch) for which Winograd pays: its transformed weight is
+/// 16/9 the size of the plain one, and with fewer tiles the product reads each weight too
+/// few times to hide that (ResNet-18's 6×6 layers at batch 1, 9 tiles, are bound by
+/// reading their weights and run faster direct; its 12×12 ones, 36 tiles, faster Winograd).
+private let winogradMinimumTiles = 16
 
 /// Floats of the transformed weight `packWinogradWeight` writes: 16 · outputChannels ·
 /// inputChannels.
@@ -32,25 +41,34 @@ public func winogradWeightElements(_ g: ConvGeometry) -> Int {
     16 &* g.outputChannels &* g.inputChannels
 }
 
-/// Floats of scratch `conv2dWinograd` needs: the transformed input (16 · ic · tiles), the
-/// 16 products (16 · oc · tiles) of one image (tiles = ⌈oh/2⌉ · ⌈ow/2⌉), and one channel's
-/// padded plane split into even and odd columns (`winogradSplitElements`).
+/// Floats of scratch `conv2dWinograd` needs: the transformed input (16 · ic · (tiles + 16):
+/// each channel's row padded for whole-vector stores), the 16 products (16 · oc · tiles) of
+/// one image (tiles = ⌈oh/2⌉ · ⌈ow/2⌉), and one channel's padded plane split into even
+/// and odd columns (`winogradSplitElements`).
 public func winogradScratchElements(_ g: ConvGeometry) -> Int {
     let tiles = ((g.outputHeight &+ 1) / 2) &* ((g.outputWidth &+ 1) / 2)
-    return 16 &* tiles &* (g.inputChannels &+ g.outputChannels) &+ winogradSplitElements(g)
+    return 16 &* (tiles &+ winogradRowPadding) &* g.inputChannels &+ 16 &* tiles &* g.outputChannels
+        &+ winogradSplitElements(g)
 }
 
-/// Rows (2·⌈oh/2⌉ + 2) and the length of each half-row (even or odd columns, rounded up so
-/// that 8-lane loads from any tile stay inside) of the split padded plane.
+/// Floats after each channel's transformed tiles (the widest vector), so the input
+/// transform stores whole vectors.
+private let winogradRowPadding = 16
+
+/// Rows (2·⌈oh/2⌉ + 2) and the length of each half-row (even or odd columns: a multiple of
+/// 16, with room for loads of the widest variant's 16 lanes from any tile and for the
+/// padded input row) of the split padded plane. The same for every kernel variant, so
+/// scratch sized at plan time fits.
 private func winogradSplitShape(_ g: ConvGeometry) -> (rows: Int, half: Int) {
     let tilesH = (g.outputHeight &+ 1) / 2, tilesW = (g.outputWidth &+ 1) / 2
-    return (2 &* tilesH &+ 2, ((tilesW &+ 1 &+ 7) / 8) &* 8 &+ 8)
+    let columns = max(tilesW &+ 1, (g.padLeft &+ g.inputWidth &+ 1) / 2)
+    return (2 &* tilesH &+ 2, ((columns &+ 15) / 16) &* 16 &+ 16)
 }
 
-/// Floats of the split planes: one per parallel chunk of channels.
+/// Floats of the split planes (its rows and the spare row): one per parallel chunk of channels.
 private func winogradSplitElements(_ g: ConvGeometry) -> Int {
     let shape = winogradSplitShape(g)
-    return shape.rows &* 2 &* shape.half &* winogradMaxChunks
+    return (shape.rows &+ 1) &* 2 &* shape.half &* winogradMaxChunks
 }
 
 /// Most chunks a transform is split into over a pool's threads.
@@ -97,177 +115,53 @@ public func packWinogradWeight(_ g: ConvGeometry, _ weight: UnsafePointer<Float>
 /// `conv2d`; `scratch` holds `winogradScratchElements(g)` floats. With a `pool` of more
 /// than one thread, each image's input transform runs over chunks of input channels, its
 /// 16 products one per task (each on one thread: one dispatch, not 16), and the output
-/// transform with the epilogue over chunks of output channels.
+/// transform with the epilogue over chunks of output channels. The transforms are the
+/// kernel variant's (`winograd_input`, `winograd_output`).
 func conv2dWinograd(_ g: ConvGeometry, input: UnsafePointer<Float>, transformedWeight: UnsafePointer<Float>,
                     bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
                     scratch: UnsafeMutablePointer<Float>, pool: ThreadPool?, epilogue: Epilogue) {
+    let kernels = Kernels.active
+    let table = kernels.table
     let oc = g.outputChannels, ic = g.inputChannels
     let oh = g.outputHeight, ow = g.outputWidth
     let tilesH = (oh &+ 1) / 2, tilesW = (ow &+ 1) / 2
     let tiles = tilesH &* tilesW
-    let v = scratch, m = scratch + 16 &* ic &* tiles
+    // V[ξ][c][t]: each channel's row padded for whole-vector stores.
+    let ldv = tiles &+ winogradRowPadding
+    let v = scratch, m = scratch + 16 &* ic &* ldv
     let outPlane = oh &* ow
     let splitBase = m + 16 &* oc &* tiles
     let splitFloats = winogradSplitElements(g) / winogradMaxChunks
+    let half = winogradSplitShape(g).half
     let threads = pool?.threadCount ?? 1
     let parallel = threads > 1 && 16 &* oc &* ic &* tiles >= parallelThreshold
     let inputChunks = parallel ? min(ic, winogradMaxChunks, threads &* 2) : 1
-    let channelBlocks = oc / 8
+    // Output channels in blocks of 16 (oc is a multiple of 16; every variant's vectors divide it).
+    let channelBlocks = oc / 16
     let outputChunks = parallel ? min(channelBlocks, threads &* 4) : 1
     for image in 0..<g.batch {
         let x = input + image &* ic &* g.inputHeight &* g.inputWidth
         let y = output + image &* oc &* outPlane
         let imageEpilogue = epilogue.advanced(by: image &* oc &* outPlane)
         forEachChunk(inputChunks, parallel ? pool : nil) { chunk in
-            winogradInputTransform(g, x, v, split: splitBase + chunk &* splitFloats, tilesH: tilesH, tilesW: tilesW,
-                                   channels: (chunk &* ic / inputChunks)..<((chunk &+ 1) &* ic / inputChunks))
+            let split = splitBase + chunk &* splitFloats
+            for c in (chunk &* ic / inputChunks)..<((chunk &+ 1) &* ic / inputChunks) {
+                table.pointee.winograd_input(x + c &* g.inputHeight &* g.inputWidth, g.inputHeight, g.inputWidth,
+                                             g.padTop, g.padLeft, tilesH, tilesW, split, half, v + c &* ldv,
+                                             ic &* ldv)
+            }
         }
         forEachChunk(16, parallel ? pool : nil) { xi in
-            gemmColumnPanels(m: oc, n: tiles, k: ic, a: transformedWeight + xi &* oc &* ic, b: v + xi &* ic &* tiles,
-                             ldb: tiles, c: m + xi &* oc &* tiles, ldc: oc, rowBias: nil, pool: nil,
+            gemmColumnPanels(m: oc, n: tiles, k: ic, a: transformedWeight + xi &* oc &* ic, b: v + xi &* ic &* ldv,
+                             ldb: ldv, c: m + xi &* oc &* tiles, ldc: oc, rowBias: nil, pool: nil,
                              epilogue: .none, transposedC: true)
         }
         forEachChunk(outputChunks, parallel ? pool : nil) { chunk in
-            let o0 = (chunk &* channelBlocks / outputChunks) &* 8
-            let o1 = ((chunk &+ 1) &* channelBlocks / outputChunks) &* 8
-            winogradOutputTransform(g, m, y, bias: bias, tilesH: tilesH, tilesW: tilesW, channels: o0..<o1)
-            applyEpilogue(Kernels.active, m: o1 &- o0, n: outPlane, c: y + o0 &* outPlane, ldc: outPlane,
+            let o0 = (chunk &* channelBlocks / outputChunks) &* 16
+            let o1 = ((chunk &+ 1) &* channelBlocks / outputChunks) &* 16
+            table.pointee.winograd_output(m, oc &* tiles, oc, tilesH, tilesW, o0, o1, bias, y, oh, ow)
+            applyEpilogue(kernels, m: o1 &- o0, n: outPlane, c: y + o0 &* outPlane, ldc: outPlane,
                           imageEpilogue.advanced(by: o0 &* outPlane))
         }
-    }
-}
-
-/// V[ξ][c][t] = (Bᵀ d B)[ξ] for every channel c and tile t (row-major tiles), 8 tiles of
-/// a tile row at a time (one per lane): each channel's zero-padded plane is split into
-/// its even and odd columns, so that column j of the 8 patches is one contiguous load.
-private func winogradInputTransform(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ v: UnsafeMutablePointer<Float>,
-                                    split: UnsafeMutablePointer<Float>, tilesH: Int, tilesW: Int,
-                                    channels: Range<Int>) {
-    let ic = g.inputChannels, ih = g.inputHeight, iw = g.inputWidth
-    let tiles = tilesH &* tilesW
-    let stride = ic &* tiles // between consecutive ξ
-    // Padded rows 0 ..< 2·tilesH + 2; each split into `half` even and `half` odd columns
-    // (padded column 2q and 2q + 1), in `split`.
-    let (rows, half) = winogradSplitShape(g)
-    do {
-        for c in channels {
-            let plane = x + c &* ih &* iw
-            // split[r][0][q] = padded[r][2q], split[r][1][q] = padded[r][2q + 1].
-            for r in 0..<rows {
-                let even = split + r &* 2 &* half, odd = even + half
-                let yy = r &- g.padTop
-                if yy < 0 || yy >= ih {
-                    for q in 0..<half { even[q] = 0; odd[q] = 0 }
-                    continue
-                }
-                let src = plane + yy &* iw
-                // Columns q whose pair (2q − padLeft, 2q + 1 − padLeft) lies inside the row
-                // are deinterleaved 8 pairs at a time; the rest (padding) one by one.
-                let qLo = (g.padLeft &+ 1) / 2
-                let qHi = max(qLo, min(half, (iw &+ g.padLeft) / 2))
-                var q = 0
-                while q < qLo {
-                    let x0 = 2 &* q &- g.padLeft, x1 = x0 &+ 1
-                    even[q] = x0 >= 0 && x0 < iw ? src[x0] : 0
-                    odd[q] = x1 >= 0 && x1 < iw ? src[x1] : 0
-                    q &+= 1
-                }
-                while q &+ 8 <= qHi {
-                    let pairs = UnsafeRawPointer(src + (2 &* q &- g.padLeft)).loadUnaligned(as: SIMD16<Float>.self)
-                    store8(pairs.evenHalf, even + q)
-                    store8(pairs.oddHalf, odd + q)
-                    q &+= 8
-                }
-                while q < half {
-                    let x0 = 2 &* q &- g.padLeft, x1 = x0 &+ 1
-                    even[q] = x0 >= 0 && x0 < iw ? src[x0] : 0
-                    odd[q] = x1 >= 0 && x1 < iw ? src[x1] : 0
-                    q &+= 1
-                }
-            }
-            for ty in 0..<tilesH {
-                var tx0 = 0
-                while tx0 < tilesW {
-                    let lanes = min(8, tilesW &- tx0)
-                    // Row i of the 8 patches: columns 0, 1, 2, 3 = even[q], odd[q], even[q+1], odd[q+1].
-                    @inline(__always) func patchRow(_ i: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
-                        let even = split + ((2 &* ty &+ i) &* 2 &* half &+ tx0)
-                        let odd = even + half
-                        return (load8(even), load8(odd), load8(even + 1), load8(odd + 1))
-                    }
-                    let d0 = patchRow(0), d1 = patchRow(1), d2 = patchRow(2), d3 = patchRow(3)
-                    // t = Bᵀ d (rows), then V = t B (columns).
-                    let out = v + (c &* tiles &+ ty &* tilesW &+ tx0)
-                    @inline(__always) func put(_ t: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>), _ i: Int) {
-                        let base = out + (i &* 4) &* stride
-                        storeLanes(t.0 - t.2, base, lanes)
-                        storeLanes(t.1 + t.2, base + stride, lanes)
-                        storeLanes(t.2 - t.1, base + 2 &* stride, lanes)
-                        storeLanes(t.1 - t.3, base + 3 &* stride, lanes)
-                    }
-                    put((d0.0 - d2.0, d0.1 - d2.1, d0.2 - d2.2, d0.3 - d2.3), 0)
-                    put((d1.0 + d2.0, d1.1 + d2.1, d1.2 + d2.2, d1.3 + d2.3), 1)
-                    put((d2.0 - d1.0, d2.1 - d1.1, d2.2 - d1.2, d2.3 - d1.3), 2)
-                    put((d1.0 - d3.0, d1.1 - d3.1, d1.2 - d3.2, d1.3 - d3.3), 3)
-                    tx0 &+= 8
-                }
-            }
-        }
-    }
-}
-
-/// Stores the first `lanes` (1 ... 8) lanes of `value` at `destination`.
-@inline(__always)
-private func storeLanes(_ value: SIMD8<Float>, _ destination: UnsafeMutablePointer<Float>, _ lanes: Int) {
-    if lanes == 8 {
-        store8(value, destination)
-    } else {
-        for l in 0..<lanes { destination[l] = value[l] }
-    }
-}
-
-/// Y = Aᵀ m A (+ bias) for output channels `channels` (a range of whole blocks of 8) and
-/// every tile, written where inside the output; 8 channels of one tile at a time, one per
-/// lane (M is stored M[ξ][t][o], so each of the 16 reads is one full-width load).
-private func winogradOutputTransform(_ g: ConvGeometry, _ m: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                                     bias: UnsafePointer<Float>?, tilesH: Int, tilesW: Int, channels: Range<Int>) {
-    let oc = g.outputChannels, oh = g.outputHeight, ow = g.outputWidth
-    let outPlane = oh &* ow
-    let tiles = tilesH &* tilesW
-    let stride = oc &* tiles
-    var o0 = channels.lowerBound
-    while o0 &+ 8 <= channels.upperBound {
-        let b = bias.map { load8($0 + o0) } ?? SIMD8<Float>()
-        let planes = y + o0 &* outPlane
-        for ty in 0..<tilesH {
-            let oy = 2 &* ty
-            let below = oy &+ 1 < oh
-            for tx in 0..<tilesW {
-                let src = m + ((ty &* tilesW &+ tx) &* oc &+ o0)
-                @inline(__always) func row(_ i: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
-                    let p = src + (i &* 4) &* stride
-                    return (load8(p), load8(p + stride), load8(p + 2 &* stride), load8(p + 3 &* stride))
-                }
-                let r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3)
-                // s = Aᵀ m (rows), then Y = s A (columns).
-                let s0 = (r0.0 + r1.0 + r2.0, r0.1 + r1.1 + r2.1, r0.2 + r1.2 + r2.2, r0.3 + r1.3 + r2.3)
-                let s1 = (r1.0 - r2.0 - r3.0, r1.1 - r2.1 - r3.1, r1.2 - r2.2 - r3.2, r1.3 - r2.3 - r3.3)
-                let y00 = s0.0 + s0.1 + s0.2 + b, y01 = s0.1 - s0.2 - s0.3 + b
-                let y10 = s1.0 + s1.1 + s1.2 + b, y11 = s1.1 - s1.2 - s1.3 + b
-                let ox = 2 &* tx
-                let right = ox &+ 1 < ow
-                var out = planes + (oy &* ow &+ ox)
-                for l in 0..<8 {
-                    out[0] = y00[l]
-                    if right { out[1] = y01[l] }
-                    if below {
-                        out[ow] = y10[l]
-                        if right { out[ow &+ 1] = y11[l] }
-                    }
-                    out += outPlane
-                }
-            }
-        }
-        o0 &+= 8
     }
 }

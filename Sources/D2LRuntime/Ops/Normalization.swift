@@ -80,10 +80,9 @@ struct GlobalAveragePool {
     func run(_ io: KernelIO) {
         let x = io.input(0).floats
         guard let y = io.outputs[0]?.floats else { return }
+        let table = Kernels.active.table
         for p in 0..<planes {
-            var sum: Float = 0
-            for i in 0..<size { sum += x[p * size + i] }
-            y[p] = sum / Float(size)
+            y[p] = (size == 0 ? 0 : table.pointee.sum(x + p * size, size)) / Float(size)
         }
     }
 }

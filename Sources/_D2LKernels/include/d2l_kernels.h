@@ -135,6 +135,37 @@ typedef struct d2l_k_table {
                                      size_t cols, float *c, ptrdiff_t ldc, int transposed, const float *_Nullable bias,
                                      const float *_Nullable residual, int activation);
 
+    /* ---- Winograd F(2×2, 3×3) transforms (Kernels/Winograd.swift) -------------- */
+
+    /** The input transform of one channel: `plane` [ih × iw] zero-padded by pad_top and
+     *  pad_left (and beyond its edges) is split into `split` (2·tiles_h + 2 rows of
+     *  2·half floats, even then odd padded columns, then one spare row of 2·half; half a
+     *  multiple of 16, ≥ tiles_w + 16 and ≥ (pad_left + iw + 1) / 2), then for tile
+     *  t = ty·tiles_w + tx (< tiles_h·tiles_w) and ξ < 16, v[ξ·stride + t] = (Bᵀ d B)[ξ]
+     *  of the 4×4 padded patch at (2ty, 2tx). v[ξ·stride + t] up to t < tiles_h·tiles_w
+     *  + 16 is written (each channel's row needs that much room). */
+    void (*winograd_input)(const float *plane, size_t ih, size_t iw, ptrdiff_t pad_top, ptrdiff_t pad_left,
+                           size_t tiles_h, size_t tiles_w, float *split, size_t half, float *v, ptrdiff_t stride);
+
+    /** The output transform of output channels o0 ..< o1 (o1 − o0 a multiple of 16):
+     *  the products m[ξ·stride + t·oc + o] become y[o·oh·ow + (2ty + i)·ow + 2tx + j] =
+     *  (Aᵀ m A)[i][j] + bias[o] (bias may be NULL) for the i, j < 2 inside oh × ow. */
+    void (*winograd_output)(const float *m, ptrdiff_t stride, size_t oc, size_t tiles_h, size_t tiles_w,
+                            size_t o0, size_t o1, const float *_Nullable bias, float *y, size_t oh, size_t ow);
+
+    /* ---- Pooling (Kernels/Pooling.swift); maxima propagate NaN ------------------- */
+
+    /** out[ox] for ox < ow over the 2×2 windows of rows r0 and r1 (columns 2ox, 2ox + 1):
+     *  ((r0 + r0') + (r1 + r1')) / 4 when `average`, else the maximum. */
+    void (*pool2x2_row)(const float *r0, const float *r1, size_t ow, float *out, int average);
+    /** out[c] = max over r < rows (≥ 1) of x[r·row_stride + c], for c < n. */
+    void (*max_rows)(const float *x, ptrdiff_t row_stride, size_t rows, size_t n, float *out);
+    /** out[ox] = max over k < kw (≥ 1) of padded[ox + k], for ox < ow. */
+    void (*max_window)(const float *padded, size_t kw, size_t ow, float *out);
+    /** out[ox] = max over k < kw (≥ 1) of padded[ox·stride + k], for ox < ow; reads
+     *  padded up to 2·ow + kw + 2·VL floats when stride is 2. */
+    void (*max_window_strided)(const float *padded, size_t kw, size_t stride, size_t ow, float *out);
+
     /* ---- Elementwise ------------------------------------------------------------- */
 
     /** c[i·ldc + j] = act(c[i·ldc + j] (+ residual[i·ldc + j])) for i < m, j < n. */
@@ -158,6 +189,15 @@ typedef struct d2l_k_table {
     /** Softmax along the middle axis of x [outer, length, inner] into y (same shape; may
      *  be x): y = e^(x − max) / Σ e^(x − max) over the `length` values inner apart. */
     void (*softmax)(const float *x, float *y, size_t outer, size_t length, size_t inner);
+
+    /* ---- Reductions (4·VL partial sums) ----------------------------------------- */
+
+    /** Σ x[i] for i < n. */
+    float (*sum)(const float *x, size_t n);
+    /** Σ (x[i] − mean)² for i < n. */
+    float (*sum_squared_deviation)(const float *x, size_t n, float mean);
+    /** Σ a[i] · (x[i] − mean) for i < n. */
+    float (*dot_centered)(const float *a, const float *x, size_t n, float mean);
 } d2l_k_table;
 
 /** The active variant's table (chosen on the first call; see above). Never NULL. */

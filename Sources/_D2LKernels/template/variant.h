@@ -13,6 +13,9 @@
 #include "gemm.h"
 #include "panels.h"
 #include "elementwise.h"
+#include "reduce.h"
+#include "winograd.h"
+#include "pool.h"
 
 const d2l_k_table K_TABLE = {
     .name = K_NAME,
@@ -30,9 +33,18 @@ const d2l_k_table K_TABLE = {
     .panel_columns = K_PANEL_COLS,
     .panel_group = K_PANEL_GROUP,
     .panel_tile = panel_tile,
+    .winograd_input = winograd_input,
+    .winograd_output = winograd_output,
+    .pool2x2_row = pool2x2_row,
+    .max_rows = max_rows,
+    .max_window = max_window,
+    .max_window_strided = max_window_strided,
     .epilogue = epilogue,
     .unary = unary,
     .binary = binary,
     .scale_shift = scale_shift,
     .softmax = softmax,
+    .sum = sum,
+    .sum_squared_deviation = sum_squared_deviation,
+    .dot_centered = dot_centered,
 };

@@ -86,6 +86,30 @@ static inline __attribute__((always_inline)) vf v_load_lanes(const float *p, siz
     return v;
 }
 
+/** The even lanes of the 2·VL floats lo ‖ hi (lo's lanes first), and the odd ones:
+ *  deinterleaving pairs. */
+#if K_VL == 16
+#define K_EVEN_LANES 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
+#define K_ODD_LANES 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31
+#elif K_VL == 8
+#define K_EVEN_LANES 0, 2, 4, 6, 8, 10, 12, 14
+#define K_ODD_LANES 1, 3, 5, 7, 9, 11, 13, 15
+#elif K_VL == 4
+#define K_EVEN_LANES 0, 2, 4, 6
+#define K_ODD_LANES 1, 3, 5, 7
+#elif K_VL == 1
+#define K_EVEN_LANES 0
+#define K_ODD_LANES 1
+#endif
+
+static inline __attribute__((always_inline)) vf v_even(vf lo, vf hi) {
+    return __builtin_shufflevector(lo, hi, K_EVEN_LANES);
+}
+
+static inline __attribute__((always_inline)) vf v_odd(vf lo, vf hi) {
+    return __builtin_shufflevector(lo, hi, K_ODD_LANES);
+}
+
 /** max(x, 0) with NaN kept (ONNX Relu). */
 static inline __attribute__((always_inline)) vf v_relu(vf x) {
     return v_select(x < v_zero(), v_zero(), x);

@@ -188,6 +188,24 @@ static void test_info(void) {
     check(version && version[0], "d2l_version_string() is non-empty (\"%s\")",
           version ? version : "(null)");
 
+    /* The kernel variant: one of the documented words, the same on every call, and the
+     * cap of D2L_KERNEL_ISA when the cap is a variant every CPU of this architecture runs. */
+    const char *isa = d2l_kernel_isa();
+    static const char *isas[] = {"avx512", "avx2", "sse2", "neon", "scalar"};
+    int known = 0;
+    for (size_t i = 0; isa && i < sizeof isas / sizeof *isas; i++) known |= strcmp(isa, isas[i]) == 0;
+    check(known, "d2l_kernel_isa() is a known variant (\"%s\")", isa ? isa : "(null)");
+    check(isa == d2l_kernel_isa(), "d2l_kernel_isa() returns the same static string every time");
+    const char *cap = getenv("D2L_KERNEL_ISA");
+    if (cap && isa && (strcmp(cap, "scalar") == 0
+#if defined(__x86_64__)
+                       || strcmp(cap, "sse2") == 0
+#endif
+                       )) {
+        check(strcmp(isa, cap) == 0, "D2L_KERNEL_ISA=%s gives d2l_kernel_isa() \"%s\"", cap, isa);
+    }
+    printf("kernel variant: %s\n", isa ? isa : "(null)");
+
     static const char *names[] = {"D2L_OK", "D2L_ERR_INVALID_ARGUMENT", "D2L_ERR_IO",
                                   "D2L_ERR_INVALID_MODEL", "D2L_ERR_UNSUPPORTED",
                                   "D2L_ERR_SHAPE", "D2L_ERR_OUT_OF_MEMORY", "D2L_ERR_INTERNAL"};
@@ -801,7 +819,8 @@ static void test_symbolic_batch(const d2l_model *model) {
         for (int i = 0; i < 3 && batch.count == 30; i++) {
             double diff = max_abs_diff(batch.data + i * 10, single[i].data, 10);
             int bitwise = memcmp(batch.data + i * 10, single[i].data, 10 * sizeof(float)) == 0;
-            check(diff <= 1e-6, "lenet: image %d in a batch of 3 == alone (max |diff| %.3g%s)", i, diff,
+            /* Batches take other kernel paths (packed blocks, other tile edges): rounding only. */
+            check(diff <= 1e-5, "lenet: image %d in a batch of 3 == alone (max |diff| %.3g%s)", i, diff,
                   bitwise ? ", bit-identical" : "");
         }
         if (check_status(run_float(s, images, one, 4, &again), D2L_OK, "lenet: back to batch 1"))

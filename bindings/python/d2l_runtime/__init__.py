@@ -20,6 +20,7 @@ __all__ = [
     "Model",
     "Session",
     "api_version",
+    "kernel_isa",
     "library_path",
     "version",
 ]
@@ -39,6 +40,14 @@ def version() -> str:
     from . import _capi
 
     return _capi.lib().d2l_version_string().decode()
+
+
+def kernel_isa() -> str:
+    """The kernel variant the loaded libd2l runs (d2l_kernel_isa()): "avx512", "avx2",
+    "sse2", "neon" or "scalar". Set D2L_KERNEL_ISA before the library loads to cap it."""
+    from . import _capi
+
+    return _capi.lib().d2l_kernel_isa().decode()
 
 
 def library_path():

@@ -16,7 +16,7 @@ from ctypes import POINTER, c_char_p, c_double, c_float, c_int, c_int64, c_size_
 from pathlib import Path
 
 #: The D2L_API_VERSION of the include/d2l.h these declarations follow.
-API_VERSION = 2
+API_VERSION = 3
 
 #: Environment variable naming the library file to load.
 LIBRARY_ENV = "D2L_LIBRARY"
@@ -59,6 +59,7 @@ FUNCTIONS = {
     # Library information and errors
     "d2l_api_version": (c_int, []),
     "d2l_version_string": (c_char_p, []),
+    "d2l_kernel_isa": (c_char_p, []),
     "d2l_status_string": (c_char_p, [d2l_status]),
     "d2l_last_error": (c_char_p, []),
     # Models

@@ -105,10 +105,51 @@ def test_declaration_matches_header(name):
 
 def test_api_version_and_version_string():
     lib = _capi.lib()
-    assert lib.d2l_api_version() >= _capi.API_VERSION == 2
+    assert lib.d2l_api_version() >= _capi.API_VERSION == 3
     assert d2l_runtime.api_version() == lib.d2l_api_version()
     assert re.fullmatch(r"\d+\.\d+\.\d+\S*", d2l_runtime.version())
     assert d2l_runtime.library_path().is_file()
+
+
+KERNEL_ISAS = {"avx512", "avx2", "sse2", "neon", "scalar"}
+
+
+def test_kernel_isa():
+    isa = d2l_runtime.kernel_isa()
+    assert isa in KERNEL_ISAS
+    assert _capi.lib().d2l_kernel_isa().decode() == isa
+
+
+def _kernel_isa_under(cap: str) -> str:
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, D2L_KERNEL_ISA=cap)
+    code = "import d2l_runtime; print(d2l_runtime.kernel_isa())"
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_kernel_isa_cap():
+    """D2L_KERNEL_ISA caps the variant; what the CPU cannot honour falls back to its best."""
+    import os
+    import platform
+
+    best = _kernel_isa_under("")
+    assert best in KERNEL_ISAS
+    assert _kernel_isa_under("scalar") == "scalar"
+    assert _kernel_isa_under("no-such-variant") == best
+    if platform.machine() == "x86_64":
+        assert _kernel_isa_under("sse2") == "sse2"
+        assert _kernel_isa_under("neon") == best
+        order = ["avx512", "avx2", "sse2"]
+        for cap in order:
+            got = _kernel_isa_under(cap)
+            # At most the cap, at most the best.
+            assert order.index(got) >= max(order.index(cap), order.index(best)), (cap, got, best)
+    if os.environ.get("D2L_KERNEL_ISA"):
+        assert d2l_runtime.kernel_isa() == _kernel_isa_under(os.environ["D2L_KERNEL_ISA"])
 
 
 def test_older_library_is_refused():
@@ -116,8 +157,10 @@ def test_older_library_is_refused():
         _capi.check_api_version(0, "libd2l.so")
     with pytest.raises(d2l_runtime.LibraryError, match="older"):
         _capi.check_api_version(1, "libd2l.so")  # no d2l_generate / d2l_classify
-    _capi.check_api_version(2)
-    _capi.check_api_version(3)  # newer libraries only add functions
+    with pytest.raises(d2l_runtime.LibraryError, match="older"):
+        _capi.check_api_version(2, "libd2l.so")  # no d2l_kernel_isa
+    _capi.check_api_version(3)
+    _capi.check_api_version(4)  # newer libraries only add functions
 
 
 def test_library_without_a_function_is_refused():
