@@ -111,6 +111,39 @@ final class ConvKernelTests: XCTestCase {
         }
     }
 
+    /// Large planes, whose column matrix is gathered and multiplied in blocks of output
+    /// rows (more than 2^18 floats of columns), and Winograd over chunks of tile rows (small
+    /// weights, large planes), with a residual and a ReLU fused.
+    func testLargePlanesInBlocks() {
+        guard let pool = ThreadPool(threadCount: 3) else { return XCTFail("no thread pool") }
+        forEachKernelVariant { _ in
+            var rng = ConvTestRandom(seed: 18)
+            let stem = ConvGeometry(batch: 1, inputChannels: 3, inputHeight: 128, inputWidth: 127,
+                                    outputChannels: 8, outputHeight: 64, outputWidth: 64,
+                                    kernelHeight: 7, kernelWidth: 7, strideHeight: 2, strideWidth: 2, padTop: 3, padLeft: 3)
+            let wide = ConvGeometry(batch: 2, inputChannels: 16, inputHeight: 48, inputWidth: 50,
+                                    outputChannels: 8, outputHeight: 48, outputWidth: 50,
+                                    kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1)
+            XCTAssertGreaterThan(conv2dScratchElements(stem), 0)
+            XCTAssertLessThan(conv2dScratchElements(stem), 147 * 64 * 64, "the columns are gathered in blocks")
+            XCTAssertLessThan(conv2dScratchElements(wide), 144 * 48 * 50, "the columns are gathered in blocks")
+            for g in [stem, wide] {
+                checkConv(g, withBias: true, pool: nil, rng: &rng)
+                checkConv(g, withBias: false, pool: pool, rng: &rng, epilogue: true)
+            }
+            let chunked = ConvGeometry(batch: 1, inputChannels: 24, inputHeight: 40, inputWidth: 38,
+                                       outputChannels: 32, outputHeight: 40, outputWidth: 38,
+                                       kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1)
+            XCTAssertTrue(winogradSupports(chunked))
+            XCTAssertLessThan(winogradChunkRows(chunked), 20, "Winograd runs in chunks of tile rows")
+            for (withBias, fused, threads) in [(true, true, nil), (false, false, pool)] as [(Bool, Bool, ThreadPool?)] {
+                if let message = winogradMismatch(chunked, withBias: withBias, epilogue: fused, pool: threads, rng: &rng) {
+                    XCTFail(message)
+                }
+            }
+        }
+    }
+
     /// `conv2dWinograd` (F(2×2, 3×3)) against `conv2dReference`: odd and even output
     /// sizes (partial 2×2 tiles), pads 0–2 (valid and "same"), tile rows wider than 8
     /// lanes and narrower, batch 2, with and without bias, fused with a residual and ReLU.
@@ -126,23 +159,39 @@ final class ConvKernelTests: XCTestCase {
                 let g = ConvGeometry(batch: batch, inputChannels: ic, inputHeight: h, inputWidth: w,
                                      outputChannels: oc, outputHeight: oh, outputWidth: ow,
                                      kernelHeight: 3, kernelWidth: 3, padTop: pad, padLeft: pad)
-                XCTAssertTrue(winogradApplies(g), convTestDescription(g))
+                XCTAssertTrue(winogradSupports(g), convTestDescription(g))
                 for (withBias, fused, threads) in [(true, false, nil), (false, true, pool), (true, true, nil)] as [(Bool, Bool, ThreadPool?)] {
                     if let message = winogradMismatch(g, withBias: withBias, epilogue: fused, pool: threads, rng: &rng) {
                         XCTFail(message)
                     }
                 }
             }
-            // Not taken: strides, groups, other kernels, channels not a multiple of 16, tiny outputs.
-            let base = ConvGeometry(batch: 1, inputChannels: 4, inputHeight: 8, inputWidth: 8, outputChannels: 16,
-                                    outputHeight: 8, outputWidth: 8, kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1)
-            XCTAssertTrue(winogradApplies(base))
-            var strided = base; strided.strideHeight = 2; strided.outputHeight = 4
-            var grouped = base; grouped.groups = 2
-            var narrow = base; narrow.outputChannels = 8
-            var tiny = base; tiny.inputHeight = 3; tiny.outputHeight = 3
-            for g in [strided, grouped, narrow, tiny] { XCTAssertFalse(winogradApplies(g), convTestDescription(g)) }
         }
+    }
+
+    /// Which geometries Winograd runs: never strides, groups, channels not a multiple of
+    /// 16 or tiny outputs; and only when it pays (enough tiles over the batch, enough
+    /// channels for the transforms).
+    func testWinogradPolicy() {
+        let base = ConvGeometry(batch: 1, inputChannels: 32, inputHeight: 8, inputWidth: 8, outputChannels: 32,
+                                outputHeight: 8, outputWidth: 8, kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1)
+        XCTAssertTrue(winogradApplies(base))
+        var strided = base; strided.strideHeight = 2; strided.outputHeight = 4
+        var grouped = base; grouped.groups = 2
+        var narrow = base; narrow.outputChannels = 8
+        var tiny = base; tiny.inputHeight = 3; tiny.outputHeight = 3
+        for g in [strided, grouped, narrow, tiny] {
+            XCTAssertFalse(winogradSupports(g), convTestDescription(g))
+            XCTAssertFalse(winogradApplies(g), convTestDescription(g))
+        }
+        var fewTiles = base; fewTiles.inputHeight = 6; fewTiles.outputHeight = 6; fewTiles.inputWidth = 6; fewTiles.outputWidth = 6
+        var fewTilesBatch = fewTiles; fewTilesBatch.batch = 2
+        var fewChannels = base; fewChannels.inputChannels = 8; fewChannels.outputChannels = 16
+        for g in [fewTiles, fewChannels] {
+            XCTAssertTrue(winogradSupports(g), convTestDescription(g))
+            XCTAssertFalse(winogradApplies(g), convTestDescription(g))
+        }
+        XCTAssertTrue(winogradApplies(fewTilesBatch), "9 tiles twice pay")
     }
 
     /// The Winograd comparison can fail: a corrupted transformed weight is reported.

@@ -14,6 +14,8 @@ private let convSmallProduct = 1 << 20
 private let convMaxSlots = 8
 /// Most scratch floats spent on extra slots.
 private let convSlotBudget = 1 << 21
+/// Most floats of the column matrix gathered at once (1 MiB: it stays in L2 for the gemm).
+private let convBlockFloats = 1 << 18
 /// Multiply-adds below which a whole convolution runs on the calling thread.
 private let convParallelThreshold = 1 << 17
 
@@ -28,10 +30,16 @@ private struct ConvPlan {
     var pointwise: Bool
     /// Column buffers; > 1 only when (image, group) pairs run in parallel.
     var slots: Int
+    /// Output rows per block of the column matrix: the whole output unless its columns
+    /// would exceed `convBlockFloats` (large planes: VGG's 112×112 and 224×224), then
+    /// blocks of output rows are gathered and multiplied one after another, each block's
+    /// columns staying in L2.
+    var blockRows: Int
 
     init(_ g: ConvGeometry) {
         depth = g.inputChannelsPerGroup &* g.kernelHeight &* g.kernelWidth
         positions = g.outputHeight &* g.outputWidth
+        outputWidth = g.outputWidth
         pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideHeight == 1 && g.strideWidth == 1
             && g.padTop == 0 && g.padLeft == 0
             && g.outputHeight == g.inputHeight && g.outputWidth == g.inputWidth
@@ -43,10 +51,19 @@ private struct ConvPlan {
         } else {
             slots = max(1, min(pairs, convMaxSlots, convSlotBudget / columns))
         }
+        let rowFloats = max(1, depth &* g.outputWidth)
+        blockRows = pointwise || depth &* positions <= convBlockFloats || g.outputWidth < 16
+            ? max(1, g.outputHeight) : max(1, min(g.outputHeight, convBlockFloats / rowFloats))
     }
 
-    /// Floats of scratch: one column matrix per slot (none when pointwise).
-    var scratchElements: Int { pointwise ? 0 : slots &* depth &* positions }
+    /// Output columns (ow).
+    var outputWidth: Int
+
+    /// Floats of one block of columns.
+    var blockElements: Int { depth &* blockRows &* outputWidth }
+
+    /// Floats of scratch: one column block per slot (none when pointwise).
+    var scratchElements: Int { pointwise ? 0 : slots &* blockElements }
 }
 
 /// Elements (floats) of scratch that `conv2d` needs for geometry `g`: 0 for 1×1,
@@ -149,7 +166,7 @@ func conv2dFused(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafeP
         // Small products: each chunk takes every slots-th (image, group) pair.
         let slots = plan.slots
         threadPool.parallelFor(slots) { slot in
-            let columns = scratch + slot &* plan.depth &* plan.positions
+            let columns = scratch + slot &* plan.blockElements
             var pair = slot
             while pair < pairs {
                 convPair(g, plan, pair: pair, input: input, weight: weight, bias: bias, output: output,
@@ -166,7 +183,8 @@ func conv2dFused(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafeP
 }
 
 /// One (image, group): build its columns (unless pointwise), then one gemm with the bias
-/// folded into the store and the epilogue into the gemm.
+/// folded into the store and the epilogue into the gemm; for large planes block by block
+/// of `plan.blockRows` output rows.
 private func convPair(_ g: ConvGeometry, _ plan: ConvPlan, pair: Int, input: UnsafePointer<Float>,
                       weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                       output: UnsafeMutablePointer<Float>, columns: UnsafeMutablePointer<Float>,
@@ -175,46 +193,56 @@ private func convPair(_ g: ConvGeometry, _ plan: ConvPlan, pair: Int, input: Uns
     let icg = g.inputChannelsPerGroup, ocg = g.outputChannelsPerGroup
     let inputPlane = g.inputHeight &* g.inputWidth
     let groupInput = input + (image &* g.inputChannels &+ group &* icg) &* inputPlane
-    let b: UnsafePointer<Float>
-    if plan.pointwise {
-        b = groupInput
-    } else {
-        im2col(g, plan, groupInput, columns, pool)
-        b = UnsafePointer(columns)
-    }
     let outputOffset = (image &* g.outputChannels &+ group &* ocg) &* plan.positions
-    switch weightLayout {
-    case .plain: break
-    case .columnPanels:
-        gemmColumnPanels(m: ocg, n: plan.positions, k: plan.depth, a: weight + group &* ocg &* plan.depth,
-                         b: b, ldb: plan.positions, c: output + outputOffset, ldc: plan.positions,
-                         rowBias: bias.map { $0 + group &* ocg }, pool: pool,
-                         epilogue: epilogue.advanced(by: outputOffset))
-        return
-    case .rowTiles:
-        gemmPackedA(m: ocg, n: plan.positions, k: plan.depth, a: weight + group &* ocg &* plan.depth,
-                    b: b, ldb: plan.positions, c: output + outputOffset, ldc: plan.positions,
-                    rowBias: bias.map { $0 + group &* ocg }, pool: pool,
-                    epilogue: epilogue.advanced(by: outputOffset))
+    let groupWeight = weight + group &* ocg &* plan.depth
+    let groupBias = bias.map { $0 + group &* ocg }
+    if plan.pointwise {
+        convProduct(weightLayout, m: ocg, n: plan.positions, k: plan.depth, a: groupWeight, b: groupInput,
+                    ldb: plan.positions, c: output + outputOffset, ldc: plan.positions, bias: groupBias,
+                    pool: pool, epilogue: epilogue.advanced(by: outputOffset))
         return
     }
-    gemmWithRowBias(transA: false, transB: false, m: ocg, n: plan.positions, k: plan.depth, alpha: 1,
-                    a: weight + group &* ocg &* plan.depth, lda: plan.depth,
-                    b: b, ldb: plan.positions, beta: 0,
-                    c: output + outputOffset, ldc: plan.positions,
-                    rowBias: bias.map { $0 + group &* ocg }, pool: pool,
-                    epilogue: epilogue.advanced(by: outputOffset))
+    var oy0 = 0
+    while oy0 < g.outputHeight {
+        let oy1 = min(g.outputHeight, oy0 &+ plan.blockRows)
+        let n = (oy1 &- oy0) &* g.outputWidth
+        im2col(g, plan, groupInput, columns, rows: oy0..<oy1, pool)
+        let offset = outputOffset &+ oy0 &* g.outputWidth
+        convProduct(weightLayout, m: ocg, n: n, k: plan.depth, a: groupWeight, b: UnsafePointer(columns), ldb: n,
+                    c: output + offset, ldc: plan.positions, bias: groupBias, pool: pool,
+                    epilogue: epilogue.advanced(by: offset))
+        oy0 = oy1
+    }
 }
 
-/// Writes the column matrix of one (image, group): row (c, ky, kx), column (oy, ox) holds
+/// C = A · B (+ bias per row, then the epilogue) with A (m×k) the weight in `layout`.
+private func convProduct(_ layout: ConvWeightLayout, m: Int, n: Int, k: Int, a: UnsafePointer<Float>,
+                         b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                         bias: UnsafePointer<Float>?, pool: ThreadPool?, epilogue: Epilogue) {
+    switch layout {
+    case .columnPanels:
+        gemmColumnPanels(m: m, n: n, k: k, a: a, b: b, ldb: ldb, c: c, ldc: ldc, rowBias: bias, pool: pool,
+                         epilogue: epilogue)
+    case .rowTiles:
+        gemmPackedA(m: m, n: n, k: k, a: a, b: b, ldb: ldb, c: c, ldc: ldc, rowBias: bias, pool: pool,
+                    epilogue: epilogue)
+    case .plain:
+        gemmWithRowBias(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: ldb,
+                        beta: 0, c: c, ldc: ldc, rowBias: bias, pool: pool, epilogue: epilogue)
+    }
+}
+
+/// Writes the column matrix of output rows `rows` of one (image, group), with row stride
+/// rows.count · ow: row (c, ky, kx), column (oy − rows.lowerBound, ox) holds
 /// input[c, oy·sh − padTop + ky·dh, ox·sw − padLeft + kx·dw], or 0 in the padding.
 /// `source` points at the group's first input channel.
 private func im2col(_ g: ConvGeometry, _ plan: ConvPlan, _ source: UnsafePointer<Float>,
-                    _ columns: UnsafeMutablePointer<Float>, _ pool: ThreadPool?) {
-    if g.outputWidth < smallPlaneWidth, smallPlaneFloats(g) <= smallPlaneLimit {
+                    _ columns: UnsafeMutablePointer<Float>, rows outputRows: Range<Int>, _ pool: ThreadPool?) {
+    let width = outputRows.count &* g.outputWidth
+    if g.outputWidth < smallPlaneWidth, smallPlaneFloats(g) <= smallPlaneLimit, outputRows.count == g.outputHeight {
         // Narrow outputs: per-row bookkeeping would cost more than the copies.
         let channels = g.inputChannelsPerGroup
-        let chunks = pool != nil && plan.depth &* plan.positions >= 1 << 16
+        let chunks = pool != nil && plan.depth &* width >= 1 << 16
             ? min(channels, (pool?.threadCount ?? 1) &* 4) : 1
         if let pool, chunks > 1 {
             pool.parallelFor(chunks) { chunk in
@@ -226,13 +254,13 @@ private func im2col(_ g: ConvGeometry, _ plan: ConvPlan, _ source: UnsafePointer
         return
     }
     let rows = plan.depth
-    let chunks = pool != nil && rows &* plan.positions >= 1 << 16 ? min(rows, (pool?.threadCount ?? 1) &* 4) : 1
+    let chunks = pool != nil && rows &* width >= 1 << 16 ? min(rows, (pool?.threadCount ?? 1) &* 4) : 1
     if let pool, chunks > 1 {
         pool.parallelFor(chunks) { chunk in
-            im2colRows(g, plan, source, columns, chunk &* rows / chunks, (chunk &+ 1) &* rows / chunks)
+            im2colRows(g, source, columns, chunk &* rows / chunks, (chunk &+ 1) &* rows / chunks, outputRows)
         }
     } else {
-        im2colRows(g, plan, source, columns, 0, rows)
+        im2colRows(g, source, columns, 0, rows, outputRows)
     }
 }
 
@@ -292,25 +320,32 @@ private func im2colSmallPlanes(_ g: ConvGeometry, _ plan: ConvPlan, _ source: Un
     }
 }
 
-private func im2colRows(_ g: ConvGeometry, _ plan: ConvPlan, _ source: UnsafePointer<Float>,
-                        _ columns: UnsafeMutablePointer<Float>, _ row0: Int, _ row1: Int) {
+/// Rows row0 ..< row1 of the column matrix for output rows `outputRows` (row stride
+/// outputRows.count · ow).
+private func im2colRows(_ g: ConvGeometry, _ source: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float>,
+                        _ row0: Int, _ row1: Int, _ outputRows: Range<Int>) {
     let kh = g.kernelHeight, kw = g.kernelWidth
     let ih = g.inputHeight, iw = g.inputWidth
     let oh = g.outputHeight, ow = g.outputWidth
     let sh = g.strideHeight, sw = g.strideWidth
     if row0 >= row1 { return }
+    let first = outputRows.lowerBound, last = outputRows.upperBound
+    let ld = outputRows.count &* ow
     // Walk rows (channel, ky, kx) without dividing per row.
     var kx = row0 % kw
     var ky = (row0 / kw) % kh
     var plane = source + (row0 / (kw &* kh)) &* ih &* iw
-    var dst = columns + row0 &* plan.positions
-    // Output rows oy with 0 ≤ oy·sh + y0 < ih read the input (top ..< bottom).
+    var dst = columns + row0 &* ld
+    // Output rows oy with 0 ≤ oy·sh + y0 < ih read the input (top ..< bottom), clipped to
+    // the block's rows.
     var y0 = 0, top = 0, bottom = 0
     func rowRange() {
         y0 = ky &* g.dilationHeight &- g.padTop
         top = y0 < 0 ? min(oh, convCeilDiv(0 &- y0, sh)) : 0
         bottom = ih &- 1 &- y0 >= 0 ? min(oh, convFloorDiv(ih &- 1 &- y0, sh) &+ 1) : 0
         if bottom < top { bottom = top }
+        top = min(max(top, first), last)
+        bottom = min(max(bottom, top), last)
     }
     rowRange()
     for _ in row0..<row1 {
@@ -319,14 +354,14 @@ private func im2colRows(_ g: ConvGeometry, _ plan: ConvPlan, _ source: UnsafePoi
         let lo = x0 < 0 ? min(ow, convCeilDiv(0 &- x0, sw)) : 0
         var hi = iw &- 1 &- x0 >= 0 ? min(ow, convFloorDiv(iw &- 1 &- x0, sw) &+ 1) : 0
         if hi < lo { hi = lo }
-        convZero(dst, top &* ow)
+        convZero(dst, (top &- first) &* ow)
         if bottom > top {
             let src = plane + ((top &* sh &+ y0) &* iw &+ lo &* sw &+ x0)
-            convGatherRows(dst + top &* ow, src, rows: bottom &- top, width: ow, lo: lo, hi: hi,
+            convGatherRows(dst + (top &- first) &* ow, src, rows: bottom &- top, width: ow, lo: lo, hi: hi,
                            srcRowStride: sh &* iw, srcStep: sw)
         }
-        convZero(dst + bottom &* ow, (oh &- bottom) &* ow)
-        dst += plan.positions
+        convZero(dst + (bottom &- first) &* ow, (last &- bottom) &* ow)
+        dst += ld
         kx &+= 1
         if kx == kw {
             kx = 0

@@ -56,6 +56,22 @@ private struct PoolKernel {
             return
         }
         if kind == .max && g.dilationHeight == 1 && g.dilationWidth == 1 {
+            let table = Kernels.active.table
+            let paddedFloats = (g.strideHeight * (g.outputHeight - 1) + g.kernelHeight)
+                * (g.strideWidth * (g.outputWidth - 1) + g.kernelWidth)
+            // Stride 2 computes every stride-1 window: worth it on small planes only.
+            let strided = g.strideHeight > 1 || g.strideWidth > 1
+            let limit = strided ? min(1024, table.pointee.pool_plane_floats) : table.pointee.pool_plane_floats
+            if g.outputHeight > 0 && g.outputWidth > 0 && paddedFloats <= limit
+                && g.padTop < g.kernelHeight && g.padLeft < g.kernelWidth && g.strideHeight <= 2 && g.strideWidth <= 2 {
+                // Small planes (GoogLeNet's pools): whole planes in the kernel.
+                table.pointee.max_pool_planes(x + range.lowerBound * g.inputHeight * g.inputWidth, range.count,
+                                              g.inputHeight, g.inputWidth, g.kernelHeight, g.kernelWidth,
+                                              g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
+                                              g.outputHeight, g.outputWidth,
+                                              y + range.lowerBound * g.outputHeight * g.outputWidth)
+                return
+            }
             maxPoolSeparable(x, y, range)
             return
         }

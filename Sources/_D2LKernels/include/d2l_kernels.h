@@ -137,20 +137,22 @@ typedef struct d2l_k_table {
 
     /* ---- Winograd F(2×2, 3×3) transforms (Kernels/Winograd.swift) -------------- */
 
-    /** The input transform of one channel: `plane` [ih × iw] zero-padded by pad_top and
-     *  pad_left (and beyond its edges) is split into `split` (2·tiles_h + 2 rows of
-     *  2·half floats, even then odd padded columns, then one spare row of 2·half; half a
-     *  multiple of 16, ≥ tiles_w + 16 and ≥ (pad_left + iw + 1) / 2), then for tile
-     *  t = ty·tiles_w + tx (< tiles_h·tiles_w) and ξ < 16, v[ξ·stride + t] = (Bᵀ d B)[ξ]
-     *  of the 4×4 padded patch at (2ty, 2tx). v[ξ·stride + t] up to t < tiles_h·tiles_w
-     *  + 16 is written (each channel's row needs that much room). */
+    /** The input transform of tile rows ty0 ..< ty1 of one channel: the rows
+     *  2·ty0 ..< 2·ty1 + 2 of `plane` [ih × iw] zero-padded by pad_top and pad_left (and
+     *  beyond its edges) are written to `split` (2·(ty1 − ty0) + 2 rows of 2·half floats;
+     *  half a multiple of 16, ≥ tiles_w + 16 and ≥ (pad_left + iw + 1) / 2), then for
+     *  tile t = (ty − ty0)·tiles_w + tx and ξ < 16, v[ξ·stride + t] = (Bᵀ d B)[ξ] of the
+     *  4×4 padded patch at (2ty, 2tx). v[ξ·stride + t] up to t < (ty1 − ty0)·tiles_w + 16
+     *  is written (each channel's row needs that much room). */
     void (*winograd_input)(const float *plane, size_t ih, size_t iw, ptrdiff_t pad_top, ptrdiff_t pad_left,
-                           size_t tiles_h, size_t tiles_w, float *split, size_t half, float *v, ptrdiff_t stride);
+                           size_t ty0, size_t ty1, size_t tiles_w, float *split, size_t half, float *v,
+                           ptrdiff_t stride);
 
-    /** The output transform of output channels o0 ..< o1 (o1 − o0 a multiple of 16):
-     *  the products m[ξ·stride + t·oc + o] become y[o·oh·ow + (2ty + i)·ow + 2tx + j] =
-     *  (Aᵀ m A)[i][j] + bias[o] (bias may be NULL) for the i, j < 2 inside oh × ow. */
-    void (*winograd_output)(const float *m, ptrdiff_t stride, size_t oc, size_t tiles_h, size_t tiles_w,
+    /** The output transform of tile rows ty0 ..< ty1 and output channels o0 ..< o1
+     *  (o1 − o0 a multiple of 16): the products m[ξ·stride + t·oc + o], t = (ty − ty0)·
+     *  tiles_w + tx, become y[o·oh·ow + (2ty + i)·ow + 2tx + j] = (Aᵀ m A)[i][j] + bias[o]
+     *  (bias may be NULL) for the i, j < 2 inside oh × ow. */
+    void (*winograd_output)(const float *m, ptrdiff_t stride, size_t oc, size_t ty0, size_t ty1, size_t tiles_w,
                             size_t o0, size_t o1, const float *_Nullable bias, float *y, size_t oh, size_t ow);
 
     /* ---- Pooling (Kernels/Pooling.swift); maxima propagate NaN ------------------- */
@@ -165,6 +167,14 @@ typedef struct d2l_k_table {
     /** out[ox] = max over k < kw (≥ 1) of padded[ox·stride + k], for ox < ow; reads
      *  padded up to 2·ow + kw + 2·VL floats when stride is 2. */
     void (*max_window_strided)(const float *padded, size_t kw, size_t stride, size_t ow, float *out);
+    /** Max pooling with dilation 1 of `planes` planes x [ih × iw] into y [oh × ow]
+     *  (padding −∞; window (oy, ox) is kh × kw from (sh·oy − pad_top, sw·ox − pad_left);
+     *  pad_top < kh, pad_left < kw), for small planes: (sh·(oh − 1) + kh)·(sw·(ow − 1) + kw)
+     *  ≤ pool_plane_floats. */
+    void (*max_pool_planes)(const float *x, size_t planes, size_t ih, size_t iw, size_t kh, size_t kw, size_t sh,
+                            size_t sw, size_t pad_top, size_t pad_left, size_t oh, size_t ow, float *y);
+    /** The largest padded plane max_pool_planes takes (floats). */
+    size_t pool_plane_floats;
 
     /* ---- Elementwise ------------------------------------------------------------- */
 

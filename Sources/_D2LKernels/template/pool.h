@@ -86,3 +86,50 @@ static void max_window_strided(const float *padded, size_t kw, size_t stride, si
         out[ox] = m;
     }
 }
+
+/** Most floats of the padded plane max_pool_planes keeps on the stack. */
+#define K_POOL_PLANE_FLOATS 4096
+
+static void max_pool_planes(const float *x, size_t planes, size_t ih, size_t iw, size_t kh, size_t kw, size_t sh,
+                            size_t sw, size_t pad_top, size_t pad_left, size_t oh, size_t ow, float *y) {
+    /* The padded plane P, sh·(oh − 1) + kh rows of W = sw·(ow − 1) + kw floats with −∞
+     * outside the input (written once: each plane overwrites only the input's cells), then
+     * the stride-1 column maxima over kh rows and row maxima over kw columns, each one pass
+     * over the flattened plane with whole vectors (values past a row's end, and between
+     * strided outputs, are computed and never read), then the outputs picked out. Small
+     * planes: per-row work would cost more than the extra maxima. */
+    size_t height = sh * (oh - 1) + kh, width = sw * (ow - 1) + kw;
+    size_t total = height * width;
+    float padded[K_POOL_PLANE_FLOATS + 2 * 16] __attribute__((aligned(64)));
+    float columns[K_POOL_PLANE_FLOATS + 2 * 16] __attribute__((aligned(64)));
+    float rows[K_POOL_PLANE_FLOATS + 2 * 16] __attribute__((aligned(64)));
+    size_t flat = (sh * (oh - 1) + 1) * width;
+    size_t in_rows = ih < height - pad_top ? ih : height - pad_top;
+    size_t in_cols = iw < width - pad_left ? iw : width - pad_left;
+    for (size_t i = 0; i < total + 2 * VL; i += VL) v_store(padded + i, v_splat(-__builtin_inff()));
+    for (size_t i = flat; i < flat + 2 * VL; i++) columns[i] = -__builtin_inff();
+    for (size_t p = 0; p < planes; p++) {
+        const float *xp = x + p * ih * iw;
+        float *yp = y + p * oh * ow;
+        for (size_t r = 0; r < in_rows; r++) {
+            float *dst = padded + (r + pad_top) * width + pad_left;
+            const float *src = xp + r * iw;
+            for (size_t c = 0; c < in_cols; c++) dst[c] = src[c];
+        }
+        for (size_t i = 0; i < flat; i += VL) {
+            vf m = v_load(padded + i);
+            for (size_t k = 1; k < kh; k++) m = v_max_nan(m, v_load(padded + i + k * width));
+            v_store(columns + i, m);
+        }
+        for (size_t i = 0; i < flat; i += VL) {
+            vf m = v_load(columns + i);
+            for (size_t k = 1; k < kw; k++) m = v_max_nan(m, v_load(columns + i + k));
+            v_store(rows + i, m);
+        }
+        for (size_t oy = 0; oy < oh; oy++) {
+            const float *src = rows + oy * sh * width;
+            float *out = yp + oy * ow;
+            for (size_t ox = 0; ox < ow; ox++) out[ox] = src[ox * sw];
+        }
+    }
+}
