@@ -127,7 +127,8 @@ extension Tensor {
                                         }
                                     }
                                     if needWeight {
-                                        for b in 0..<count {
+                                        // Each image's columns on its own (over the pool's threads).
+                                        forEachImage(count, pool) { b in
                                             let xg = xp + ((first + b) * g.inputChannels + group * icg) * inPlane
                                             im2col(g, xg, columns + b * positions, ld)
                                         }
@@ -148,8 +149,9 @@ extension Tensor {
                                         gemm(transA: true, transB: false, m: depth, n: ld, k: ocg, alpha: 1,
                                              a: wp + group * ocg * depth, lda: depth, b: gathered, ldb: ld,
                                              beta: 0, c: columns, ldc: ld, pool: pool)
-                                        for b in 0..<count {
-                                            let dxg = dxb.baseAddress! + ((first + b) * g.inputChannels + group * icg) * inPlane
+                                        let dxBase = dxb.baseAddress!
+                                        forEachImage(count, pool) { b in
+                                            let dxg = dxBase + ((first + b) * g.inputChannels + group * icg) * inPlane
                                             col2im(g, columns + b * positions, ld, dxg)
                                         }
                                     }
@@ -170,6 +172,20 @@ extension Tensor {
         }
         return (needInput ? Tensor(dxValues, shape: x.shape) : nil,
                 needWeight ? Tensor(dwValues, shape: weight.shape) : nil, db)
+    }
+}
+
+/// Runs body(b) for b < count: split over `pool`'s threads when there are several (each
+/// image's columns and input gradient are its own), else in order.
+@inline(__always)
+func forEachImage(_ count: Int, _ pool: ThreadPool?, _ body: (Int) -> Void) {
+    guard let pool, pool.threadCount > 1, count > 1 else {
+        for b in 0..<count { body(b) }
+        return
+    }
+    let chunks = Swift.min(count, pool.threadCount * 2)
+    pool.parallelFor(chunks) { c in
+        for b in (c * count / chunks)..<((c + 1) * count / chunks) { body(b) }
     }
 }
 
@@ -202,16 +218,22 @@ func im2col(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ columns: UnsafeMutab
                 let x0 = kx * g.dilationWidth - g.padLeft
                 let (lo, hi) = convValidRange(start: x0, size: iw, outputs: ow, stride: sw)
                 if top > 0 { row.initialize(repeating: 0, count: top * ow) }
-                for oy in top..<bottom {
-                    let dst = row + oy * ow
-                    let src = plane + (oy * sh + y0) * iw + x0
-                    for i in 0..<lo { dst[i] = 0 }
-                    if sw == 1 {
-                        convCopy(dst + lo, src + lo, hi - lo)
-                    } else {
-                        for i in lo..<hi { dst[i] = src[i * sw] }
+                if sw == 1 && lo == 0 && hi == ow && bottom > top {
+                    // Whole rows inside the input: one block copy.
+                    copyBlock(plane + (top * sh + y0) * iw + x0, srcStride: sh * iw, row + top * ow, dstStride: ow,
+                              rows: bottom - top, width: ow)
+                } else {
+                    for oy in top..<bottom {
+                        let dst = row + oy * ow
+                        let src = plane + (oy * sh + y0) * iw + x0
+                        for i in 0..<lo { dst[i] = 0 }
+                        if sw == 1 {
+                            convCopy(dst + lo, src + lo, hi - lo)
+                        } else {
+                            for i in lo..<hi { dst[i] = src[i * sw] }
+                        }
+                        for i in hi..<ow { dst[i] = 0 }
                     }
-                    for i in hi..<ow { dst[i] = 0 }
                 }
                 if bottom < oh { (row + bottom * ow).initialize(repeating: 0, count: (oh - bottom) * ow) }
                 row += ld
@@ -239,13 +261,15 @@ func col2im(_ g: ConvGeometry, _ columns: UnsafePointer<Float>, _ ld: Int, _ dx:
                 let x0 = kx * g.dilationWidth - g.padLeft
                 let (lo, hi) = convValidRange(start: x0, size: iw, outputs: ow, stride: sw)
                 let inside = hi - lo
-                if inside > 0 {
-                    for oy in top..<bottom {
-                        let src = row + oy * ow + lo
-                        let dst = plane + (oy * sh + y0) * iw + lo * sw + x0
-                        if sw == 1 {
-                            convAddInPlace(dst, src, inside)
-                        } else {
+                if inside > 0 && bottom > top {
+                    if sw == 1 {
+                        // The block of rows top ..< bottom at once.
+                        addBlock(row + top * ow + lo, srcStride: ow, plane + (top * sh + y0) * iw + lo + x0,
+                                 dstStride: sh * iw, rows: bottom - top, width: inside)
+                    } else {
+                        for oy in top..<bottom {
+                            let src = row + oy * ow + lo
+                            let dst = plane + (oy * sh + y0) * iw + lo * sw + x0
                             for i in 0..<inside { dst[i * sw] += src[i] }
                         }
                     }

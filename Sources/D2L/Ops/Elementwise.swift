@@ -158,30 +158,41 @@ extension Tensor {
     }
 
     /// max(x, 0) (gradient 0 at 0, as in PyTorch). Uses the runtime's Relu kernel.
-    public func relu() -> Tensor {
-        let y = Tensor.make(shape: shape) { out in
-            withUnsafeValues { x in if let base = x.baseAddress { reluVector(base, out, x.count) } }
-        }
-        return Tensor.record("relu", y, inputs: [self]) { g in
-            [Tensor.broadcastValues("relu", g, y) { $1 > 0 ? $0 : 0 }]
-        }
-    }
+    public func relu() -> Tensor { activation(.relu, "relu") }
 
     /// 1 / (1 + e^-x). Uses the runtime's Sigmoid kernel.
-    public func sigmoid() -> Tensor {
-        let y = Tensor.make(shape: shape) { out in
-            withUnsafeValues { x in if let base = x.baseAddress { sigmoidVector(base, out, x.count) } }
-        }
-        return Tensor.record("sigmoid", y, inputs: [self]) { g in
-            [Tensor.broadcastValues("sigmoid", g, y) { $0 * $1 * (1 - $1) }]
-        }
-    }
+    public func sigmoid() -> Tensor { activation(.sigmoid, "sigmoid") }
 
-    /// Hyperbolic tangent.
-    public func tanh() -> Tensor {
-        let y = mapValues { Foundation.tanh($0) }
-        return Tensor.record("tanh", y, inputs: [self]) { g in
-            [Tensor.broadcastValues("tanh", g, y) { $0 * (1 - $1 * $1) }]
+    /// Hyperbolic tangent. Uses the runtime's Tanh kernel.
+    public func tanh() -> Tensor { activation(.tanh, "tanh") }
+
+    /// An activation forward and backward through the runtime's kernels (the active kernel
+    /// variant; large tensors over the compute threads): the backward reads the output y
+    /// (ReLU: g·[y > 0], sigmoid: g·y·(1 − y), tanh: g·(1 − y²)).
+    private func activation(_ kind: VectorActivation, _ name: String) -> Tensor {
+        let pool = ComputeThreads.pool
+        let y = Tensor.make(shape: shape) { out in
+            withUnsafeValues { x in if let base = x.baseAddress { activationVector(kind, base, out, x.count, pool: pool) } }
+        }
+        return Tensor.record(name, y, inputs: [self]) { g in
+            guard g.shape == y.shape else {
+                // A broadcast gradient: the same derivative, elementwise after broadcasting.
+                switch kind {
+                case .relu: return [Tensor.broadcastValues(name, g, y) { $1 > 0 ? $0 : 0 }]
+                case .sigmoid: return [Tensor.broadcastValues(name, g, y) { $0 * $1 * (1 - $1) }]
+                case .tanh: return [Tensor.broadcastValues(name, g, y) { $0 * (1 - $1 * $1) }]
+                }
+            }
+            let dx = Tensor.make(shape: y.shape) { out in
+                g.withUnsafeValues { gb in
+                    y.withUnsafeValues { yb in
+                        if let gp = gb.baseAddress, let yp = yb.baseAddress {
+                            activationBackwardVector(kind, dy: gp, y: yp, dx: out, gb.count, pool: pool)
+                        }
+                    }
+                }
+            }
+            return [dx]
         }
     }
 }

@@ -14,8 +14,10 @@ private let convSmallProduct = 1 << 20
 private let convMaxSlots = 8
 /// Most scratch floats spent on extra slots.
 private let convSlotBudget = 1 << 21
-/// Most floats of the column matrix gathered at once (1 MiB: it stays in L2 for the gemm).
+/// Most floats of the column matrix gathered at once (1 MiB: it stays in L2 for the gemm),
+/// and the fewest output positions of one block.
 private let convBlockFloats = 1 << 18
+private let convBlockMinimumPositions = 1024
 /// Multiply-adds below which a whole convolution runs on the calling thread.
 private let convParallelThreshold = 1 << 17
 
@@ -31,9 +33,9 @@ private struct ConvPlan {
     /// Column buffers; > 1 only when (image, group) pairs run in parallel.
     var slots: Int
     /// Output rows per block of the column matrix: the whole output unless its columns
-    /// would exceed `convBlockFloats` (large planes: VGG's 112×112 and 224×224), then
-    /// blocks of output rows are gathered and multiplied one after another, each block's
-    /// columns staying in L2.
+    /// would exceed `convBlockFloats` on a plane of at least 2048 positions (VGG's 112×112
+    /// and 224×224), then blocks of output rows (≥ 1024 positions each) are gathered and
+    /// multiplied one after another, each block's columns staying in L2.
     var blockRows: Int
 
     init(_ g: ConvGeometry) {
@@ -52,8 +54,13 @@ private struct ConvPlan {
             slots = max(1, min(pairs, convMaxSlots, convSlotBudget / columns))
         }
         let rowFloats = max(1, depth &* g.outputWidth)
+        // Blocks of at least `convBlockMinimumPositions` columns (the gemm reads its weights
+        // once per block, and narrow blocks waste its tiles), so only planes with twice that
+        // many positions are split.
+        let minimumRows = (convBlockMinimumPositions &+ g.outputWidth &- 1) / max(1, g.outputWidth)
         blockRows = pointwise || depth &* positions <= convBlockFloats || g.outputWidth < 16
-            ? max(1, g.outputHeight) : max(1, min(g.outputHeight, convBlockFloats / rowFloats))
+            || positions < 2 &* convBlockMinimumPositions
+            ? max(1, g.outputHeight) : max(1, min(g.outputHeight, max(minimumRows, convBlockFloats / rowFloats)))
     }
 
     /// Output columns (ow).

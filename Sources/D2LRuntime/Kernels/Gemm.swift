@@ -8,15 +8,15 @@ import _D2LKernels
 //
 // Strategy (see `gemm` for the contract):
 // - m == 1 or n == 1: matrix-vector products, read in place (no packing).
-// - A · Bᵀ with A row-major and m ≤ 64 (Linear layers at small batch): blocks of
+// - A · Bᵀ with A row-major and m ≤ 16 (Linear layers at small batch): blocks of
 //   row-by-row dot products along k (the variant's `dot_rows` × `dot_columns`), over depth
 //   blocks of ≤ 1024; no transposition.
 // - otherwise: the variant's MR × NR register tiles (6 × 16 with AVX2, 12 × 32 with
-//   AVX-512) over blocks of the variant's depth (≤ 256) and ≤ 320 KiB of A. A is read in
+//   AVX-512) over blocks of the variant's depth (≤ 512) and ≤ 320 KiB of A. A is read in
 //   place (any transposition; rows past the edge repeat the last row, their results never
 //   stored), or from its row-packed form. B is read in place when it is row-major,
 //   n ≥ NR and m ≤ 4·MR (few row tiles reuse it); otherwise blocks of B (depth block ×
-//   ≤ 2048 columns, as NR-wide panels zero-padded at the right edge) and of A (row block ×
+//   ≤ 512 columns, as NR-wide panels zero-padded at the right edge) and of A (row block ×
 //   depth block, MR-row groups) are packed once into the thread's scratch and every tile
 //   runs from them (`tiledChunkPacked`). Without scratch, B is packed one panel at a time
 //   on the stack. Repeated calls allocate nothing.
@@ -47,7 +47,7 @@ private let panelBufferFloats = 512 * 32
 /// beta · C. Nothing happens when m or n is 0. C must not overlap A or B.
 ///
 /// Needs no scratch memory from the caller: blocks of A and B are packed in each thread's
-/// scratch (`d2l_sys_thread_scratch`, allocated once per thread and kept; ≤ 2.4 MiB), or
+/// scratch (`d2l_sys_thread_scratch`, allocated once per thread and kept; ≤ 1.4 MiB), or
 /// without it one panel at a time in ≤ 64 KiB of stack. `pool` (nil = the calling thread only) splits large products into several
 /// chunks per thread; small ones run on the calling thread.
 public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
@@ -309,8 +309,9 @@ private func gemvDot(_ kernels: Kernels, rows: Int, k: Int, matrix: UnsafePointe
 // MARK: - Few rows times a transposed matrix
 
 /// Most rows of op(A) for which A · Bᵀ runs as dot products (up to here they beat the
-/// transposing pack of the tiled path; a depth block of A then still fits in L2).
-private let dotRowsLimit = 64
+/// transposing pack of the tiled path; measured with AVX2 and AVX-512: a GRU step's
+/// 32 × 768 × 256 runs about twice as fast tiled).
+private let dotRowsLimit = 16
 /// Depth of one block of the dot-product path.
 private let dotDepth = 1024
 
@@ -356,12 +357,14 @@ private func gemmDotRows(_ kernels: Kernels, m: Int, n: Int, k: Int, alpha: Floa
 /// path it falls back to when the scratch cannot be allocated). Never set otherwise.
 nonisolated(unsafe) var gemmThreadScratchDisabled = false
 
-/// Most columns of one packed block of B (a multiple of every NR): kc × 2048 floats,
-/// ≤ 2 MiB, stays in L2/L3 while the row blocks sweep it.
-private let packedBlockColumns = 2048
+/// Most columns of one packed block of B (a multiple of every NR): kc × 512 floats,
+/// ≤ 1 MiB, stays in L2 beside a row block of A while the row blocks sweep it (wider
+/// blocks measured slower on a 2 MiB L2: NiN's 256 × 676 × 2400 at 1.22× OpenBLAS's time
+/// against 1.11×).
+private let packedBlockColumns = 512
 
 /// The register-tile product over chunks of (column panels × row tiles). Each chunk
-/// packs, when its thread's scratch allows, blocks of B (depth block × up to 2048
+/// packs, when its thread's scratch allows, blocks of B (depth block × up to 512
 /// columns, every NR-wide panel of it) and of A (row block × depth block, MR-row groups)
 /// once, then runs every tile of the block pair from them (Goto's order: a row block of
 /// A stays in L2 across the panels, a panel of B in L1 across the row tiles). Without

@@ -52,3 +52,74 @@ public func sumSquaredDeviationVector(_ x: UnsafePointer<Float>, _ n: Int, mean:
 public func dotCenteredVector(_ a: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, mean: Float) -> Float {
     n <= 0 ? 0 : Kernels.active.table.pointee.dot_centered(a, x, n, mean)
 }
+
+/// dst[r·dstStride + j] += src[r·srcStride + j] for r < rows, j < width (not overlapping).
+public func addBlock(_ src: UnsafePointer<Float>, srcStride: Int, _ dst: UnsafeMutablePointer<Float>, dstStride: Int,
+                     rows: Int, width: Int) {
+    if rows <= 0 || width <= 0 { return }
+    Kernels.active.table.pointee.add_block(src, srcStride, dst, dstStride, rows, width)
+}
+
+/// dst[r·dstStride + j] = src[r·srcStride + j] for r < rows, j < width (not overlapping).
+public func copyBlock(_ src: UnsafePointer<Float>, srcStride: Int, _ dst: UnsafeMutablePointer<Float>, dstStride: Int,
+                      rows: Int, width: Int) {
+    if rows <= 0 || width <= 0 { return }
+    Kernels.active.table.pointee.copy_block(src, srcStride, dst, dstStride, rows, width)
+}
+
+/// An activation whose forward and backward the toolkit runs through the kernels.
+public enum VectorActivation: Sendable {
+    case relu, sigmoid, tanh
+
+    var kernelCode: Int32 {
+        switch self {
+        case .relu: return Int32(D2L_K_ACT_RELU)
+        case .sigmoid: return Int32(D2L_K_ACT_SIGMOID)
+        case .tanh: return Int32(D2L_K_ACT_TANH)
+        }
+    }
+}
+
+/// y[i] = act(x[i]) for i < n, split over `pool`'s threads when n is large (x may be y).
+public func activationVector(_ activation: VectorActivation, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                             _ n: Int, pool: ThreadPool? = nil) {
+    let op: Int32
+    switch activation {
+    case .relu: op = Int32(D2L_K_UNARY_RELU)
+    case .sigmoid: op = Int32(D2L_K_UNARY_SIGMOID)
+    case .tanh: op = Int32(D2L_K_UNARY_TANH)
+    }
+    let table = Kernels.active.table
+    forEachVectorChunk(n, pool) { start, count in table.pointee.unary(op, x + start, y + start, count) }
+}
+
+/// dx[i] = dy[i] · act'(y[i]) for i < n, with y the activation's output (ReLU: dy·[y > 0],
+/// sigmoid: dy·y·(1 − y), tanh: dy·(1 − y²)), split over `pool`'s threads when n is large.
+public func activationBackwardVector(_ activation: VectorActivation, dy: UnsafePointer<Float>, y: UnsafePointer<Float>,
+                                     dx: UnsafeMutablePointer<Float>, _ n: Int, pool: ThreadPool? = nil) {
+    let table = Kernels.active.table
+    let code = activation.kernelCode
+    forEachVectorChunk(n, pool) { start, count in
+        table.pointee.activation_backward(code, dy + start, y + start, dx + start, count)
+    }
+}
+
+/// Elements below which an elementwise loop runs on the calling thread.
+private let vectorParallelThreshold = 1 << 15
+
+/// body(start, count) over [0, n) in chunks of whole 16-float blocks: spread over `pool`
+/// when n ≥ 32 K and the pool has threads, else one call.
+@inline(__always)
+func forEachVectorChunk(_ n: Int, _ pool: ThreadPool?, _ body: (Int, Int) -> Void) {
+    if n <= 0 { return }
+    guard let pool, pool.threadCount > 1, n >= vectorParallelThreshold else {
+        body(0, n)
+        return
+    }
+    let chunks = min(pool.threadCount &* 2, n / 8192)
+    let step = (n / chunks &+ 15) & ~15
+    pool.parallelFor(chunks) { c in
+        let start = c &* step
+        if start < n { body(start, min(step, n &- start)) }
+    }
+}

@@ -200,6 +200,20 @@ typedef struct d2l_k_table {
      *  be x): y = e^(x − max) / Σ e^(x − max) over the `length` values inner apart. */
     void (*softmax)(const float *x, float *y, size_t outer, size_t length, size_t inner);
 
+    /** dx[i] = dy[i] · act'(y[i]) for i < n, with y = act(x) the activation's output:
+     *  ReLU dy·[y > 0], sigmoid dy·y·(1 − y), tanh dy·(1 − y²) (D2L_K_ACT_NONE: dy). The
+     *  toolkit's backward of its activations. dx may equal dy. */
+    void (*activation_backward)(int activation, const float *dy, const float *y, float *dx, size_t n);
+
+    /** dst[r·dst_stride + j] += src[r·src_stride + j] for r < rows, j < width (not
+     *  overlapping): a block of rows at once (col2im). */
+    void (*add_block)(const float *src, ptrdiff_t src_stride, float *dst, ptrdiff_t dst_stride, size_t rows,
+                      size_t width);
+    /** dst[r·dst_stride + j] = src[r·src_stride + j] for r < rows, j < width (not
+     *  overlapping): a block of rows at once (im2col). */
+    void (*copy_block)(const float *src, ptrdiff_t src_stride, float *dst, ptrdiff_t dst_stride, size_t rows,
+                       size_t width);
+
     /* ---- Reductions (4·VL partial sums) ----------------------------------------- */
 
     /** Σ x[i] for i < n. */

@@ -173,3 +173,53 @@ static void softmax(const float *x, float *y, size_t outer, size_t length, size_
         }
     }
 }
+
+static void add_block(const float *src, ptrdiff_t src_stride, float *dst, ptrdiff_t dst_stride, size_t rows,
+                      size_t width) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *a = src + (ptrdiff_t)r * src_stride;
+        float *d = dst + (ptrdiff_t)r * dst_stride;
+        size_t j = 0;
+        for (; j + VL <= width; j += VL) v_store(d + j, v_load(d + j) + v_load(a + j));
+        for (; j < width; j++) d[j] += a[j];
+    }
+}
+
+static void copy_block(const float *src, ptrdiff_t src_stride, float *dst, ptrdiff_t dst_stride, size_t rows,
+                       size_t width) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *a = src + (ptrdiff_t)r * src_stride;
+        float *d = dst + (ptrdiff_t)r * dst_stride;
+        size_t j = 0;
+        for (; j + VL <= width; j += VL) v_store(d + j, v_load(a + j));
+        for (; j < width; j++) d[j] = a[j];
+    }
+}
+
+static inline __attribute__((always_inline)) vf activation_grad(vf dy, vf y, const int activation) {
+    switch (activation) {
+    case D2L_K_ACT_RELU: return v_select(y > v_zero(), dy, v_zero());
+    case D2L_K_ACT_SIGMOID: return dy * y * (1.0f - y);
+    case D2L_K_ACT_TANH: return dy * (1.0f - y * y);
+    default: return dy;
+    }
+}
+
+static inline __attribute__((always_inline)) void activation_backward_loop(const float *dy, const float *y, float *dx,
+                                                                           size_t n, const int activation) {
+    size_t i = 0;
+    for (; i + VL <= n; i += VL) v_store(dx + i, activation_grad(v_load(dy + i), v_load(y + i), activation));
+    if (i < n) {
+        size_t rest = n - i;
+        v_store_lanes(dx + i, activation_grad(v_load_lanes(dy + i, rest), v_load_lanes(y + i, rest), activation), rest);
+    }
+}
+
+static void activation_backward(int activation, const float *dy, const float *y, float *dx, size_t n) {
+    switch (activation) {
+    case D2L_K_ACT_RELU: activation_backward_loop(dy, y, dx, n, D2L_K_ACT_RELU); break;
+    case D2L_K_ACT_SIGMOID: activation_backward_loop(dy, y, dx, n, D2L_K_ACT_SIGMOID); break;
+    case D2L_K_ACT_TANH: activation_backward_loop(dy, y, dx, n, D2L_K_ACT_TANH); break;
+    default: activation_backward_loop(dy, y, dx, n, D2L_K_ACT_NONE); break;
+    }
+}

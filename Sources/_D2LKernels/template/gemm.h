@@ -34,52 +34,77 @@ static inline __attribute__((always_inline)) void gemm_store_row(const float *ac
     }
 }
 
-/** The product of one sub-tile: out[(r·SUB_VECS + v)·VL + l] = Σ_{p<kc} A(row r, p) ·
- *  B(p, v·VL + l), with row r of A at rows[r] (depth steps a_col apart) and B's vectors
- *  at b (rows b_row apart). A function of its own (as is the unit-row form), so that its
- *  accumulators get the registers; the results go to memory once, after the loop. */
-static __attribute__((noinline)) void gemm_sub_product(size_t kc, const float *const *rows, ptrdiff_t a_col,
-                                                       const float *b, ptrdiff_t b_row, float *out) {
-    /* Local accumulators: the caller's buffer could alias A or B, which would keep them
-     * in memory. */
+/** The product of R rows of one sub-tile: out[(r·SUB_VECS + v)·VL + l] = Σ_{p<kc}
+ *  A(row r, p) · B(p, v·VL + l) for r < R, with row r of A at rows[r] (depth steps a_col
+ *  apart) and B's vectors at b (rows b_row apart). Inlined into functions of their own
+ *  (below), so that the accumulators get the registers; they go to memory once, after
+ *  the loop (local, not the caller's buffer, which could alias A or B). */
+static inline __attribute__((always_inline)) void gemm_rows_product(size_t kc, const float *const *rows,
+                                                                    ptrdiff_t a_col, const float *b,
+                                                                    ptrdiff_t b_row, float *out, const size_t R) {
     vf acc[K_GEMM_SUB_ROWS][K_GEMM_SUB_VECS];
-    K_UNROLL for (size_t r = 0; r < K_GEMM_SUB_ROWS; r++)
+    K_UNROLL for (size_t r = 0; r < R; r++)
         K_UNROLL for (size_t v = 0; v < K_GEMM_SUB_VECS; v++) acc[r][v] = v_zero();
     const float *row[K_GEMM_SUB_ROWS];
-    K_UNROLL for (size_t r = 0; r < K_GEMM_SUB_ROWS; r++) row[r] = rows[r];
+    K_UNROLL for (size_t r = 0; r < R; r++) row[r] = rows[r];
     for (size_t p = 0; p < kc; p++) {
         vf bv[K_GEMM_SUB_VECS];
         K_UNROLL for (size_t v = 0; v < K_GEMM_SUB_VECS; v++) bv[v] = v_load(b + v * VL);
-        K_UNROLL for (size_t r = 0; r < K_GEMM_SUB_ROWS; r++) {
+        K_UNROLL for (size_t r = 0; r < R; r++) {
             vf x = v_splat(*row[r]);
             K_UNROLL for (size_t v = 0; v < K_GEMM_SUB_VECS; v++) acc[r][v] = v_madd(acc[r][v], x, bv[v]);
             row[r] += a_col;
         }
         b += b_row;
     }
-    K_UNROLL for (size_t r = 0; r < K_GEMM_SUB_ROWS; r++)
+    K_UNROLL for (size_t r = 0; r < R; r++)
         K_UNROLL for (size_t v = 0; v < K_GEMM_SUB_VECS; v++) v_store(out + (r * K_GEMM_SUB_VECS + v) * VL, acc[r][v]);
 }
 
-/** `gemm_sub_product` for rows of A that are consecutive floats (a_row == 1: packed or
+/** `gemm_rows_product` for rows of A that are consecutive floats (a_row == 1: packed or
  *  transposed A): one pointer and constant offsets. */
-static __attribute__((noinline)) void gemm_sub_product_unit(size_t kc, const float *a, ptrdiff_t a_col,
-                                                            const float *b, ptrdiff_t b_row, float *out) {
+static inline __attribute__((always_inline)) void gemm_unit_product(size_t kc, const float *a, ptrdiff_t a_col,
+                                                                    const float *b, ptrdiff_t b_row, float *out,
+                                                                    const size_t R) {
     vf acc[K_GEMM_SUB_ROWS][K_GEMM_SUB_VECS];
-    K_UNROLL for (size_t r = 0; r < K_GEMM_SUB_ROWS; r++)
+    K_UNROLL for (size_t r = 0; r < R; r++)
         K_UNROLL for (size_t v = 0; v < K_GEMM_SUB_VECS; v++) acc[r][v] = v_zero();
     for (size_t p = 0; p < kc; p++) {
         vf bv[K_GEMM_SUB_VECS];
         K_UNROLL for (size_t v = 0; v < K_GEMM_SUB_VECS; v++) bv[v] = v_load(b + v * VL);
-        K_UNROLL for (size_t r = 0; r < K_GEMM_SUB_ROWS; r++) {
+        K_UNROLL for (size_t r = 0; r < R; r++) {
             vf x = v_splat(a[r]);
             K_UNROLL for (size_t v = 0; v < K_GEMM_SUB_VECS; v++) acc[r][v] = v_madd(acc[r][v], x, bv[v]);
         }
         a += a_col;
         b += b_row;
     }
-    K_UNROLL for (size_t r = 0; r < K_GEMM_SUB_ROWS; r++)
+    K_UNROLL for (size_t r = 0; r < R; r++)
         K_UNROLL for (size_t v = 0; v < K_GEMM_SUB_VECS; v++) v_store(out + (r * K_GEMM_SUB_VECS + v) * VL, acc[r][v]);
+}
+
+/** Half a sub-tile's rows (at least one): what a short edge (m = 6 on a 12-row tile)
+ *  runs instead of computing rows it throws away. */
+#define K_GEMM_HALF_ROWS (K_GEMM_SUB_ROWS / 2 > 0 ? K_GEMM_SUB_ROWS / 2 : 1)
+
+static __attribute__((noinline)) void gemm_sub_product(size_t kc, const float *const *rows, ptrdiff_t a_col,
+                                                       const float *b, ptrdiff_t b_row, float *out) {
+    gemm_rows_product(kc, rows, a_col, b, b_row, out, K_GEMM_SUB_ROWS);
+}
+
+static __attribute__((noinline)) void gemm_sub_product_half(size_t kc, const float *const *rows, ptrdiff_t a_col,
+                                                            const float *b, ptrdiff_t b_row, float *out) {
+    gemm_rows_product(kc, rows, a_col, b, b_row, out, K_GEMM_HALF_ROWS);
+}
+
+static __attribute__((noinline)) void gemm_sub_product_unit(size_t kc, const float *a, ptrdiff_t a_col,
+                                                            const float *b, ptrdiff_t b_row, float *out) {
+    gemm_unit_product(kc, a, a_col, b, b_row, out, K_GEMM_SUB_ROWS);
+}
+
+static __attribute__((noinline)) void gemm_sub_product_unit_half(size_t kc, const float *a, ptrdiff_t a_col,
+                                                                 const float *b, ptrdiff_t b_row, float *out) {
+    gemm_unit_product(kc, a, a_col, b, b_row, out, K_GEMM_HALF_ROWS);
 }
 
 /** One sub-tile, rows r0 ..< r0 + SUB_ROWS and vectors v0 ..< v0 + SUB_VECS of the tile:
@@ -95,8 +120,10 @@ static inline __attribute__((always_inline)) void gemm_sub_tile(size_t kc, const
         const float *line = c + (ptrdiff_t)r * ldc + v0 * VL;
         for (size_t q = 0; q < K_GEMM_SUB_VECS * VL; q += 16) __builtin_prefetch(line + q, 1, 3);
     }
-    if (a_row == 1 && r0 + K_GEMM_SUB_ROWS <= rows) {
-        gemm_sub_product_unit(kc, a + r0, a_col, b + v0 * VL, b_row, acc);
+    size_t left = rows - r0;
+    int half = left <= K_GEMM_HALF_ROWS;
+    if (a_row == 1 && (left >= K_GEMM_SUB_ROWS || left == K_GEMM_HALF_ROWS)) {
+        (half ? gemm_sub_product_unit_half : gemm_sub_product_unit)(kc, a + r0, a_col, b + v0 * VL, b_row, acc);
     } else {
         /* Row r of the sub-tile reads row min(r0 + r, rows − 1) of A. */
         const float *row[K_GEMM_SUB_ROWS];
@@ -104,7 +131,7 @@ static inline __attribute__((always_inline)) void gemm_sub_tile(size_t kc, const
             size_t i = r0 + r < rows ? r0 + r : rows - 1;
             row[r] = a + (ptrdiff_t)i * a_row;
         }
-        gemm_sub_product(kc, row, a_col, b + v0 * VL, b_row, acc);
+        (half ? gemm_sub_product_half : gemm_sub_product)(kc, row, a_col, b + v0 * VL, b_row, acc);
     }
     size_t j0 = v0 * VL;
     size_t lo = col_lo > j0 ? col_lo - j0 : 0;
