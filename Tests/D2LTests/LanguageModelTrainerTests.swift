@@ -22,7 +22,7 @@ final class LanguageModelTrainerTests: XCTestCase {
            FileManager.default.fileExists(atPath: dir + "/timemachine.txt") {
             return dir + "/timemachine.txt"
         }
-        let path = repositoryRoot + "/../shared/data/timemachine.txt"
+        let path = repositoryRoot + "/data/timemachine.txt"
         guard FileManager.default.fileExists(atPath: path) else {
             throw XCTSkip("The Time Machine is not available (set D2L_DATA_DIR)")
         }

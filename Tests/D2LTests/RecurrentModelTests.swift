@@ -4,7 +4,7 @@ import D2LRuntime
 @testable import D2L
 
 /// The book's RNNModel (ch. 9) and RNNModelScratch (ch. 8.5) against PyTorch, predict_ch8,
-/// and DESIGN.md's sampling rule.
+/// and docs/FORMAT.md's sampling rule.
 final class RecurrentModelTests: XCTestCase {
     static let vocab = ["<unk>", " "] + (UInt8(ascii: "a")...UInt8(ascii: "z")).map { String(UnicodeScalar($0)) }
 

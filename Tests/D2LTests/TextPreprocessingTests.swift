@@ -21,14 +21,14 @@ func textFixture(_ name: String) throws -> [String: Any] {
     return object
 }
 
-/// The book's timemachine.txt: `$D2L_DATA_DIR/timemachine.txt`, else
-/// `<repo>/../shared/data/timemachine.txt`; a skip when neither exists.
+/// The book's timemachine.txt: `$D2L_DATA_DIR/timemachine.txt`, else the repository's
+/// `data/timemachine.txt`; a skip when neither exists.
 func timeMachinePath() throws -> String {
     var candidates: [String] = []
     if let dir = ProcessInfo.processInfo.environment["D2L_DATA_DIR"], !dir.isEmpty {
         candidates.append(dir + "/timemachine.txt")
     }
-    candidates.append(textRepositoryRoot + "/../shared/data/timemachine.txt")
+    candidates.append(textRepositoryRoot + "/data/timemachine.txt")
     for candidate in candidates where FileManager.default.isReadableFile(atPath: candidate) {
         return candidate
     }

@@ -113,7 +113,7 @@ else
     echo "skip C generation ($generate not built: make -C bindings/c examples)"
 fi
 corpus=""
-for candidate in "${D2L_DATA_DIR:-}/timemachine.txt" "$root/../shared/data/timemachine.txt"; do
+for candidate in "${D2L_DATA_DIR:-}/timemachine.txt" "$root/data/timemachine.txt"; do
     if [ -f "$candidate" ]; then corpus=$candidate; break; fi
 done
 if [ -n "$corpus" ]; then
@@ -131,7 +131,7 @@ if [ -n "$corpus" ]; then
     refuses "word tokens: a vocabulary of the wrong size, both numbers" "the vocabulary has [0-9]* tokens but .* predicts 28" \
         "$tool" convert --arch gru-lm --input "$fixtures/gru-lm.params" --output "$tmp/bad.onnx" --vocab-corpus "$corpus" --token word
 else
-    echo "skip --vocab-corpus (no timemachine.txt in \$D2L_DATA_DIR or ../shared/data)"
+    echo "skip --vocab-corpus (no timemachine.txt in \$D2L_DATA_DIR or data/)"
 fi
 python3 -c 'import json, sys; json.dump(json.load(open(sys.argv[1]))[:27], open(sys.argv[2], "w"))' "$fixtures/gru-lm.vocab.json" "$tmp/short.json"
 refuses "a vocabulary of the wrong size: both numbers" "the vocabulary has 27 tokens but .* predicts 28 (linear.weight has 28 rows)" \
