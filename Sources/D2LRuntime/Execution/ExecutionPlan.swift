@@ -100,7 +100,7 @@ final class ExecutionPlan {
                 guard let type = types[id] else {
                     throw D2LError(.internal, "\(node.label): input '\(graph.values[id].name)' has no planned type")
                 }
-                let readsValue = node.op.planReadsValue(position)
+                let readsValue = node.planTimeInputs.contains(position)
                 inputs.append(PlanInput(type: type, constant: deps[id].isEmpty || readsValue ? known[id] : nil))
                 allKnown.append(PlanInput(type: type, constant: known[id]))
                 for d in deps[id] where !nodeDeps.contains(d) { nodeDeps.append(d) }

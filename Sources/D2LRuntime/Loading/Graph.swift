@@ -23,6 +23,8 @@ final class Graph {
         var inputs: [Int?]
         /// Value ids; nil for an omitted optional output.
         var outputs: [Int?]
+        /// Input positions whose values planning reads (`OperatorSchema.planTimeInputs`).
+        var planTimeInputs: [Int]
     }
 
     private(set) var values: [Value] = []
@@ -60,16 +62,17 @@ final class Graph {
             guard node.domain == "" || node.domain == "ai.onnx" else {
                 throw .unsupported("operator '\(node.opType)' in domain '\(node.domain)' (\(label)) is not supported: libd2l runs the default ONNX domain only")
             }
-            if node.opType == "Constant" {
-                let tensor = try Graph.constantValue(node, label: label)
+            if node.opType == Constant.schema.name {
+                let tensor = try Constant.value(node, label: label)
                 guard node.outputs.count == 1, !node.outputs[0].isEmpty else {
                     throw .invalidModel("\(label) must have exactly one output")
                 }
                 _ = try define(node.outputs[0], .constant(tensor), "the output of \(label)")
                 continue
             }
-            let op = try Operator.make(node, label: label, opset: opset)
-            let arity = op.arity, outputArity = op.outputArity
+            let schema = try Operator.schema(node.opType, opset: opset)
+            let op = try schema.make(AttributeReader(node, label: label), schema.version(forOpset: opset) ?? opset)
+            let arity = schema.inputs, outputArity = schema.outputs
             guard node.inputs.count <= arity.maximum else {
                 throw .invalidModel("\(label) has \(node.inputs.count) inputs; \(node.opType) takes at most \(arity.maximum)")
             }
@@ -101,7 +104,8 @@ final class Graph {
             for name in node.outputs {
                 outputs.append(name.isEmpty ? nil : try define(name, .node(nodeIndex), "the output of \(label)"))
             }
-            nodes.append(Node(label: label, op: op, inputs: inputs, outputs: outputs))
+            nodes.append(Node(label: label, op: op, inputs: inputs, outputs: outputs,
+                              planTimeInputs: schema.planTimeInputs))
         }
 
         for output in description.outputs {
@@ -166,21 +170,6 @@ final class Graph {
     }
 
     // MARK: - Constants
-
-    /// The tensor a `Constant` node holds (value, value_float(s), value_int(s)).
-    private static func constantValue(_ node: NodeDescription, label: String) throws(D2LError) -> ConstantTensor {
-        let a = AttributeReader(node, label: label)
-        try a.allowOnly(["value", "value_float", "value_floats", "value_int", "value_ints", "value_string", "value_strings", "sparse_value"])
-        guard node.attributes.count == 1 else {
-            throw .invalidModel("\(label) must have exactly one value attribute")
-        }
-        if let t = try a.tensor("value") { return t }
-        if a.has("value_float") { return try makeConstant(.float32, [], floats: [try a.float("value_float", default: 0)]) }
-        if let v = try a.floats("value_floats") { return try makeConstant(.float32, [v.count], floats: v) }
-        if a.has("value_int") { return try makeConstant(.int64, [], ints: [try a.int("value_int", default: 0)]) }
-        if let v = try a.ints("value_ints") { return try makeConstant(.int64, [v.count], ints: v) }
-        throw .unsupported("\(label): string and sparse constants are not supported")
-    }
 
     /// Folds every node whose inputs are all constants: runs it once at load and turns its
     /// outputs into constants. Later nodes see folded values as constants.

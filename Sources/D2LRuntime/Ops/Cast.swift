@@ -52,3 +52,9 @@ struct Cast {
         }
     }
 }
+
+extension Cast {
+    static let schema = OperatorSchema("Cast", versions: [1, 6, 9, 13, 19, 21, 23, 24, 25], inputs: (1, 1)) { a, version throws(D2LError) in
+        .cast(try Cast(a, version: version))
+    }
+}

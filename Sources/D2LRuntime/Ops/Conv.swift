@@ -90,3 +90,7 @@ struct Conv {
                     output: y, scratch: io.scratch, pool: pool, epilogue: epilogue, weightLayout: weightLayout)
     }
 }
+
+extension Conv {
+    static let schema = OperatorSchema("Conv", versions: [1, 11, 22], inputs: (2, 3)) { a, _ throws(D2LError) in .conv(try Conv(a)) }
+}

@@ -244,3 +244,16 @@ func broadcastStrides(out: [Int], _ a: [Int], _ b: [Int]) -> ([Int], [Int], [Int
     if dims.isEmpty { return ([1], [0], [0]) }
     return (dims, ma, mb)
 }
+
+extension ElementwiseBinary {
+    /// Add, Sub, Mul, Div, Pow and Equal: one kernel family, no attributes.
+    static let schemas: [OperatorSchema] = [
+        binary("Add", [1, 6, 7, 13, 14], .add), binary("Sub", [1, 6, 7, 13, 14], .sub),
+        binary("Mul", [1, 6, 7, 13, 14], .mul), binary("Div", [1, 6, 7, 13, 14], .div),
+        binary("Pow", [1, 7, 12, 13, 15], .pow), binary("Equal", [1, 7, 11, 13, 19], .equal),
+    ]
+
+    private static func binary(_ name: String, _ versions: [Int], _ kind: Kind) -> OperatorSchema {
+        .noAttributes(name, versions: versions, inputs: (2, 2), .binary(ElementwiseBinary(kind)))
+    }
+}

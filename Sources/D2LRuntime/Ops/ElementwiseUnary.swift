@@ -85,3 +85,16 @@ func sigmoid(_ x: Float) -> Float {
     let e = expf(x)
     return e / (1 + e)
 }
+
+extension ElementwiseUnary {
+    /// Relu, Sigmoid, Tanh, Neg, Exp, Log, Sqrt and Erf: one kernel family, no attributes.
+    static let schemas: [OperatorSchema] = [
+        unary("Relu", [1, 6, 13, 14], .relu), unary("Sigmoid", [1, 6, 13], .sigmoid),
+        unary("Tanh", [1, 6, 13], .tanh), unary("Neg", [1, 6, 13], .neg), unary("Exp", [1, 6, 13], .exp),
+        unary("Log", [1, 6, 13], .log), unary("Sqrt", [1, 6, 13], .sqrt), unary("Erf", [9, 13], .erf),
+    ]
+
+    private static func unary(_ name: String, _ versions: [Int], _ kind: Kind) -> OperatorSchema {
+        .noAttributes(name, versions: versions, inputs: (1, 1), .unary(ElementwiseUnary(kind)))
+    }
+}

@@ -1,8 +1,10 @@
 import _D2LSystem
 
-/// The operators libd2l runs. One case per kernel family; each payload is a struct in
-/// `Ops/` named like the ONNX operator, holding the spec's attributes (parsed and checked
-/// at load) and, after `plan`, what its kernel needs for the planned shapes.
+/// The operators libd2l runs: the lookup (`registry`, by ONNX name) and the dispatch
+/// (`plan`, `run`). One case per kernel family; each payload is a struct in `Ops/`, in a
+/// file named like the ONNX operator, holding the spec's attributes (parsed and checked at
+/// load by its `OperatorSchema`) and, after `plan`, what its kernel needs for the planned
+/// shapes.
 ///
 /// An enum rather than a protocol existential: Embedded Swift has no `any Protocol`.
 enum Operator {
@@ -38,148 +40,31 @@ enum Operator {
     case lrn(LRN)
     case recurrent(Recurrent)
 
-    /// Every ONNX operator type libd2l accepts, with its default-domain versions (the
-    /// `since_version`s of onnx 1.22.0 up to opset 27). The version an opset selects is
-    /// the newest one not above it.
-    static let versions: [String: [Int]] = [
-        "Conv": [1, 11, 22],
-        "Gemm": [1, 6, 7, 9, 11, 13],
-        "MatMul": [1, 9, 13],
-        "Add": [1, 6, 7, 13, 14], "Sub": [1, 6, 7, 13, 14],
-        "Mul": [1, 6, 7, 13, 14], "Div": [1, 6, 7, 13, 14],
-        "Relu": [1, 6, 13, 14], "Sigmoid": [1, 6, 13], "Tanh": [1, 6, 13],
-        "Softmax": [1, 11, 13],
-        "AveragePool": [1, 7, 10, 11, 19, 22], "MaxPool": [1, 8, 10, 11, 12, 22],
-        "Flatten": [1, 9, 11, 13, 21, 23, 24, 25],
-        "Reshape": [1, 5, 13, 14, 19, 21, 23, 24, 25],
-        "Identity": [1, 13, 14, 16, 19, 21, 23, 24, 25],
-        "Dropout": [1, 6, 7, 10, 12, 13, 22],
-        "RNN": [1, 7, 14, 22], "GRU": [1, 3, 7, 14, 22], "LSTM": [1, 7, 14, 22],
-        "Constant": [1, 9, 11, 12, 13, 19, 21, 23, 24, 25],
-        "BatchNormalization": [1, 6, 7, 9, 14, 15], "GlobalAveragePool": [1, 22], "LRN": [1, 13],
-        "ReduceMean": [1, 11, 13, 18], "ReduceSum": [1, 11, 13], "ReduceMax": [1, 11, 12, 13, 18, 20],
-        "ArgMax": [1, 11, 12, 13],
-        "Concat": [1, 4, 11, 13], "Slice": [1, 10, 11, 13],
-        "Squeeze": [1, 11, 13, 21, 23, 24, 25], "Unsqueeze": [1, 11, 13, 21, 23, 24, 25],
-        "Transpose": [1, 13, 21, 23, 24, 25], "Cast": [1, 6, 9, 13, 19, 21, 23, 24, 25],
-        "Equal": [1, 7, 11, 13, 19], "Where": [9, 16], "Expand": [8, 13],
-        "Shape": [1, 13, 15, 19, 21, 23, 24, 25], "Gather": [1, 11, 13], "OneHot": [9, 11],
-        "Pad": [1, 2, 11, 13, 18, 19, 21, 23, 24, 25], "Clip": [1, 6, 11, 12, 13],
-        "Neg": [1, 6, 13], "Exp": [1, 6, 13], "Log": [1, 6, 13], "Sqrt": [1, 6, 13], "Erf": [9, 13],
-        "Pow": [1, 7, 12, 13, 15], "Sum": [1, 6, 8, 13], "Max": [1, 6, 8, 12, 13], "Min": [1, 6, 8, 12, 13],
-    ]
+    /// Every ONNX operator libd2l runs, one line per operator (or kernel family); each
+    /// schema is declared beside its operator. `Tests/D2LRuntimeTests/OperatorRegistryTests`
+    /// checks `tools/conformance/supported-ops.txt` and the README against this list.
+    static let registry: [OperatorSchema] = [
+        Conv.schema, Gemm.schema, MatMul.schema, Softmax.schema, Flatten.schema, Reshape.schema,
+        Identity.schema, Dropout.schema, Constant.schema, BatchNormalization.schema,
+        GlobalAveragePool.schema, LRN.schema, ArgMax.schema, Concat.schema, Slice.schema,
+        Squeeze.schema, Unsqueeze.schema, Transpose.schema, Cast.schema, Where.schema,
+        Expand.schema, Shape.schema, Gather.schema, OneHot.schema, Pad.schema, Clip.schema,
+    ] + ElementwiseBinary.schemas + ElementwiseUnary.schemas + Pool.schemas + Reduce.schemas
+        + Variadic.schemas + Recurrent.schemas
 
-    /// The operator version `opset` selects for `opType`, or nil when unsupported.
-    static func version(of opType: String, opset: Int) -> Int? {
-        guard let list = versions[opType] else { return nil }
-        var selected: Int?
-        for v in list where v <= opset { selected = v }
-        return selected
-    }
+    /// The registry by ONNX name.
+    static let schemasByName: [String: OperatorSchema] = {
+        var byName: [String: OperatorSchema] = [:]
+        for schema in registry { byName[schema.name] = schema }
+        return byName
+    }()
 
-    /// Parses and checks a node's attributes. `Constant` nodes never get here: the graph
-    /// builder turns them into constants.
-    static func make(_ node: NodeDescription, label: String, opset: Int) throws(D2LError) -> Operator {
-        let a = AttributeReader(node, label: label)
-        let version = Operator.version(of: node.opType, opset: opset) ?? opset
-        switch node.opType {
-        case "Conv": return .conv(try Conv(a))
-        case "Gemm": return .gemm(try Gemm(a))
-        case "MatMul": try a.allowOnly([]); return .matMul(MatMul())
-        case "Add": try a.allowOnly([]); return .binary(ElementwiseBinary(.add))
-        case "Sub": try a.allowOnly([]); return .binary(ElementwiseBinary(.sub))
-        case "Mul": try a.allowOnly([]); return .binary(ElementwiseBinary(.mul))
-        case "Div": try a.allowOnly([]); return .binary(ElementwiseBinary(.div))
-        case "Relu": try a.allowOnly([]); return .unary(ElementwiseUnary(.relu))
-        case "Sigmoid": try a.allowOnly([]); return .unary(ElementwiseUnary(.sigmoid))
-        case "Tanh": try a.allowOnly([]); return .unary(ElementwiseUnary(.tanh))
-        case "Softmax": return .softmax(try Softmax(a))
-        case "AveragePool": return .pool(try Pool(a, kind: .average, version: version))
-        case "MaxPool": return .pool(try Pool(a, kind: .max, version: version))
-        case "Flatten": return .flatten(try Flatten(a))
-        case "Reshape": return .reshape(try Reshape(a, version: version))
-        case "Identity": try a.allowOnly([]); return .identity(Identity())
-        case "Dropout": return .dropout(try Dropout(a))
-        case "Shape": return .shape(try Shape(a, version: version))
-        case "Squeeze": try a.allowOnly([]); return .squeeze(Squeeze())
-        case "Unsqueeze": try a.allowOnly([]); return .unsqueeze(Unsqueeze())
-        case "Expand": try a.allowOnly([]); return .expand(Expand())
-        case "Concat": return .concat(try Concat(a))
-        case "Transpose": return .transpose(try Transpose(a))
-        case "Slice": try a.allowOnly([]); return .slice(Slice())
-        case "Cast": return .cast(try Cast(a, version: version))
-        case "Where": try a.allowOnly([]); return .whereOp(Where())
-        case "Gather": return .gather(try Gather(a))
-        case "OneHot": return .oneHot(try OneHot(a))
-        case "Pad": return .pad(try Pad(a, version: version))
-        case "ReduceMean": return .reduce(try Reduce(a, kind: .mean, version: version))
-        case "ReduceSum": return .reduce(try Reduce(a, kind: .sum, version: version))
-        case "ReduceMax": return .reduce(try Reduce(a, kind: .max, version: version))
-        case "ArgMax": return .argMax(try ArgMax(a))
-        case "Sum": try a.allowOnly([]); return .variadic(Variadic(.sum))
-        case "Max": try a.allowOnly([]); return .variadic(Variadic(.max))
-        case "Min": try a.allowOnly([]); return .variadic(Variadic(.min))
-        case "Clip": try a.allowOnly([]); return .clip(Clip())
-        case "BatchNormalization": return .batchNorm(try BatchNormalization(a, version: version))
-        case "GlobalAveragePool": try a.allowOnly([]); return .globalAveragePool(GlobalAveragePool())
-        case "LRN": return .lrn(try LRN(a))
-        case "Equal": try a.allowOnly([]); return .binary(ElementwiseBinary(.equal))
-        case "Pow": try a.allowOnly([]); return .binary(ElementwiseBinary(.pow))
-        case "Neg": try a.allowOnly([]); return .unary(ElementwiseUnary(.neg))
-        case "Exp": try a.allowOnly([]); return .unary(ElementwiseUnary(.exp))
-        case "Log": try a.allowOnly([]); return .unary(ElementwiseUnary(.log))
-        case "Sqrt": try a.allowOnly([]); return .unary(ElementwiseUnary(.sqrt))
-        case "Erf": try a.allowOnly([]); return .unary(ElementwiseUnary(.erf))
-        case "RNN": return .recurrent(try Recurrent(a, kind: .rnn, version: version))
-        case "GRU": return .recurrent(try Recurrent(a, kind: .gru, version: version))
-        case "LSTM": return .recurrent(try Recurrent(a, kind: .lstm, version: version))
-        default:
-            throw .unsupported("operator '\(node.opType)' (domain '', opset \(opset)) is not supported by libd2l")
+    /// The schema of `opType`, or D2L_ERR_UNSUPPORTED naming the operator and the opset.
+    static func schema(_ opType: String, opset: Int) throws(D2LError) -> OperatorSchema {
+        guard let schema = schemasByName[opType], schema.version(forOpset: opset) != nil else {
+            throw .unsupported("operator '\(opType)' (domain '', opset \(opset)) is not supported by libd2l")
         }
-    }
-
-    /// How many inputs the operator takes: (required, maximum).
-    var arity: (required: Int, maximum: Int) {
-        switch self {
-        case .conv: return (2, 3)
-        case .gemm: return (2, 3)
-        case .matMul, .binary: return (2, 2)
-        case .unary, .softmax, .pool, .flatten, .identity: return (1, 1)
-        case .reshape: return (2, 2)
-        case .dropout: return (1, 3)
-        case .shape, .cast, .transpose, .argMax, .globalAveragePool, .lrn: return (1, 1)
-        case .squeeze: return (1, 2)
-        case .unsqueeze, .expand, .gather: return (2, 2)
-        case .concat, .variadic: return (1, Int.max)
-        case .slice: return (3, 5)
-        case .whereOp, .oneHot: return (3, 3)
-        case .pad: return (2, 4)
-        case .reduce: return (1, 2)
-        case .clip: return (1, 3)
-        case .batchNorm: return (5, 5)
-        case .recurrent(let op): return op.kind.arity
-        }
-    }
-
-    /// Whether `plan` reads the value (not only the type) of input `position`: such
-    /// inputs must be known while planning (constants, or small int64 values).
-    func planReadsValue(_ position: Int) -> Bool {
-        switch self {
-        case .reshape, .squeeze, .unsqueeze, .expand, .reduce, .oneHot: return position == 1
-        case .slice: return position >= 1
-        case .pad: return position == 1 || position == 3
-        case .dropout: return position == 2
-        default: return false
-        }
-    }
-
-    /// Output count: (required, maximum).
-    var outputArity: (required: Int, maximum: Int) {
-        switch self {
-        case .dropout: return (1, 2)
-        case .recurrent(let op): return op.kind.outputArity
-        default: return (1, 1)
-        }
+        return schema
     }
 
     /// Output types for these input types; also records in `self` what `run` needs for

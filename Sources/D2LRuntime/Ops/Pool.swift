@@ -69,3 +69,15 @@ struct Pool {
                input: UnsafePointer(io.input(0).floats), output: y, pool: pool)
     }
 }
+
+extension Pool {
+    static let schemas: [OperatorSchema] = [
+        OperatorSchema("AveragePool", versions: [1, 7, 10, 11, 19, 22], inputs: (1, 1)) { a, version throws(D2LError) in
+            .pool(try Pool(a, kind: .average, version: version))
+        },
+        // The optional output `Indices` is not supported: the graph builder says so by name.
+        OperatorSchema("MaxPool", versions: [1, 8, 10, 11, 12, 22], inputs: (1, 1)) { a, version throws(D2LError) in
+            .pool(try Pool(a, kind: .max, version: version))
+        },
+    ]
+}

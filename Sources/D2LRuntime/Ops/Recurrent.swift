@@ -265,3 +265,17 @@ struct Recurrent {
 private func optionalInput(_ inputs: [PlanInput?], _ i: Int) -> PlanInput? {
     i < inputs.count ? inputs[i] : nil
 }
+
+extension Recurrent {
+    /// RNN, GRU and LSTM; every output is optional (at least one must be named).
+    static let schemas: [OperatorSchema] = [
+        recurrent("RNN", [1, 7, 14, 22], .rnn), recurrent("GRU", [1, 3, 7, 14, 22], .gru),
+        recurrent("LSTM", [1, 7, 14, 22], .lstm),
+    ]
+
+    private static func recurrent(_ name: String, _ versions: [Int], _ kind: Kind) -> OperatorSchema {
+        OperatorSchema(name, versions: versions, inputs: kind.arity, outputs: kind.outputArity) { a, version throws(D2LError) in
+            .recurrent(try Recurrent(a, kind: kind, version: version))
+        }
+    }
+}

@@ -81,152 +81,17 @@ struct Reduce {
     }
 }
 
-/// `ArgMax` (13): index of the largest value along `axis` (first, or last with
-/// `select_last_index`), as int64.
-struct ArgMax {
-    let axis: Int
-    let keepDims: Bool
-    let selectLast: Bool
-    private(set) var outer = 0
-    private(set) var length = 0
-    private(set) var inner = 0
+extension Reduce {
+    /// ReduceMean, ReduceSum and ReduceMax; input 1 (`axes`, where the version takes it as an
+    /// input) is read while planning.
+    static let schemas: [OperatorSchema] = [
+        reduce("ReduceMean", [1, 11, 13, 18], .mean), reduce("ReduceSum", [1, 11, 13], .sum),
+        reduce("ReduceMax", [1, 11, 12, 13, 18, 20], .max),
+    ]
 
-    init(_ a: AttributeReader) throws(D2LError) {
-        try a.allowOnly(["axis", "keepdims", "select_last_index"])
-        axis = try a.int("axis", default: 0)
-        keepDims = try a.flag("keepdims", default: true)
-        selectLast = try a.flag("select_last_index", default: false)
-    }
-
-    mutating func plan(_ inputs: [PlanInput?], _ label: String) throws(D2LError) -> [TensorType] {
-        let x = try required(inputs, 0, label)
-        try requireDType(x, [.float32, .int64, .int32, .uint8], label, "data")
-        let shape = x.type.shape
-        guard !shape.isEmpty else { throw .shape("\(label): ArgMax of a scalar") }
-        let k = try normalizeAxis(axis, rank: shape.count, what: label)
-        guard shape[k] > 0 else { throw .shape("\(label): ArgMax along an empty axis") }
-        outer = shape[..<k].reduce(1, *)
-        length = shape[k]
-        inner = shape[(k + 1)...].reduce(1, *)
-        var out = shape
-        if keepDims { out[k] = 1 } else { out.remove(at: k) }
-        return [TensorType(.int64, out)]
-    }
-
-    func run(_ io: KernelIO) {
-        let x = io.input(0)
-        guard let y = io.outputs[0]?.typed(Int64.self) else { return }
-        switch x.type.dtype {
-        case .float32: argmax(x.typed(Float.self), y)
-        case .int64: argmax(x.typed(Int64.self), y)
-        case .int32: argmax(x.typed(Int32.self), y)
-        default: argmax(x.typed(UInt8.self), y)
-        }
-    }
-
-    private func argmax<T: Comparable>(_ x: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<Int64>) {
-        for o in 0..<outer {
-            for i in 0..<inner {
-                let base = o * length * inner + i
-                var best = 0
-                for j in 1..<max(length, 1) {
-                    let v = x[base + j * inner], b = x[base + best * inner]
-                    if v > b || (selectLast && v == b) { best = j }
-                }
-                y[o * inner + i] = Int64(best)
-            }
-        }
-    }
-}
-
-/// `Sum` (13, float32), `Max`, `Min` (13: float32, int64, int32, uint8): one or more
-/// inputs broadcast together.
-struct Variadic {
-    enum Kind { case sum, max, min }
-    let kind: Kind
-    private(set) var outShape: [Int] = []
-    private(set) var strides: [[Int]] = []
-
-    init(_ kind: Kind) { self.kind = kind }
-
-    mutating func plan(_ inputs: [PlanInput?], _ label: String) throws(D2LError) -> [TensorType] {
-        let first = try required(inputs, 0, label)
-        try requireDType(first, kind == .sum ? [.float32] : [.float32, .int64, .int32, .uint8], label, "data_0")
-        var shape = first.type.shape
-        for i in 0..<inputs.count {
-            let t = try required(inputs, i, label).type
-            guard t.dtype == first.type.dtype else {
-                throw .invalidModel("\(label): input #\(i) is \(t.dtype.name), input #0 is \(first.type.dtype.name)")
-            }
-            shape = try broadcastShapes(shape, t.shape, label)
-        }
-        outShape = shape
-        strides = []
-        for i in 0..<inputs.count { strides.append(broadcastOperandStrides(inputs[i]?.type.shape ?? [], to: shape)) }
-        return [TensorType(first.type.dtype, shape)]
-    }
-
-    func run(_ io: KernelIO) {
-        guard let y = io.outputs[0] else { return }
-        switch y.type.dtype {
-        case .float32: fold(io, y.typed(Float.self))
-        case .int64: fold(io, y.typed(Int64.self))
-        case .int32: fold(io, y.typed(Int32.self))
-        default: fold(io, y.typed(UInt8.self))
-        }
-    }
-
-    private func fold<T: D2LNumber>(_ io: KernelIO, _ y: UnsafeMutablePointer<T>) {
-        var xs: [UnsafeMutablePointer<T>] = []
-        for i in 0..<strides.count { xs.append(io.input(i).typed(T.self)) }
-        let kind = self.kind
-        forEachIndex(outShape, strides) { n, o in
-            var acc = xs[0][o[0]]
-            for k in 1..<max(xs.count, 1) {
-                let v = xs[k][o[k]]
-                switch kind {
-                case .sum: acc = acc.plus(v)
-                case .max: if v > acc || v != v { acc = v }
-                case .min: if v < acc || v != v { acc = v }
-                }
-            }
-            y[n] = acc
-        }
-    }
-}
-
-/// `Clip` (13): clamps to the optional scalar inputs `min` and `max` (float32, int64, int32).
-struct Clip {
-    mutating func plan(_ inputs: [PlanInput?], _ label: String) throws(D2LError) -> [TensorType] {
-        let x = try required(inputs, 0, label)
-        try requireDType(x, [.float32, .int64, .int32, .uint8], label, "input")
-        for i in 1..<3 where i < inputs.count {
-            if let b = inputs[i], b.type.dtype != x.type.dtype || b.type.count != 1 {
-                throw .invalidModel("\(label): '\(i == 1 ? "min" : "max")' must be one \(x.type.dtype.name), not \(b.type.text)")
-            }
-        }
-        return [x.type]
-    }
-
-    func run(_ io: KernelIO) {
-        guard let y = io.outputs[0] else { return }
-        switch y.type.dtype {
-        case .float32: clip(io, y.typed(Float.self))
-        case .int64: clip(io, y.typed(Int64.self))
-        case .int32: clip(io, y.typed(Int32.self))
-        default: clip(io, y.typed(UInt8.self))
-        }
-    }
-
-    private func clip<T: D2LNumber>(_ io: KernelIO, _ y: UnsafeMutablePointer<T>) {
-        let x = io.input(0).typed(T.self)
-        let lo: T? = io.inputs.count > 1 ? io.inputs[1]?.typed(T.self)[0] : nil
-        let hi: T? = io.inputs.count > 2 ? io.inputs[2]?.typed(T.self)[0] : nil
-        for i in 0..<io.input(0).type.count {
-            var v = x[i]
-            if let lo, v < lo { v = lo }
-            if let hi, v > hi { v = hi }
-            y[i] = v
+    private static func reduce(_ name: String, _ versions: [Int], _ kind: Kind) -> OperatorSchema {
+        OperatorSchema(name, versions: versions, inputs: (1, 2), planTimeInputs: [1]) { a, version throws(D2LError) in
+            .reduce(try Reduce(a, kind: kind, version: version))
         }
     }
 }

@@ -57,3 +57,7 @@ struct Softmax {
         }
     }
 }
+
+extension Softmax {
+    static let schema = OperatorSchema("Softmax", versions: [1, 11, 13], inputs: (1, 1)) { a, _ throws(D2LError) in .softmax(try Softmax(a)) }
+}

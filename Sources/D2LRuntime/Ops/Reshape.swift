@@ -1,24 +1,3 @@
-/// Operators that only reinterpret or pass on their input: `Flatten` (13+), `Reshape`
-/// (13, and 14+ with `allowzero`), `Identity`, and `Dropout` in inference mode. Their
-/// kernel is `copyThrough`.
-
-/// `Flatten`: `[d0, …, dn]` → `[d0·…·d(axis-1), d(axis)·…·dn]`, any dtype.
-struct Flatten {
-    let axis: Int
-
-    init(_ a: AttributeReader) throws(D2LError) {
-        try a.allowOnly(["axis"])
-        axis = try a.int("axis", default: 1)
-    }
-
-    mutating func plan(_ inputs: [PlanInput?], _ label: String) throws(D2LError) -> [TensorType] {
-        let x = try required(inputs, 0, label)
-        let shape = x.type.shape
-        let k = try normalizeAxis(axis, rank: shape.count, inclusive: true, what: label)
-        return [TensorType(x.type.dtype, [shape[..<k].reduce(1, *), shape[k...].reduce(1, *)])]
-    }
-}
-
 /// `Reshape` with an int64 `shape` input known while planning (a constant, or computed
 /// from constants and `Shape`): 0 copies the input's dimension (unless
 /// `allowzero`), one -1 is inferred.
@@ -77,30 +56,7 @@ struct Reshape {
     }
 }
 
-/// `Identity`: output = input, any dtype.
-struct Identity {
-    mutating func plan(_ inputs: [PlanInput?], _ label: String) throws(D2LError) -> [TensorType] {
-        [try required(inputs, 0, label).type]
-    }
-}
-
-/// `Dropout` (13/22) in inference: output = input, optional mask = all true. A constant
-/// `training_mode` of true is refused; `ratio` and `seed` are accepted and unused.
-struct Dropout {
-    init(_ a: AttributeReader) throws(D2LError) {
-        try a.allowOnly(["seed"])
-    }
-
-    mutating func plan(_ inputs: [PlanInput?], _ label: String) throws(D2LError) -> [TensorType] {
-        let x = try required(inputs, 0, label)
-        if inputs.count > 2, let mode = inputs[2] {
-            guard let c = mode.constant, mode.type.dtype == .bool, mode.type.count == 1 else {
-                throw .unsupported("\(label): 'training_mode' must be a constant bool (libd2l runs inference only)")
-            }
-            if c.integers().first == 1 {
-                throw .unsupported("\(label): training_mode is true; libd2l runs inference only")
-            }
-        }
-        return [x.type, TensorType(.bool, x.type.shape)]
-    }
+extension Reshape {
+    static let schema = OperatorSchema("Reshape", versions: [1, 5, 13, 14, 19, 21, 23, 24, 25], inputs: (2, 2),
+                                       planTimeInputs: [1]) { a, version throws(D2LError) in .reshape(try Reshape(a, version: version)) }
 }
