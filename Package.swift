@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 //
 // d2l: a Swift toolkit for *Dive into Deep Learning*, the libd2l inference runtime
-// (C API in include/d2l.h), and d2l-export. See ../shared/DESIGN.md for the design.
+// (C API in include/d2l.h), and d2l-export. See docs/ARCHITECTURE.md for the design.
 //
 // Portable by default: no unsafe flags unless D2L_TARGET_CPU is set, e.g.
 //   D2L_TARGET_CPU=native swift build -c release
@@ -24,8 +24,8 @@ let kernelSettings: [SwiftSetting] = targetCPU.map {
 // MARK: - Public products
 
 let products: [Product] = [
-    /// libd2l.so: the C API of include/d2l.h.
-    .library(name: "d2l", type: .dynamic, targets: ["D2LCAPI"]),
+    /// libd2l.so: the C API of include/d2l.h, exporting nothing else.
+    .library(name: "d2l", type: .dynamic, targets: ["D2LSharedLibrary"]),
     /// libd2l-static.a (tools/install copies it to libd2l.a).
     .library(name: "d2l-static", type: .static, targets: ["D2LCAPI"]),
     /// The runtime as a Swift library, for Swift programs.
@@ -66,6 +66,15 @@ let implementation: [Target] = [
     ),
     /// The @_cdecl d2l_* functions declared in include/d2l.h.
     .target(name: "D2LCAPI", dependencies: ["D2LRuntime", "_D2LSystem"]),
+    /// libd2l.so's link: D2LCAPI with the version script libd2l.map, so the library
+    /// exports only the header's functions. The one unsafe flag of the package, on a target
+    /// only the `d2l` product uses (SwiftPM dependents use D2LRuntime or D2L).
+    .target(
+        name: "D2LSharedLibrary",
+        dependencies: ["D2LCAPI"],
+        exclude: ["libd2l.map"],
+        linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/D2LSharedLibrary/libd2l.map"])]
+    ),
     /// The system zlib (Debian: zlib1g-dev), for gzip-compressed data sets.
     .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
     /// The training toolkit. Its forward kernels are D2LRuntime's.

@@ -10,19 +10,24 @@
  *         return 1;
  *     }
  *     d2l_session *session = NULL;
- *     d2l_session_create(model, &session);
  *     int64_t shape[4] = {1, 1, 28, 28};
- *     d2l_session_set_input(session, 0, D2L_FLOAT32, pixels, shape, 4);
- *     d2l_session_run(session);
  *     const void *logits; const int64_t *out_shape; size_t rank; d2l_dtype dtype;
- *     d2l_session_get_output(session, 0, &dtype, &logits, &out_shape, &rank);
- *     d2l_session_free(session);
+ *     if (d2l_session_create(model, &session) != D2L_OK
+ *         || d2l_session_set_input(session, 0, D2L_FLOAT32, pixels, shape, 4) != D2L_OK
+ *         || d2l_session_run(session) != D2L_OK
+ *         || d2l_session_get_output(session, 0, &dtype, &logits, &out_shape, &rank) != D2L_OK) {
+ *         fprintf(stderr, "%s\n", d2l_last_error());
+ *     }
+ *     d2l_session_free(session);   // accepts NULL
  *     d2l_model_free(model);
  *
  * Conventions, for every function below:
- *  - Fallible calls return d2l_status. D2L_OK is 0. On any other status the call has
- *    changed nothing: out-parameters are left untouched, handles keep their previous
- *    state, and d2l_last_error() holds a message that names the problem.
+ *  - Fallible calls return d2l_status (marked D2L_NODISCARD: check it). D2L_OK is 0. On
+ *    any other status out-parameters are left untouched, d2l_last_error() holds a
+ *    one-line message that names the problem, and the call has changed nothing, with
+ *    two exceptions stated at their declarations: a failed d2l_session_run discards the
+ *    previous run's outputs, and d2l_generate replaces the session's inputs. Either way
+ *    the handle stays usable.
  *  - Ownership: what a _load or _create function returns belongs to the caller and is
  *    released by the matching _free, which accepts NULL. Pointers described as
  *    "borrowed" belong to the library; the declaration says how long they stay valid.
@@ -30,7 +35,10 @@
  *    threads at once. A d2l_session holds mutable state (inputs, activations, outputs)
  *    and must be used by one thread at a time; different sessions are independent.
  *  - Versioning: changes are additive. D2L_API_VERSION grows when functions are added;
- *    a name is deprecated before it is removed. Check d2l_api_version() at run time.
+ *    a name is marked D2L_DEPRECATED("use ...") for at least one API version before it is
+ *    removed. Check d2l_api_version() at run time.
+ *  - Symbols: libd2l exports exactly the functions declared here (marked D2L_API); its
+ *    internals are hidden by a linker version script.
  *
  * Linking: `cc app.c -Iinclude -Lpath/to/lib -ld2l` (libd2l.so needs libprotobuf-c.so.1
  * and, unless built with the Swift runtime linked in statically, the Swift runtime
@@ -44,6 +52,23 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------------------ */
+/* Declaration attributes                                                               */
+/* ------------------------------------------------------------------------------------ */
+
+#if defined(__GNUC__) || defined(__clang__)
+/** Marks a function libd2l exports. */
+#define D2L_API __attribute__((visibility("default")))
+/** The result must be used: every d2l_status-returning function. */
+#define D2L_NODISCARD __attribute__((warn_unused_result))
+/** A name that will be removed; `msg` says what to use instead. */
+#define D2L_DEPRECATED(msg) __attribute__((deprecated(msg)))
+#else
+#define D2L_API
+#define D2L_NODISCARD
+#define D2L_DEPRECATED(msg)
 #endif
 
 /** The version of this header's API. d2l_api_version() returns the library's. */
@@ -89,10 +114,10 @@ typedef struct d2l_session d2l_session;
 
 /** The API version of the loaded library (compare with D2L_API_VERSION).
  *  Thread-safe; never fails. */
-int d2l_api_version(void);
+D2L_API int d2l_api_version(void);
 
 /** The library version, e.g. "0.1.0". Borrowed, static storage. Thread-safe. */
-const char *d2l_version_string(void);
+D2L_API const char *d2l_version_string(void);
 
 /** (API version 3.) The kernel variant the library's innermost loops run: "avx512",
  *  "avx2" (with FMA), "sse2" (the x86-64 baseline), "neon" or "scalar". The library picks
@@ -102,16 +127,16 @@ const char *d2l_version_string(void);
  *  architecture has no variant for, gives the best variant it runs: this function says
  *  which was chosen. Results of different variants agree to rounding.
  *  Borrowed, static storage. Thread-safe; never fails. */
-const char *d2l_kernel_isa(void);
+D2L_API const char *d2l_kernel_isa(void);
 
 /** A constant name for `status`, e.g. "D2L_ERR_SHAPE"; "D2L_ERR_UNKNOWN" for values not
  *  in d2l_status. Borrowed, static storage. Thread-safe. */
-const char *d2l_status_string(d2l_status status);
+D2L_API const char *d2l_status_string(d2l_status status);
 
 /** The message of the last failed call on this thread ("" if none). Borrowed: valid
  *  until the next failing call on the same thread. Never NULL. Thread-safe (each thread
  *  has its own message). Successful calls do not clear it. */
-const char *d2l_last_error(void);
+D2L_API const char *d2l_last_error(void);
 
 /* ------------------------------------------------------------------------------------ */
 /* Models                                                                               */
@@ -124,65 +149,65 @@ const char *d2l_last_error(void);
  *  D2L_ERR_IO (unreadable file), D2L_ERR_INVALID_MODEL, D2L_ERR_UNSUPPORTED,
  *  D2L_ERR_SHAPE, D2L_ERR_OUT_OF_MEMORY; *out_model is untouched on error.
  *  Thread-safe. */
-d2l_status d2l_model_load_file(const char *path, d2l_model **out_model);
+D2L_API D2L_NODISCARD d2l_status d2l_model_load_file(const char *path, d2l_model **out_model);
 
 /** Like d2l_model_load_file, from `size` bytes at `data`. The buffer is only read
  *  during the call (the caller keeps ownership; the model keeps no pointer into it).
  *  A model whose weights are stored as external data is refused with
  *  D2L_ERR_INVALID_MODEL (load it with d2l_model_load_file instead). Thread-safe. */
-d2l_status d2l_model_load_memory(const void *data, size_t size, d2l_model **out_model);
+D2L_API D2L_NODISCARD d2l_status d2l_model_load_memory(const void *data, size_t size, d2l_model **out_model);
 
 /** Releases a model. Accepts NULL. Every session created from the model must be freed
  *  first. Not thread-safe with respect to other uses of the same model. */
-void d2l_model_free(d2l_model *model);
+D2L_API void d2l_model_free(d2l_model *model);
 
 /** Number of graph inputs the caller provides (initializers are not counted); 0 when
  *  model is NULL. Thread-safe. */
-size_t d2l_model_input_count(const d2l_model *model);
+D2L_API size_t d2l_model_input_count(const d2l_model *model);
 
 /** Number of graph outputs; 0 when model is NULL. Thread-safe. */
-size_t d2l_model_output_count(const d2l_model *model);
+D2L_API size_t d2l_model_output_count(const d2l_model *model);
 
 /** Name of input `index`; NULL when model is NULL or index is out of range. Borrowed:
  *  valid until d2l_model_free. Thread-safe. */
-const char *d2l_model_input_name(const d2l_model *model, size_t index);
+D2L_API const char *d2l_model_input_name(const d2l_model *model, size_t index);
 
 /** Name of output `index`; NULL when model is NULL or index is out of range. Borrowed:
  *  valid until d2l_model_free. Thread-safe. */
-const char *d2l_model_output_name(const d2l_model *model, size_t index);
+D2L_API const char *d2l_model_output_name(const d2l_model *model, size_t index);
 
 /** Declared shape of input `index`: *out_shape receives `*out_rank` dimensions, -1 for
  *  a symbolic or unknown dimension (such as the batch). The array is borrowed, valid
  *  until d2l_model_free. Errors: D2L_ERR_INVALID_ARGUMENT (NULL pointer, index out of
  *  range). Thread-safe. */
-d2l_status d2l_model_input_shape(const d2l_model *model, size_t index,
-                                 const int64_t **out_shape, size_t *out_rank);
+D2L_API D2L_NODISCARD d2l_status d2l_model_input_shape(const d2l_model *model, size_t index,
+                                                       const int64_t **out_shape, size_t *out_rank);
 
 /** Declared shape of output `index`, as d2l_model_input_shape (-1 for symbolic or
  *  unknown dimensions). Thread-safe. */
-d2l_status d2l_model_output_shape(const d2l_model *model, size_t index,
-                                  const int64_t **out_shape, size_t *out_rank);
+D2L_API D2L_NODISCARD d2l_status d2l_model_output_shape(const d2l_model *model, size_t index,
+                                                        const int64_t **out_shape, size_t *out_rank);
 
 /** Element type of input `index`. Errors: D2L_ERR_INVALID_ARGUMENT. Thread-safe. */
-d2l_status d2l_model_input_dtype(const d2l_model *model, size_t index, d2l_dtype *out_dtype);
+D2L_API D2L_NODISCARD d2l_status d2l_model_input_dtype(const d2l_model *model, size_t index, d2l_dtype *out_dtype);
 
 /** Element type of output `index`. Errors: D2L_ERR_INVALID_ARGUMENT. Thread-safe. */
-d2l_status d2l_model_output_dtype(const d2l_model *model, size_t index, d2l_dtype *out_dtype);
+D2L_API D2L_NODISCARD d2l_status d2l_model_output_dtype(const d2l_model *model, size_t index, d2l_dtype *out_dtype);
 
 /** The value of metadata entry `key` (ModelProto.metadata_props, e.g. "d2l.labels");
  *  NULL when model or key is NULL or the key is absent. Borrowed: valid until
  *  d2l_model_free. Thread-safe. */
-const char *d2l_model_metadata(const d2l_model *model, const char *key);
+D2L_API const char *d2l_model_metadata(const d2l_model *model, const char *key);
 
 /** Number of metadata entries; 0 when model is NULL. Thread-safe. */
-size_t d2l_model_metadata_count(const d2l_model *model);
+D2L_API size_t d2l_model_metadata_count(const d2l_model *model);
 
 /** Key of metadata entry `index`, in file order; NULL when out of range. Borrowed: valid
  *  until d2l_model_free. Thread-safe. */
-const char *d2l_model_metadata_key(const d2l_model *model, size_t index);
+D2L_API const char *d2l_model_metadata_key(const d2l_model *model, size_t index);
 
 /** The default-domain opset the model imports (13 or later). 0 when model is NULL. */
-int64_t d2l_model_opset(const d2l_model *model);
+D2L_API int64_t d2l_model_opset(const d2l_model *model);
 
 /* ------------------------------------------------------------------------------------ */
 /* Sessions                                                                             */
@@ -193,17 +218,17 @@ int64_t d2l_model_opset(const d2l_model *model);
  *  d2l_session_free). Memory is planned on the first run and again only when input
  *  shapes change. Errors: D2L_ERR_INVALID_ARGUMENT, D2L_ERR_OUT_OF_MEMORY; untouched
  *  out-param on error. Thread-safe with respect to the model. */
-d2l_status d2l_session_create(const d2l_model *model, d2l_session **out_session);
+D2L_API D2L_NODISCARD d2l_status d2l_session_create(const d2l_model *model, d2l_session **out_session);
 
 /** Releases a session and everything it owns (borrowed outputs become invalid).
  *  Accepts NULL. */
-void d2l_session_free(d2l_session *session);
+D2L_API void d2l_session_free(d2l_session *session);
 
 /** Number of threads the session's kernels use (1 = run on the caller's thread only,
  *  the default; 0 = one per processor). Errors: D2L_ERR_INVALID_ARGUMENT (NULL, more
  *  than 256), D2L_ERR_OUT_OF_MEMORY (threads could not be started; the setting is
  *  unchanged). */
-d2l_status d2l_session_set_threads(d2l_session *session, size_t threads);
+D2L_API D2L_NODISCARD d2l_status d2l_session_set_threads(d2l_session *session, size_t threads);
 
 /** Copies an input tensor into the session: `data` holds the product of `shape[0..rank)`
  *  elements of `dtype`, row-major, and is only read during the call. The dtype must be
@@ -211,24 +236,24 @@ d2l_status d2l_session_set_threads(d2l_session *session, size_t threads);
  *  symbolic dimension takes any size ≥ 1). Errors: D2L_ERR_INVALID_ARGUMENT (NULL
  *  pointer, index out of range, bad dtype), D2L_ERR_SHAPE (rank or dimension mismatch),
  *  D2L_ERR_OUT_OF_MEMORY. On error the session's previous input is kept. */
-d2l_status d2l_session_set_input(d2l_session *session, size_t index, d2l_dtype dtype,
-                                 const void *data, const int64_t *shape, size_t rank);
+D2L_API D2L_NODISCARD d2l_status d2l_session_set_input(d2l_session *session, size_t index, d2l_dtype dtype,
+                                                       const void *data, const int64_t *shape, size_t rank);
 
 /** Runs the model on the inputs set so far (all must have been set). Plans memory when
  *  the input shapes differ from the previous run; repeated runs at the same shapes
  *  allocate nothing. Errors: D2L_ERR_INVALID_ARGUMENT (NULL, an input not set),
  *  D2L_ERR_SHAPE (shapes that the graph cannot take), D2L_ERR_OUT_OF_MEMORY. After an
  *  error, earlier outputs are no longer available but the session stays usable. */
-d2l_status d2l_session_run(d2l_session *session);
+D2L_API D2L_NODISCARD d2l_status d2l_session_run(d2l_session *session);
 
 /** Output `index` of the last successful run. *out_data points to the elements
  *  (row-major), *out_shape to *out_rank dimensions. Both are borrowed: valid until the
  *  next d2l_session_run, d2l_session_set_threads or d2l_session_free on this session.
  *  Errors: D2L_ERR_INVALID_ARGUMENT (NULL pointer, index out of range, no successful
  *  run yet); out-params untouched on error. */
-d2l_status d2l_session_get_output(d2l_session *session, size_t index, d2l_dtype *out_dtype,
-                                  const void **out_data, const int64_t **out_shape,
-                                  size_t *out_rank);
+D2L_API D2L_NODISCARD d2l_status d2l_session_get_output(d2l_session *session, size_t index, d2l_dtype *out_dtype,
+                                                        const void **out_data, const int64_t **out_shape,
+                                                        size_t *out_rank);
 
 /* ------------------------------------------------------------------------------------ */
 /* Text generation and classification (API version 2)                                  */
@@ -239,7 +264,7 @@ d2l_status d2l_session_get_output(d2l_session *session, size_t index, d2l_dtype 
  *  characters outside the vocabulary come back as "<unk>"; words are joined with single
  *  spaces).
  *
- *  The model follows DESIGN.md's recurrent convention: input 0 takes int64 token ids
+ *  The model follows the recurrent-model convention: input 0 takes int64 token ids
  *  [batch, steps] (fed as [1, 1]), every further input is a state (zeros of its declared
  *  shape at the start, symbolic dimensions as 1), output 0 holds the logits (its last
  *  `vocab size` values are the next token's) and output k >= 1 is the new value of
@@ -247,10 +272,12 @@ d2l_status d2l_session_get_output(d2l_session *session, size_t index, d2l_dtype 
  *  d2l.task "word-lm" tokenizes the prefix on spaces, anything else by character.
  *
  *  `prefix` is UTF-8 and must hold at least one token. Temperature 0 picks the highest
- *  logit (ties: lowest index); a positive temperature samples as DESIGN.md specifies:
- *  logits / temperature, the top_k largest kept (0 = all), softmax in float64, one
- *  SplitMix64 draw per token from `seed`. The same arguments give the same text on
- *  every platform and binding.
+ *  logit (ties: lowest index); a positive temperature samples: the logits divided by the
+ *  temperature, the top_k largest kept (0 = all), softmax in float64, u in [0, 1) as the
+ *  top 53 bits of the next SplitMix64 output (state = seed, one draw per token) times
+ *  2^-53, and the first token, in index order, whose cumulative probability exceeds u.
+ *  The same arguments give the same text on every platform and binding (docs/FORMAT.md
+ *  in the source repository gives SplitMix64 and the rule in full).
  *
  *  On success *out_text receives a NUL-terminated UTF-8 string owned by the caller;
  *  free it with d2l_text_free. Errors: D2L_ERR_INVALID_ARGUMENT (NULL pointer, empty
@@ -261,11 +288,11 @@ d2l_status d2l_session_get_output(d2l_session *session, size_t index, d2l_dtype 
  *  D2L_ERR_OUT_OF_MEMORY. The session's inputs and outputs are replaced by the
  *  generation's; on error it stays usable (set inputs again before d2l_session_run).
  *  Thread-safety: as other session calls (one thread at a time per session). */
-d2l_status d2l_generate(d2l_session *session, const char *prefix, size_t num_tokens,
-                        float temperature, size_t top_k, uint64_t seed, char **out_text);
+D2L_API D2L_NODISCARD d2l_status d2l_generate(d2l_session *session, const char *prefix, size_t num_tokens,
+                                              float temperature, size_t top_k, uint64_t seed, char **out_text);
 
 /** Frees text returned by d2l_generate. Accepts NULL. Thread-safe. */
-void d2l_text_free(char *text);
+D2L_API void d2l_text_free(char *text);
 
 /** Top-k classes of output 0, row 0 (its first last-dimension values) of the session's
  *  last successful run: the softmax (float64) of the float32 logits, indices sorted by
@@ -279,8 +306,8 @@ void d2l_text_free(char *text);
  *  float32, or d2l.labels present but not a JSON array of strings when out_labels is
  *  given), D2L_ERR_SHAPE (output 0 empty). Nothing is written on error. Thread-safety:
  *  as other session calls (one thread at a time per session). */
-d2l_status d2l_classify(d2l_session *session, size_t top_k, size_t *out_indices,
-                        double *out_probabilities, const char **out_labels, size_t *out_count);
+D2L_API D2L_NODISCARD d2l_status d2l_classify(d2l_session *session, size_t top_k, size_t *out_indices,
+                                              double *out_probabilities, const char **out_labels, size_t *out_count);
 
 #ifdef __cplusplus
 }

@@ -428,7 +428,7 @@ class RNNModel(nn.Module):
 
 
 class RNNModelStep(RNNModel):
-    """Export wrapper for nn.RNN / nn.GRU (DESIGN.md's recurrent convention):
+    """Export wrapper for nn.RNN / nn.GRU (docs/FORMAT.md's recurrent convention):
     (tokens, state) -> (logits, new state). Same parameters and keys as RNNModel."""
 
     def forward(self, tokens, state):

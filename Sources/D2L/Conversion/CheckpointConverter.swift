@@ -1,7 +1,7 @@
 import D2LRuntime
 import Foundation
 
-// d2l-export's library side (DESIGN.md "`d2l-export`"): a checkpoint (torch.save zip or
+// d2l-export's library side (docs/FORMAT.md, "Command-line names"): a checkpoint (torch.save zip or
 // legacy, or the toolkit's safetensors) is loaded strictly into the toolkit's definition of
 // the architecture (`Models.make`, the book's state-dict keys) and written with the toolkit's
 // exporter. Nothing here builds a graph of its own.
@@ -191,7 +191,7 @@ public enum CheckpointConverter {
     /// d2l-export's version, written into `d2l.producer`.
     public static let version = "0.1"
 
-    /// The recurrent language models of DESIGN.md (`LanguageModels.make`).
+    /// The recurrent language models of docs/FORMAT.md (`LanguageModels.make`).
     public static let languageModels = ["rnn-lm", "gru-lm", "lstm-lm"]
 
     /// Every `--arch` name: the image classifiers (and `mlp-block`) of `Models`, then the

@@ -1,7 +1,7 @@
 import D2LRuntime
 import Foundation
 
-// d2l-export's language models (DESIGN.md "`d2l-export`", the recurrent convention): a
+// d2l-export's language models (docs/FORMAT.md, "Command-line names", the recurrent convention): a
 // state dict of the book's `RNNModel` (`rnn.weight_ih_l0`, …, `linear.weight`,
 // `linear.bias`) is loaded strictly into `LanguageModels.make` and written with
 // `exportLanguageModel`, with the vocabulary given as a token list or rebuilt from the

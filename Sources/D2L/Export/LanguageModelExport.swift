@@ -1,7 +1,7 @@
 import D2LRuntime
 import Foundation
 
-/// The ONNX names of an exported language model (DESIGN.md's recurrent convention).
+/// The ONNX names of an exported language model (docs/FORMAT.md's recurrent convention).
 public enum LanguageModelONNXNames {
     /// Input 0: int64 token ids `[batch, steps]`.
     public static let tokens = "tokens"
@@ -13,7 +13,7 @@ public enum LanguageModelONNXNames {
     public static let hn = "hn", cn = "cn"
 }
 
-/// Exports the book's `RNNModel` as an ONNX language model following DESIGN.md's recurrent
+/// Exports the book's `RNNModel` as an ONNX language model following docs/FORMAT.md's recurrent
 /// convention, for libd2l's text generation (and onnxruntime):
 ///
 /// - input 0 `tokens`: int64 `[batch, steps]` (both symbolic: one step or many);
@@ -38,7 +38,7 @@ public enum LanguageModelONNXNames {
 /// `activations`.
 ///
 /// - Parameters:
-///   - task: `char-lm` or `word-lm` (DESIGN.md's `d2l.task`).
+///   - task: `char-lm` or `word-lm` (docs/FORMAT.md's `d2l.task`).
 ///   - opset: the default-domain opset, 14…22 (default 17).
 ///   - path: when given, the bytes are also written there atomically.
 /// - Returns: the serialized `ModelProto`.
@@ -166,7 +166,7 @@ func languageModelGraph(_ model: RNNModel, vocab: Vocab, task: String = "char-lm
     return b
 }
 
-/// A recurrent language model (DESIGN.md's convention) run through libd2l's runtime: the
+/// A recurrent language model (docs/FORMAT.md's convention) run through libd2l's runtime: the
 /// same `Session.generate` the C API and Python use, for `d2l-cli generate` and for checking
 /// an export against the toolkit's `predict`.
 public final class RuntimeLanguageModel {
@@ -191,7 +191,7 @@ public final class RuntimeLanguageModel {
     public func metadata(_ key: String) -> String? { model.metadata(key) }
 
     /// The book's `predict_ch8` through libd2l: `prefix`, then `numTokens` tokens, greedy
-    /// (temperature 0) or sampled by DESIGN.md's rule with `topK` and `seed`.
+    /// (temperature 0) or sampled by docs/FORMAT.md's rule with `topK` and `seed`.
     /// - Throws: `ToolkitError(.invalidArgument)` for bad arguments, `.invalidData` for a
     ///   model that does not follow the recurrent convention or lacks `d2l.vocab`.
     public func generate(prefix: String, numTokens: Int, temperature: Float = 0, topK: Int = 0,

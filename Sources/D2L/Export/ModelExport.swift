@@ -1,7 +1,7 @@
 import Foundation
 
-/// Exports `module`'s evaluation-mode forward as an ONNX model (DESIGN.md "The model
-/// format is ONNX"): one float32 graph input `inputName` of shape `inputShape` with the
+/// Exports `module`'s evaluation-mode forward as an ONNX model (docs/FORMAT.md, "ONNX, as
+/// libd2l reads and the toolkit writes it"): one float32 graph input `inputName` of shape `inputShape` with the
 /// batch dimension (the first) written as the symbolic `batch`, one output `outputName`,
 /// every parameter a `raw_data` initializer named by its state-dict key.
 ///
@@ -90,7 +90,7 @@ func onnxGraph(_ module: Module, inputShape: [Int], inputName: String = "x", out
     return final
 }
 
-/// JSON values for the `d2l.*` metadata keys of DESIGN.md.
+/// JSON values for the `d2l.*` metadata keys of docs/FORMAT.md.
 public enum ONNXExportMetadata {
     /// `d2l.labels`: a JSON array of the class names, index order.
     public static func labels(_ names: [String]) -> String {

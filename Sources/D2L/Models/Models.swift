@@ -43,7 +43,7 @@ public struct ModelOptions: Sendable, Equatable {
 }
 
 extension Models {
-    /// The architecture names of `make(arch:options:)`: DESIGN.md's `d2l-export --arch`
+    /// The architecture names of `make(arch:options:)`: docs/FORMAT.md's `d2l-export --arch`
     /// names of the image models, plus `torchvision-resnet18`.
     public static let architectures: [String] = [
         "softmax", "mlp", "mlp-block", "lenet", "lenet-bn", "alexnet", "vgg11", "nin",

@@ -157,7 +157,7 @@ public final class RNNModelScratch: Module, RecurrentLanguageModel {
 
 // MARK: - Prediction (predict_ch8) and sampling
 
-/// Picks tokens from logits by DESIGN.md's rule, the same in C, Python and the toolkit:
+/// Picks tokens from logits by docs/FORMAT.md's rule, the same in C, Python and the toolkit:
 /// temperature 0 is greedy argmax (ties: lowest index); otherwise logits / temperature,
 /// top-k kept (k = 0: all), softmax in float64, u = top 53 bits of the next SplitMix64
 /// output × 2⁻⁵³, and the first kept token in index order whose cumulative probability
@@ -217,7 +217,7 @@ extension RecurrentLanguageModel {
 
     /// The book's `predict_ch8` on characters: the prefix split into Unicode scalars, each
     /// mapped by `tokenToIndex` (the book's `vocab[ch]`: unknown → 0, `<unk>`), then
-    /// `numTokens` tokens picked greedily (temperature 0) or sampled by DESIGN.md's rule
+    /// `numTokens` tokens picked greedily (temperature 0) or sampled by docs/FORMAT.md's rule
     /// with `temperature`, `topK` and `seed`; returns `indexToToken` of every id joined
     /// (the prefix included, as the book does).
     public func predict(prefix: String, numTokens: Int,

@@ -1,7 +1,7 @@
 /// The book's training settings per model (chapter 3–8 `train_ch3`/`train_ch6` calls):
 /// epochs, batch size, learning rate, input size and weight initialisation.
 public struct TrainingRecipe {
-    /// The architecture name (DESIGN.md's `--arch` names).
+    /// The architecture name (docs/FORMAT.md's `--arch` names).
     public var arch: String
     public var epochs: Int
     public var batchSize: Int

@@ -1,6 +1,6 @@
 import _D2LSystem
 
-/// SplitMix64 (Steele, Lea and Flood), the generator of DESIGN.md's sampling rule.
+/// SplitMix64 (Steele, Lea and Flood), the generator of docs/FORMAT.md's sampling rule.
 public struct SplitMix64: Sendable {
     public var state: UInt64
 
@@ -20,7 +20,7 @@ public struct SplitMix64: Sendable {
     }
 }
 
-/// Picks the next token from logits, as DESIGN.md specifies (the same in C, Python and
+/// Picks the next token from logits, as docs/FORMAT.md specifies (the same in C, Python and
 /// the toolkit): temperature 0 is greedy argmax (ties: lowest index); otherwise the
 /// logits are divided by the temperature, the top-k kept (all when k is 0; ties at the
 /// k-th value keep the lower index), softmaxed in float64, and the first kept token in

@@ -1,6 +1,6 @@
 import _D2LSystem
 
-/// Text generation with a recurrent language model (DESIGN.md's recurrent convention)
+/// Text generation with a recurrent language model (docs/FORMAT.md's recurrent convention)
 /// and top-k classification of a session's last output.
 extension Session {
     /// The checked recurrent contract of the session's model.

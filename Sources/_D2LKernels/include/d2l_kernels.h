@@ -1,5 +1,5 @@
 /* _D2LKernels: the runtime's innermost loops, compiled once per instruction set and
- * chosen at run time (docs/ARCHITECTURE.md, "Kernel variants").
+ * chosen at run time (docs/KERNELS.md).
  *
  * Each variant (x86-64: scalar, sse2, avx2 with FMA, avx512; aarch64: scalar, neon) is
  * the same C source (the headers in template/) compiled with its own vector width, register-tile

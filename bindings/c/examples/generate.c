@@ -3,7 +3,7 @@
  *
  *     generate MODEL.onnx PREFIX NUM_TOKENS [--temperature T] [--top-k K] [--seed S]
  *
- * e.g. `generate gru-lm.onnx "time traveller" 50`. The model follows DESIGN.md's
+ * e.g. `generate gru-lm.onnx "time traveller" 50`. The model follows docs/FORMAT.md's
  * recurrent convention and carries its vocabulary in `d2l.vocab`. Temperature 0 (the
  * default) is greedy, as the book's predict_ch8; a positive temperature samples from
  * the top K tokens (0 = all, the default) with the SplitMix64 seed S (default 0), so

@@ -879,7 +879,8 @@ static void *fresh_thread_error(void *arg) {
 
 static void test_last_error(const d2l_model *model) {
     d2l_model *m = SENTINEL_MODEL;
-    d2l_model_load_file("/nonexistent/a-marker-path.onnx", &m);
+    check(d2l_model_load_file("/nonexistent/a-marker-path.onnx", &m) == D2L_ERR_IO,
+          "loading a missing file fails with D2L_ERR_IO");
     char *message = strdup(d2l_last_error());
     check(strstr(message, "a-marker-path") != NULL,
           "d2l_last_error names the missing file (\"%s\")", message);

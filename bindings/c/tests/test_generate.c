@@ -92,7 +92,7 @@ static void test_lm(const char *fixture) {
     d2l_model *model = NULL;
     d2l_session *s = NULL;
     if (!check_status(d2l_model_load_file(path, &model), D2L_OK, fixture)) { free(path); return; }
-    d2l_session_create(model, &s);
+    check_status(d2l_session_create(model, &s), D2L_OK, "session");
     d2l_status st;
     const char *prefix = "time traveller";
     char *a = gen(s, prefix, 50, 0.0f, 0, 0, &st);
@@ -183,7 +183,7 @@ static void test_bad_vocab(void) {
         if (!check_status(load_edited("Tests/Fixtures/gru-lm-opset17/model.onnx", "d2l.vocab", cases[i].value, &m), D2L_OK, "load edited gru-lm"))
             continue;
         d2l_session *s = NULL;
-        d2l_session_create(m, &s);
+        check_status(d2l_session_create(m, &s), D2L_OK, "session");
         char *out = NULL;
         d2l_status st = d2l_generate(s, "time", 5, 0.0f, 0, 0, &out);
         check_status(st, cases[i].want, cases[i].what);
@@ -212,7 +212,7 @@ static void test_classify(void) {
     d2l_session *s = NULL;
     if (!check_status(d2l_model_load_file(path, &model), D2L_OK, "load lenet")) { free(path); return; }
     free(path);
-    d2l_session_create(model, &s);
+    check_status(d2l_session_create(model, &s), D2L_OK, "session for lenet");
     size_t idx[16], count = 0;
     double prob[16];
     const char *labels[16];
@@ -230,7 +230,7 @@ static void test_classify(void) {
     check_status(d2l_session_set_input(s, 0, D2L_FLOAT32, x, shape, 4), D2L_OK, "set lenet input");
     check_status(d2l_session_run(s), D2L_OK, "run lenet");
     const void *data; const int64_t *oshape; size_t rank; d2l_dtype dt;
-    d2l_session_get_output(s, 0, &dt, &data, &oshape, &rank);
+    check_status(d2l_session_get_output(s, 0, &dt, &data, &oshape, &rank), D2L_OK, "lenet output");
     const float *logits = data;
     double ref[10], mx = -INFINITY, sum = 0;
     for (int i = 0; i < 10; i++) if (logits[i] > mx) mx = logits[i];
@@ -260,9 +260,9 @@ static void test_classify(void) {
 
     d2l_model *nolabels = NULL;
     if (check_status(load_edited("models/lenet-fashion.onnx", "d2l.labels", NULL, &nolabels), D2L_OK, "lenet without labels")) {
-        d2l_session_create(nolabels, &s);
-        d2l_session_set_input(s, 0, D2L_FLOAT32, x, shape, 4);
-        d2l_session_run(s);
+        check_status(d2l_session_create(nolabels, &s), D2L_OK, "session without labels");
+        check_status(d2l_session_set_input(s, 0, D2L_FLOAT32, x, shape, 4), D2L_OK, "input without labels");
+        check_status(d2l_session_run(s), D2L_OK, "run without labels");
         labels[0] = "sentinel";
         check_status(d2l_classify(s, 3, idx, prob, labels, &count), D2L_OK, "classify without labels");
         check(count == 3 && labels[0] == NULL && idx[0] == order[0], "labels are NULL without d2l.labels");
