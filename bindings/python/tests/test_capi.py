@@ -29,6 +29,8 @@ def header_declarations() -> dict[str, tuple[str, list[str]]]:
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
     text = re.sub(r"//[^\n]*", "", text)
     text = re.sub(r"#[^\n]*", "", text)
+    # Declaration attributes (D2L_API, D2L_NODISCARD, D2L_DEPRECATED("...")) are not types.
+    text = re.sub(r"\bD2L_DEPRECATED\([^)]*\)|\bD2L_API\b|\bD2L_NODISCARD\b", "", text)
     found = {}
     for m in re.finditer(r"([A-Za-z_][\w\s\*]*?)\b(d2l_\w+)\s*\(([^)]*)\)\s*;", text):
         params = [p.strip() for p in " ".join(m.group(3).split()).split(",")]
