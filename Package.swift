@@ -105,7 +105,7 @@ let tools: [Target] = [
 let tests: [Target] = [
     .testTarget(
         name: "D2LRuntimeTests",
-        dependencies: ["D2LRuntime", "D2LCAPI", "_D2LONNX", "_D2LSystem"],
+        dependencies: ["D2LRuntime", "_D2LONNX", "_D2LSystem"],
         exclude: [],
         swiftSettings: kernelSettings
     ),

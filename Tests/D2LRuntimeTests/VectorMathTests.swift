@@ -197,4 +197,30 @@ final class VectorMathTests: XCTestCase {
             }
         }
     }
+
+    /// `sumAlongAxis` (ReduceSum/ReduceMean over adjacent axes, the toolkit's `sum(axis:)`)
+    /// against a double-precision loop, for inner 1 (runs through `sum`) and inner > 1 (rows
+    /// through `binary`), ragged lengths and an empty axis.
+    func testSumAlongAxisMatchesLoop() {
+        let shapes = [(3, 37, 1), (2, 5, 19), (1, 1, 8), (4, 0, 3), (2, 129, 1), (1, 3, 1000)]
+        forEachKernelVariant { variant in
+            for (outer, length, inner) in shapes {
+                var state: UInt32 = 7
+                let x = (0..<max(1, outer * length * inner)).map { _ -> Float in
+                    state = state &* 1_664_525 &+ 1_013_904_223
+                    return Float(state >> 8) / Float(1 << 24) - 0.5
+                }
+                var got = [Float](repeating: .nan, count: outer * inner)
+                sumAlongAxis(x, &got, outer: outer, length: length, inner: inner)
+                for o in 0..<outer {
+                    for i in 0..<inner {
+                        var want = 0.0
+                        for l in 0..<length { want += Double(x[(o * length + l) * inner + i]) }
+                        XCTAssertEqual(Double(got[o * inner + i]), want, accuracy: 1e-5,
+                                       "\(variant): [\(outer), \(length), \(inner)] at (\(o), \(i))")
+                    }
+                }
+            }
+        }
+    }
 }

@@ -14,6 +14,15 @@ import D2LRuntime
 //         n = tanh(x_n + r ⊙ (W_hn h + b_hn)),  h' = (1 − z) ⊙ n + z ⊙ h
 //   LSTM: gates i, f, g, o; c' = σ(f) ⊙ c + σ(i) ⊙ tanh(g),  h' = σ(o) ⊙ tanh(c')
 // where x_* includes b_i* and h_* includes b_h*.
+//
+// A second copy of the cell equations beside the runtime's (`D2LRuntime/Kernels/
+// RecurrentKernels.swift`), for now: this forward keeps every step's activated gates, cell
+// states and GRU's W_hn·h for back-propagation through time, in PyTorch's gate order
+// (i, f, g, o; r, z, n), while the runtime's kernel follows ONNX's order (i, o, f, c; z, r, h),
+// writes no intermediates and supports ONNX's clip and activation attributes. Both share
+// the GEMM and the vector tanh/sigmoid; the exported models are checked against this
+// forward (`RecurrentLayerTests`, the LM fixtures). Unifying the step kernels (gate order
+// converted once at export) is an open item of the architecture work.
 
 /// The cell of a recurrent layer.
 public enum RecurrentCellKind: String, Sendable, CaseIterable {

@@ -26,11 +26,11 @@ extension Tensor {
         if training && m <= 1 {
             throw ToolkitError(.shape, "batchNorm: training needs more than one value per channel, got input of shape \(x.shape)")
         }
-        // Per-channel mean and 1/√(var + ε) used to normalise.
+        // Per-channel mean and variance used to normalise, and 1/√(var + ε) for the backward.
         var mean = [Float](repeating: 0, count: c)
+        var variance = [Float](repeating: 0, count: c)
         var invStd = [Float](repeating: 0, count: c)
         if training {
-            var variance = [Float](repeating: 0, count: c)
             x.withUnsafeValues { xb in
                 let xp = xb.baseAddress!
                 for ch in 0..<c {
@@ -52,24 +52,17 @@ extension Tensor {
             }
             numBatchesTracked?.update { t in if t.count == 1 { t[0] += 1 } }
         } else {
-            let rm = runningMean.value.scalars, rv = runningVar.value.scalars
-            for ch in 0..<c {
-                mean[ch] = rm[ch]
-                invStd[ch] = 1 / (rv[ch] + eps).squareRoot()
-            }
+            mean = runningMean.value.scalars
+            variance = runningVar.value.scalars
+            for ch in 0..<c { invStd[ch] = 1 / (variance[ch] + eps).squareRoot() }
         }
         let gamma = weight.scalars, beta = bias.scalars
+        // The runtime's BatchNormalization kernel, so that training and the exported model agree.
         let value = make(shape: x.shape) { y in
             x.withUnsafeValues { xb in
-                let xp = xb.baseAddress!
-                for i in 0..<n {
-                    for ch in 0..<c {
-                        let offset = (i * c + ch) * spatial
-                        let scale = gamma[ch] * invStd[ch]
-                        let shift = beta[ch] - mean[ch] * scale
-                        channelAffine(xp + offset, y + offset, spatial, scale, shift)
-                    }
-                }
+                guard let xp = xb.baseAddress else { return }  // no elements
+                batchNormAffine(xp, y, outer: n, channels: c, inner: spatial, gamma: gamma, beta: beta,
+                                mean: mean, variance: variance, epsilon: eps)
             }
         }
         return record("batchNorm", value, inputs: [x, weight, bias]) { dy in
@@ -138,9 +131,3 @@ private func channelDotCentered(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<F
     (sumVector(dy, count), dotCenteredVector(dy, x, count, mean: mu))
 }
 
-/// out[i] = x[i]·scale + shift.
-@inline(__always)
-private func channelAffine(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ count: Int,
-                           _ scale: Float, _ shift: Float) {
-    for i in 0..<count { out[i] = x[i] * scale + shift }
-}

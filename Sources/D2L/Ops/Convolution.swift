@@ -83,7 +83,7 @@ extension Tensor {
                     for o in 0..<g.outputChannels { b[o] = 0 }
                     for n in 0..<g.batch {
                         for o in 0..<g.outputChannels {
-                            b[o] += convSum(dp + (n * g.outputChannels + o) * positions, positions)
+                            b[o] += sumVector(dp + (n * g.outputChannels + o) * positions, positions)
                         }
                     }
                 }
@@ -130,7 +130,7 @@ extension Tensor {
                                         // Each image's columns on its own (over the pool's threads).
                                         forEachImage(count, pool) { b in
                                             let xg = xp + ((first + b) * g.inputChannels + group * icg) * inPlane
-                                            im2col(g, xg, columns + b * positions, ld)
+                                            im2colImage(g, xg, columns + b * positions, ld: ld)
                                         }
                                         if transposedWeightGrad {
                                             // dW_gᵀ += cols · dYᵀ: [depth, count·P] · [count·P, ocg].
@@ -200,48 +200,6 @@ func convValidRange(start: Int, size: Int, outputs: Int, stride: Int) -> (Int, I
     return (lo, Swift.max(lo, hi))
 }
 
-/// Writes one (image, group)'s column matrix (im2col) with row stride `ld`: row
-/// (c, ky, kx), column (oy, ox) = x[c, oy·sh − pt + ky, ox·sw − pl + kx], or 0 in the
-/// padding. `x` points at the group's first input channel.
-func im2col(_ g: ConvGeometry, _ x: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float>, _ ld: Int) {
-    let kh = g.kernelHeight, kw = g.kernelWidth
-    let ih = g.inputHeight, iw = g.inputWidth
-    let oh = g.outputHeight, ow = g.outputWidth
-    let sh = g.strideHeight, sw = g.strideWidth
-    var row = columns
-    for c in 0..<g.inputChannelsPerGroup {
-        let plane = x + c * ih * iw
-        for ky in 0..<kh {
-            let y0 = ky * g.dilationHeight - g.padTop
-            let (top, bottom) = convValidRange(start: y0, size: ih, outputs: oh, stride: sh)
-            for kx in 0..<kw {
-                let x0 = kx * g.dilationWidth - g.padLeft
-                let (lo, hi) = convValidRange(start: x0, size: iw, outputs: ow, stride: sw)
-                if top > 0 { row.initialize(repeating: 0, count: top * ow) }
-                if sw == 1 && lo == 0 && hi == ow && bottom > top {
-                    // Whole rows inside the input: one block copy.
-                    copyBlock(plane + (top * sh + y0) * iw + x0, srcStride: sh * iw, row + top * ow, dstStride: ow,
-                              rows: bottom - top, width: ow)
-                } else {
-                    for oy in top..<bottom {
-                        let dst = row + oy * ow
-                        let src = plane + (oy * sh + y0) * iw + x0
-                        for i in 0..<lo { dst[i] = 0 }
-                        if sw == 1 {
-                            convCopy(dst + lo, src + lo, hi - lo)
-                        } else {
-                            for i in lo..<hi { dst[i] = src[i * sw] }
-                        }
-                        for i in hi..<ow { dst[i] = 0 }
-                    }
-                }
-                if bottom < oh { (row + bottom * ow).initialize(repeating: 0, count: (oh - bottom) * ow) }
-                row += ld
-            }
-        }
-    }
-}
-
 /// Adds the column matrix (row stride `ld`) of one (image, group) back onto the input
 /// positions it was gathered from (the adjoint of im2col): dx[c, oy·sh − pt + ky,
 /// ox·sw − pl + kx] += columns[(c, ky, kx), (oy, ox)]. `dx` points at the group's first
@@ -278,22 +236,4 @@ func col2im(_ g: ConvGeometry, _ columns: UnsafePointer<Float>, _ ld: Int, _ dx:
             }
         }
     }
-}
-
-/// dst[0..<count] = src[0..<count] (not overlapping).
-@inline(__always)
-func convCopy(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ count: Int) {
-    if count > 0 { memcpy(dst, src, count * 4) }
-}
-
-/// dst[0..<count] += src[0..<count] (the runtime's vector add).
-@inline(__always)
-func convAddInPlace(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ count: Int) {
-    addVector(dst, src, dst, count)
-}
-
-/// The sum of p[0..<count] (the runtime's vector sum).
-@inline(__always)
-func convSum(_ p: UnsafePointer<Float>, _ count: Int) -> Float {
-    sumVector(p, count)
 }

@@ -4,30 +4,40 @@ import D2LRuntime
 // Elementwise arithmetic with broadcasting, each backward beside its forward.
 
 extension Tensor {
-    /// `op` applied to broadcast pairs of `a` and `b` (values only, untracked).
+    /// The runtime's broadcast of `a` and `b` (numpy rules); traps naming both shapes when
+    /// they do not broadcast (a programming error in the toolkit, like a bad index).
+    static func broadcastPlan(_ name: String, _ a: Tensor, _ b: Tensor) -> BroadcastPlan {
+        guard let plan = BroadcastPlan(a.shape, b.shape) else {
+            preconditionFailure("\(name): shapes \(a.shape) and \(b.shape) do not broadcast")
+        }
+        return plan
+    }
+
+    /// `op` applied to broadcast pairs of `a` and `b` (values only, untracked), row by row
+    /// over the runtime's broadcast plan.
     @inline(__always)
     static func broadcastValues(_ name: String, _ a: Tensor, _ b: Tensor,
                                 _ op: (Float, Float) -> Float) -> Tensor {
-        guard let shape = Broadcast.shape(a.shape, b.shape) else {
-            preconditionFailure("\(name): shapes \(a.shape) and \(b.shape) do not broadcast")
-        }
-        return make(shape: shape) { out in
+        let plan = broadcastPlan(name, a, b)
+        return make(shape: plan.shape) { out in
             a.withUnsafeValues { x in
                 b.withUnsafeValues { y in
-                    let n = shape.reduce(1, *)
-                    if a.shape == b.shape {
-                        for i in 0..<n { out[i] = op(x[i], y[i]) }
-                    } else if b.count == 1 {
-                        let s = y[0]
-                        for i in 0..<n { out[i] = op(x[i], s) }
-                    } else if a.count == 1 {
-                        let s = x[0]
-                        for i in 0..<n { out[i] = op(s, y[i]) }
-                    } else {
-                        let sa = Broadcast.strides(of: a.shape, broadcastTo: shape)
-                        let sb = Broadcast.strides(of: b.shape, broadcastTo: shape)
-                        Broadcast.forEach(shape, sa, sb) { i, j, o in out[o] = op(x[i], y[j]) }
-                    }
+                    guard let xp = x.baseAddress, let yp = y.baseAddress else { return }  // no elements
+                    plan.map(xp, yp, out, op)
+                }
+            }
+        }
+    }
+
+    /// a `op` b for the four arithmetic operators: the runtime's Add/Sub/Mul/Div kernel
+    /// (values only, untracked), so that training and the exported model agree.
+    static func broadcastArithmetic(_ name: String, _ op: BinaryArithmetic, _ a: Tensor, _ b: Tensor) -> Tensor {
+        let plan = broadcastPlan(name, a, b)
+        return make(shape: plan.shape) { out in
+            a.withUnsafeValues { x in
+                b.withUnsafeValues { y in
+                    guard let xp = x.baseAddress, let yp = y.baseAddress else { return }  // no elements
+                    D2LRuntime.broadcastArithmetic(op, xp, yp, out, plan)
                 }
             }
         }
@@ -42,17 +52,17 @@ extension Tensor {
     }
 
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        let value = broadcastValues("+", a, b, +)
+        let value = broadcastArithmetic("+", .add, a, b)
         return record("add", value, inputs: [a, b]) { g in [g.sumToShape(a.shape), g.sumToShape(b.shape)] }
     }
 
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        let value = broadcastValues("-", a, b, -)
+        let value = broadcastArithmetic("-", .sub, a, b)
         return record("sub", value, inputs: [a, b]) { g in [g.sumToShape(a.shape), (-g).sumToShape(b.shape)] }
     }
 
     public static func * (a: Tensor, b: Tensor) -> Tensor {
-        let value = broadcastValues("*", a, b, *)
+        let value = broadcastArithmetic("*", .mul, a, b)
         return record("mul", value, inputs: [a, b]) { g in
             [a.node == nil ? nil : (g * b.detached()).sumToShape(a.shape),
              b.node == nil ? nil : (g * a.detached()).sumToShape(b.shape)]
@@ -60,7 +70,7 @@ extension Tensor {
     }
 
     public static func / (a: Tensor, b: Tensor) -> Tensor {
-        let value = broadcastValues("/", a, b, /)
+        let value = broadcastArithmetic("/", .div, a, b)
         return record("div", value, inputs: [a, b]) { g in
             let bd = b.detached()
             return [a.node == nil ? nil : (g / bd).sumToShape(a.shape),

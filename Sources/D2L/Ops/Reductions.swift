@@ -1,4 +1,5 @@
 import Foundation
+import D2LRuntime
 
 /// A tensor viewed as [outer, length, inner] around one axis.
 struct AxisSplit {
@@ -31,9 +32,8 @@ extension Tensor {
     /// The sum of all elements, as a scalar (shape `[]`).
     public func sum() -> Tensor {
         let total = withUnsafeValues { x -> Float in
-            var s: Float = 0
-            for v in x { s += v }
-            return s
+            guard let p = x.baseAddress else { return 0 }
+            return sumVector(p, x.count)
         }
         let inputShape = shape
         return Tensor.record("sum", Tensor(total), inputs: [self]) { g in [g.broadcast(to: inputShape)] }
@@ -44,15 +44,13 @@ extension Tensor {
         let a = normalizedAxis(axis, "sum")
         let split = AxisSplit(shape, a)
         let outShape = reducedShape(a, keepDims: keepDims)
+        // The runtime's ReduceSum kernel, so that training and the exported model agree.
         let value = Tensor.make(shape: outShape) { out in
             withUnsafeValues { x in
-                for o in 0..<split.outer {
-                    let dst = out + o * split.inner
-                    for i in 0..<split.inner { dst[i] = 0 }
-                    for l in 0..<split.length {
-                        let src = x.baseAddress! + (o * split.length + l) * split.inner
-                        for i in 0..<split.inner { dst[i] += src[i] }
-                    }
+                if let p = x.baseAddress {
+                    sumAlongAxis(p, out, outer: split.outer, length: split.length, inner: split.inner)
+                } else {
+                    out.initialize(repeating: 0, count: outShape.reduce(1, *))  // no input elements
                 }
             }
         }
@@ -211,23 +209,11 @@ extension Tensor {
     public func softmax(axis: Int) -> Tensor {
         let a = normalizedAxis(axis, "softmax")
         let split = AxisSplit(shape, a)
+        // The runtime's Softmax kernel, so that training and the exported model agree.
         let y = Tensor.make(shape: shape) { out in
             withUnsafeValues { x in
-                for o in 0..<split.outer {
-                    for i in 0..<split.inner {
-                        let base = o * split.length * split.inner + i
-                        var m = -Float.infinity
-                        for l in 0..<split.length { m = Swift.max(m, x[base + l * split.inner]) }
-                        var s: Float = 0
-                        for l in 0..<split.length {
-                            let e = Foundation.exp(x[base + l * split.inner] - m)
-                            out[base + l * split.inner] = e
-                            s += e
-                        }
-                        let inv = 1 / s
-                        for l in 0..<split.length { out[base + l * split.inner] *= inv }
-                    }
-                }
+                guard let xp = x.baseAddress else { return }  // no elements
+                softmaxVector(xp, out, outer: split.outer, length: split.length, inner: split.inner)
             }
         }
         return Tensor.record("softmax", y, inputs: [self]) { g in

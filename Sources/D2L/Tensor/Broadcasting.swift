@@ -1,39 +1,24 @@
+import D2LRuntime
+
 /// Shape arithmetic for broadcasting (NumPy rules: align trailing dimensions; a
-/// dimension of 1 stretches).
+/// dimension of 1 stretches): the runtime's (`Kernels/Broadcast.swift`, `Ops/OpSupport.swift`).
 enum Broadcast {
     /// The broadcast shape of `a` and `b`, or nil when they do not broadcast.
-    static func shape(_ a: [Int], _ b: [Int]) -> [Int]? {
-        let rank = max(a.count, b.count)
-        var result = [Int](repeating: 1, count: rank)
-        for i in 0..<rank {
-            let da = i < rank - a.count ? 1 : a[i - (rank - a.count)]
-            let db = i < rank - b.count ? 1 : b[i - (rank - b.count)]
-            if da == db || db == 1 { result[i] = da } else if da == 1 { result[i] = db } else { return nil }
-        }
-        return result
-    }
+    static func shape(_ a: [Int], _ b: [Int]) -> [Int]? { broadcastShape(a, b) }
 
     /// Row-major strides of `shape`.
-    static func strides(_ shape: [Int]) -> [Int] {
-        var strides = [Int](repeating: 1, count: shape.count)
-        var running = 1
-        for i in Swift.stride(from: shape.count - 1, through: 0, by: -1) {
-            strides[i] = running
-            running *= shape[i]
-        }
-        return strides
-    }
+    static func strides(_ shape: [Int]) -> [Int] { rowMajorStrides(shape) }
 
     /// Strides of a tensor of `shape` read as if it had `target` (its broadcast shape):
     /// 0 along stretched and missing dimensions.
     static func strides(of shape: [Int], broadcastTo target: [Int]) -> [Int] {
-        let own = strides(shape)
-        let offset = target.count - shape.count
-        return (0..<target.count).map { i in
-            i < offset || shape[i - offset] == 1 ? 0 : own[i - offset]
-        }
+        broadcastOperandStrides(shape, to: target)
     }
 
+    // A second walk beside the runtime's `forEachIndex` (its N-operand reference walk, which
+    // hands the body an array of offsets per element): the toolkit's strided copies
+    // (`broadcast(to:)`, slicing) run this two-operand loop in training, with no array per
+    // element. Elementwise arithmetic uses the runtime's `BroadcastPlan` instead.
     /// Calls `body(offsetA, offsetB, outputIndex)` for every element of `shape`, in
     /// row-major order, with the two operands' strides (0 where broadcast).
     @inline(__always)

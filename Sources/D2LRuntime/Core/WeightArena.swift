@@ -8,12 +8,12 @@ let tensorAlignment = 64
 /// valid (non-null) pointer that must not be read. The memory is not initialized: every
 /// user writes what it reads (weights, inputs, kernel outputs), and leaving untouched
 /// pages unwritten keeps a large arena from being committed before it is used.
-public final class AlignedBuffer {
-    public let pointer: UnsafeMutableRawPointer
-    public let byteCount: Int
+package final class AlignedBuffer {
+    package let pointer: UnsafeMutableRawPointer
+    package let byteCount: Int
 
     /// Allocates `byteCount` bytes; throws D2L_ERR_OUT_OF_MEMORY on failure.
-    public init(byteCount: Int) throws(D2LError) {
+    package init(byteCount: Int) throws(D2LError) {
         guard byteCount >= 0 else { throw D2LError(.outOfMemory, "negative allocation size \(byteCount)") }
         let size = max(byteCount, tensorAlignment)
         guard let p = d2l_sys_aligned_alloc(tensorAlignment, size) else {
@@ -28,17 +28,17 @@ public final class AlignedBuffer {
 
 /// A constant tensor (an initializer or a folded Constant node) whose data lives in a
 /// `WeightArena` (or, for small attribute tensors, its own buffer).
-public struct ConstantTensor {
-    public var dtype: DType
-    public var shape: [Int]
+package struct ConstantTensor {
+    package var dtype: DType
+    package var shape: [Int]
     /// The buffer holding the data (kept alive by this reference).
-    public var storage: AlignedBuffer
+    package var storage: AlignedBuffer
     /// Byte offset of the first element in `storage`.
-    public var offset: Int
+    package var offset: Int
 
-    public var elementCount: Int { shape.reduce(1, *) }
-    public var byteCount: Int { elementCount * dtype.size }
-    public var pointer: UnsafeMutableRawPointer { storage.pointer + offset }
+    package var elementCount: Int { shape.reduce(1, *) }
+    package var byteCount: Int { elementCount * dtype.size }
+    package var pointer: UnsafeMutableRawPointer { storage.pointer + offset }
 
     /// The elements as Int, for int64/int32 shape-like constants.
     func integers() -> [Int] {
@@ -65,7 +65,7 @@ public struct ConstantTensor {
 
 /// Lays out tensors back to back (each 64-byte aligned) in one buffer: first reserve
 /// every tensor's size, then allocate once, then fill.
-public struct WeightArenaBuilder {
+package struct WeightArenaBuilder {
     private(set) var totalBytes = 0
 
     /// Reserves `byteCount` bytes and returns their offset; nil when the total overflows.
@@ -78,4 +78,4 @@ public struct WeightArenaBuilder {
 }
 
 /// The one buffer that holds a model's weights.
-public typealias WeightArena = AlignedBuffer
+package typealias WeightArena = AlignedBuffer

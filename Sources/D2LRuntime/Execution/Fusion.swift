@@ -23,7 +23,7 @@ import _D2LKernels
 // a same-shape Add; the broadcast addend of a MatMul is summed into the product).
 
 /// An activation a fused kernel applies to its output.
-enum FusedActivation {
+package enum FusedActivation {
     case none, relu, sigmoid, tanh
 
     var name: String {

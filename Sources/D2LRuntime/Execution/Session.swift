@@ -170,13 +170,13 @@ public final class Session {
     }
 
     /// Output `index`'s shape as Int64s (borrowed, valid until the next plan), or nil.
-    public func outputShape64(_ index: Int) -> UnsafePointer<Int64>? {
+    package func outputShape64(_ index: Int) -> UnsafePointer<Int64>? {
         guard hasOutputs, let storage = outputShapeStorage, index >= 0, index < outputShapeOffsets.count else { return nil }
         return UnsafePointer(storage + outputShapeOffsets[index])
     }
 
     /// Bytes of the activation arena of the current plan (0 before the first run).
-    public var plannedArenaBytes: Int { plan?.arenaBytes ?? 0 }
+    package var plannedArenaBytes: Int { plan?.arenaBytes ?? 0 }
 }
 
 func describeDeclared(_ dims: [Int?]) -> String {

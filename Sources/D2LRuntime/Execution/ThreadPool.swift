@@ -3,13 +3,13 @@ import _D2LSystem
 /// A fixed set of threads that runs the chunks of one parallel loop at a time
 /// (pthreads through `_D2LSystem`). With one thread it runs loops on the caller's
 /// thread. Not thread-safe: a pool belongs to one session, used by one thread at a time.
-public final class ThreadPool {
+package final class ThreadPool {
     /// Threads in all, the caller's included (≥ 1).
-    public let threadCount: Int
+    package let threadCount: Int
     private let pool: OpaquePointer?
 
     /// A pool of `threadCount` threads; nil when threads cannot be started.
-    public init?(threadCount: Int) {
+    package init?(threadCount: Int) {
         if threadCount <= 1 {
             self.threadCount = 1
             self.pool = nil
@@ -24,7 +24,7 @@ public final class ThreadPool {
 
     /// Runs `body(i)` for each i in 0..<count, spread over the pool's threads, and
     /// returns when all are done. `body` must not throw or trap; chunks run concurrently.
-    public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+    package func parallelFor(_ count: Int, _ body: (Int) -> Void) {
         if count <= 0 { return }
         if pool == nil || count == 1 {
             for i in 0..<count { body(i) }

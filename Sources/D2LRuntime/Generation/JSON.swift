@@ -3,9 +3,9 @@
 /// escape of RFC 8259 is decoded, including `\uXXXX` and surrogate pairs. Anything else
 /// (numbers, nested values, trailing commas, unpaired surrogates, raw control
 /// characters, trailing text) is refused with nil.
-public enum JSONStringArray {
+package enum JSONStringArray {
     /// The strings of `text`, or nil when it is not exactly a JSON array of strings.
-    public static func parse(_ text: String) -> [String]? {
+    package static func parse(_ text: String) -> [String]? {
         var copy = text
         return copy.withUTF8 { bytes -> [String]? in
             var reader = Reader(bytes: bytes)

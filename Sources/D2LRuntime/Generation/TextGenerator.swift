@@ -1,7 +1,6 @@
 import _D2LSystem
 
-/// Text generation with a recurrent language model (docs/FORMAT.md's recurrent convention)
-/// and top-k classification of a session's last output.
+/// Text generation with a recurrent language model (docs/FORMAT.md's recurrent convention).
 extension Session {
     /// The checked recurrent contract of the session's model.
     struct RecurrentContract {
@@ -102,35 +101,5 @@ extension Session {
         }
         ids = outputs
         return vocabulary.decode(ids)
-    }
-
-    /// Top-k of output 0, row 0, of the last successful run: (class index, softmax
-    /// probability in float64), most probable first, ties keeping the lower index.
-    public func classify(topK: Int) throws(D2LError) -> [(index: Int, probability: Double)] {
-        guard topK >= 1 else { throw .invalidArgument("top_k must be at least 1, got \(topK)") }
-        guard let out = output(0) else { throw .invalidArgument("no successful run yet") }
-        guard out.type.dtype == .float32 else {
-            throw .invalidModel("output 0 '\(model.outputs.first?.name ?? "")' is \(out.type.dtype.name); classification needs float32 logits")
-        }
-        let classes = out.type.shape.last ?? 1
-        guard classes >= 1, out.type.count >= classes else { throw .shape("output 0 is empty") }
-        let logits = out.floats
-        var m = -Double.infinity
-        for i in 0..<classes where Double(logits[i]) > m { m = Double(logits[i]) }
-        var probabilities = [Double](repeating: 0, count: classes)
-        var sum = 0.0
-        for i in 0..<classes {
-            let e = exp(Double(logits[i]) - m)
-            probabilities[i] = e
-            sum += e
-        }
-        for i in 0..<classes { probabilities[i] /= sum }
-        var order = Array(0..<classes)
-        let p = probabilities.map { $0.isNaN ? -Double.infinity : $0 }
-        order.sort { a, b in p[a] > p[b] || (p[a] == p[b] && a < b) }
-        let k = min(topK, classes)
-        var result: [(index: Int, probability: Double)] = []
-        for j in 0..<k { result.append((order[j], probabilities[order[j]])) }
-        return result
     }
 }

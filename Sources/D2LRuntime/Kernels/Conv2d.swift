@@ -79,7 +79,7 @@ private struct ConvPlan {
 /// `outputHeight · outputWidth` columns per parallel slot (several slots only for small
 /// per-image products with more than one image or group; at most 8, and extra slots
 /// only while they total ≤ 2^21 floats). Depends on the geometry alone.
-public func conv2dScratchElements(_ g: ConvGeometry) -> Int {
+package func conv2dScratchElements(_ g: ConvGeometry) -> Int {
     ConvPlan(g).scratchElements
 }
 
@@ -95,7 +95,7 @@ public func conv2dScratchElements(_ g: ConvGeometry) -> Int {
 /// thread only) spreads images and groups, or the product of each, over its threads.
 /// The geometry must be consistent (channels divisible by groups, output sizes ≥ 0 and
 /// matching the input, pads and strides); it is not checked here.
-public func conv2d(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+package func conv2d(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                    bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
                    scratch: UnsafeMutablePointer<Float>, pool: ThreadPool?) {
     conv2dFused(g, input: input, weight: weight, bias: bias, output: output, scratch: scratch, pool: pool,
@@ -105,7 +105,7 @@ public func conv2d(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: Unsaf
 /// How a convolution's weight `[outputChannels, inputChannels / groups, kernelHeight,
 /// kernelWidth]` is stored. Each group's weight is a matrix of `outputChannelsPerGroup`
 /// rows × `depth = icg·kh·kw` columns; groups follow one another, each the same size.
-public enum ConvWeightLayout: Sendable {
+package enum ConvWeightLayout: Sendable {
     /// As ONNX and PyTorch store it (row-major).
     case plain
     /// Each group's matrix packed by `packGemmRows` (tiles of 6 rows, depth-major).
@@ -120,13 +120,13 @@ public enum ConvWeightLayout: Sendable {
     /// for a tile's transposed store to be cheap and the output has at most 256 positions
     /// (`positions`, the load-time plan's oh·ow; nil when unknown); row tiles otherwise
     /// (the usual 6 × 16 tiles over packed column panels of B, better for wide outputs).
-    public static func preferred(outputChannelsPerGroup: Int, depth: Int, positions: Int? = nil) -> ConvWeightLayout {
+    package static func preferred(outputChannelsPerGroup: Int, depth: Int, positions: Int? = nil) -> ConvWeightLayout {
         outputChannelsPerGroup % columnPanelRowMultiple == 0 && depth >= 128 && (positions ?? 0) <= 256
             ? .columnPanels : .rowTiles
     }
 }
 
-public func packConv2dWeight(_ g: ConvGeometry, _ weight: UnsafePointer<Float>, layout: ConvWeightLayout,
+package func packConv2dWeight(_ g: ConvGeometry, _ weight: UnsafePointer<Float>, layout: ConvWeightLayout,
                              into destination: UnsafeMutablePointer<Float>) {
     let depth = g.inputChannelsPerGroup &* g.kernelHeight &* g.kernelWidth
     packConvWeightGroups(weight, groups: g.groups, rows: g.outputChannelsPerGroup, depth: depth,
@@ -148,7 +148,7 @@ func packConvWeightGroups(_ weight: UnsafePointer<Float>, groups: Int, rows: Int
 }
 
 /// `conv2d` with the weight stored in `weightLayout` (made by `packConv2dWeight`).
-public func conv2d(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+package func conv2d(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                    weightLayout: ConvWeightLayout, bias: UnsafePointer<Float>?,
                    output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, pool: ThreadPool?) {
     conv2dFused(g, input: input, weight: weight, bias: bias, output: output, scratch: scratch, pool: pool,
@@ -327,17 +327,26 @@ private func im2colSmallPlanes(_ g: ConvGeometry, _ plan: ConvPlan, _ source: Un
     }
 }
 
-/// Rows row0 ..< row1 of the column matrix for output rows `outputRows` (row stride
-/// outputRows.count · ow).
+/// The whole column matrix of one (image, group), row (c, ky, kx), column (oy, ox), with
+/// row stride `ld` ≥ oh · ow: the toolkit's convolution backward lays a chunk of images'
+/// columns side by side (`columns` then points at this image's first column).
+package func im2colImage(_ g: ConvGeometry, _ source: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float>,
+                         ld: Int) {
+    im2colRows(g, source, columns, 0, g.inputChannelsPerGroup &* g.kernelHeight &* g.kernelWidth,
+               0..<g.outputHeight, ld: ld)
+}
+
+/// Rows row0 ..< row1 of the column matrix for output rows `outputRows`, with row stride
+/// `ld` (default outputRows.count · ow).
 private func im2colRows(_ g: ConvGeometry, _ source: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float>,
-                        _ row0: Int, _ row1: Int, _ outputRows: Range<Int>) {
+                        _ row0: Int, _ row1: Int, _ outputRows: Range<Int>, ld rowStride: Int? = nil) {
     let kh = g.kernelHeight, kw = g.kernelWidth
     let ih = g.inputHeight, iw = g.inputWidth
     let oh = g.outputHeight, ow = g.outputWidth
     let sh = g.strideHeight, sw = g.strideWidth
     if row0 >= row1 { return }
     let first = outputRows.lowerBound, last = outputRows.upperBound
-    let ld = outputRows.count &* ow
+    let ld = rowStride ?? outputRows.count &* ow
     // Walk rows (channel, ky, kx) without dividing per row.
     var kx = row0 % kw
     var ky = (row0 / kw) % kh

@@ -4,25 +4,25 @@
 /// `[outputChannels]`, output `[batch, outputChannels, outputHeight, outputWidth]`.
 /// Padding is zero padding; `padTop`/`padLeft` are the leading pads (the trailing pads
 /// only enter through `outputHeight`/`outputWidth`).
-public struct ConvGeometry: Equatable, Sendable {
-    public var batch: Int
-    public var inputChannels: Int
-    public var inputHeight: Int
-    public var inputWidth: Int
-    public var outputChannels: Int
-    public var outputHeight: Int
-    public var outputWidth: Int
-    public var kernelHeight: Int
-    public var kernelWidth: Int
-    public var strideHeight: Int = 1
-    public var strideWidth: Int = 1
-    public var padTop: Int = 0
-    public var padLeft: Int = 0
-    public var dilationHeight: Int = 1
-    public var dilationWidth: Int = 1
-    public var groups: Int = 1
+package struct ConvGeometry: Equatable, Sendable {
+    package var batch: Int
+    package var inputChannels: Int
+    package var inputHeight: Int
+    package var inputWidth: Int
+    package var outputChannels: Int
+    package var outputHeight: Int
+    package var outputWidth: Int
+    package var kernelHeight: Int
+    package var kernelWidth: Int
+    package var strideHeight: Int = 1
+    package var strideWidth: Int = 1
+    package var padTop: Int = 0
+    package var padLeft: Int = 0
+    package var dilationHeight: Int = 1
+    package var dilationWidth: Int = 1
+    package var groups: Int = 1
 
-    public init(batch: Int, inputChannels: Int, inputHeight: Int, inputWidth: Int,
+    package init(batch: Int, inputChannels: Int, inputHeight: Int, inputWidth: Int,
                 outputChannels: Int, outputHeight: Int, outputWidth: Int,
                 kernelHeight: Int, kernelWidth: Int,
                 strideHeight: Int = 1, strideWidth: Int = 1, padTop: Int = 0, padLeft: Int = 0,
@@ -46,7 +46,7 @@ public struct ConvGeometry: Equatable, Sendable {
     }
 
     /// Input channels seen by one group.
-    public var inputChannelsPerGroup: Int { inputChannels / groups }
+    package var inputChannelsPerGroup: Int { inputChannels / groups }
     /// Output channels produced by one group.
-    public var outputChannelsPerGroup: Int { outputChannels / groups }
+    package var outputChannelsPerGroup: Int { outputChannels / groups }
 }

@@ -50,7 +50,7 @@ private let panelBufferFloats = 512 * 32
 /// scratch (`d2l_sys_thread_scratch`, allocated once per thread and kept; ≤ 1.4 MiB), or
 /// without it one panel at a time in ≤ 64 KiB of stack. `pool` (nil = the calling thread only) splits large products into several
 /// chunks per thread; small ones run on the calling thread.
-public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+package func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, pool: ThreadPool?) {
     gemmWithRowBias(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
@@ -65,7 +65,7 @@ public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Floa
 /// from float 12·g·k as k runs of r values (depth p, rows 12g ..< 12g + r). Same size as
 /// the source (m·k floats); `destination` must not overlap it. Every kernel variant reads
 /// this layout (its register tile covers whole halves or whole groups).
-public func packGemmRows(_ source: UnsafePointer<Float>, rows m: Int, depth k: Int,
+package func packGemmRows(_ source: UnsafePointer<Float>, rows m: Int, depth k: Int,
                          into destination: UnsafeMutablePointer<Float>) {
     packRowGroups(source, rows: m, depth: k, groupRows: rowGroupRows, into: destination)
 }

@@ -26,7 +26,7 @@ private let panelBlockFloats = 1 << 16
 /// be a multiple of 16; rows 16q ..< 16q + 16 become panel q, stored from float 16·q·k as
 /// k groups of 16 (depth p: A[16q ..< 16q+16, p]). Same size as the source; `destination`
 /// must not overlap it. Every kernel variant reads this layout.
-public func packGemmColumnPanels(_ source: UnsafePointer<Float>, rows m: Int, depth k: Int,
+package func packGemmColumnPanels(_ source: UnsafePointer<Float>, rows m: Int, depth k: Int,
                                  into destination: UnsafeMutablePointer<Float>) {
     packRowGroups(source, rows: m, depth: k, groupRows: columnPanelRowMultiple, into: destination)
 }

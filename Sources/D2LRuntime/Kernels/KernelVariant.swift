@@ -38,11 +38,11 @@ let rowGroupRows = Int(D2L_K_ROW_GROUP)
 public var kernelISA: String { Kernels.active.name }
 
 /// `kernelISA` as a C string in static storage (the variant table's own name).
-public var activeKernelVariantName: UnsafePointer<CChar> { Kernels.active.table.pointee.name }
+package var activeKernelVariantName: UnsafePointer<CChar> { Kernels.active.table.pointee.name }
 
 /// Every kernel variant this build has for this architecture, best first, and whether
 /// this CPU runs it.
-public var kernelVariants: [(name: String, runs: Bool)] {
+package var kernelVariants: [(name: String, runs: Bool)] {
     var count = 0
     let names = d2l_k_variant_names(&count)
     return (0..<count).map { i in
@@ -55,6 +55,6 @@ public var kernelVariants: [(name: String, runs: Bool)] {
 /// running finish with the variant they started with). Returns false, changing nothing,
 /// when this build or this CPU lacks it.
 @discardableResult
-public func selectKernelVariant(_ name: String) -> Bool {
+package func selectKernelVariant(_ name: String) -> Bool {
     name.withCString { d2l_k_select($0) } != 0
 }

@@ -1,7 +1,7 @@
 import _D2LKernels
 
 /// The kind of a pooling window: the average or the maximum of its taps.
-public enum PoolKind: Sendable { case average, max }
+package enum PoolKind: Sendable { case average, max }
 
 /// 2-D pooling (ONNX `AveragePool`/`MaxPool`, PyTorch `avg_pool2d`/`max_pool2d`) of
 /// `input` `[batch, inputChannels, inputHeight, inputWidth]` into `output` `[batch,
@@ -13,7 +13,7 @@ public enum PoolKind: Sendable { case average, max }
 /// `padBottom` and `padRight` (windows past them, with ceil_mode, are clipped). `pool`
 /// (nil = the calling thread only) spreads planes over its threads. The geometry is not
 /// checked here.
-public func pool2d(_ kind: PoolKind, _ g: ConvGeometry, padBottom: Int, padRight: Int, countIncludePad: Bool,
+package func pool2d(_ kind: PoolKind, _ g: ConvGeometry, padBottom: Int, padRight: Int, countIncludePad: Bool,
                    input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>, pool: ThreadPool?) {
     let kernel = PoolKernel(kind: kind, g: g, padBottom: padBottom, padRight: padRight,
                             countIncludePad: countIncludePad)

@@ -5,6 +5,10 @@ import _D2LSystem
 /// inputs of every step at once (X · Wᵀ + Wb), then each step multiplies the previous
 /// hidden state by Rᵀ (plus Rb) and applies the cell's gate equations. All memory is the
 /// caller's scratch; nothing is allocated.
+///
+/// The toolkit's training forward (`D2L/NN/RecurrentCells.swift`) has its own copy of the
+/// cell equations, in PyTorch's gate order, because it keeps every step's gates for
+/// back-propagation through time; it shares this file's GEMM and vector tanh/sigmoid.
 
 /// An activation function of a recurrent cell.
 enum RecurrentActivation {

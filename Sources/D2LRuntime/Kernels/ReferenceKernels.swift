@@ -5,7 +5,7 @@
 /// A is stored m×k with row stride `lda` (k×m when `transA`), B is stored k×n with row
 /// stride `ldb` (n×k when `transB`), C has row stride `ldc`. When beta is 0, C is not
 /// read (so it may hold NaNs).
-public func gemmReference(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+func gemmReference(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                           a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                           beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
     for i in 0..<m {
@@ -24,7 +24,7 @@ public func gemmReference(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, al
 
 /// Direct convolution (cross-correlation, as ONNX and PyTorch define it) with zero
 /// padding, strides, dilations and groups. `bias` may be nil.
-public func conv2dReference(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+func conv2dReference(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                             bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
     let icPerGroup = g.inputChannelsPerGroup
     let ocPerGroup = g.outputChannelsPerGroup

@@ -19,7 +19,7 @@ import _D2LKernels
 
 /// Whether `conv2dWinograd` can run geometry `g`: a 3×3 kernel, strides and dilations 1,
 /// one group, output channels a multiple of 16 (column panels), an output of at least 4×4.
-public func winogradSupports(_ g: ConvGeometry) -> Bool {
+package func winogradSupports(_ g: ConvGeometry) -> Bool {
     g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideHeight == 1 && g.strideWidth == 1
         && g.dilationHeight == 1 && g.dilationWidth == 1 && g.groups == 1
         && g.outputChannels % columnPanelRowMultiple == 0 && g.inputChannels >= 1
@@ -30,7 +30,7 @@ public func winogradSupports(_ g: ConvGeometry) -> Bool {
 /// transformed at load): when it can (`winogradSupports`) and it pays, with at least
 /// `winogradMinimumTiles` tiles over the batch and channels enough for the transforms
 /// (`winogradChannelFactor`).
-public func winogradApplies(_ g: ConvGeometry) -> Bool {
+package func winogradApplies(_ g: ConvGeometry) -> Bool {
     winogradSupports(g)
         && g.batch &* ((g.outputHeight &+ 1) / 2) &* ((g.outputWidth &+ 1) / 2) >= winogradMinimumTiles
         && g.outputChannels &* g.inputChannels >= winogradChannelFactor &* (g.outputChannels &+ g.inputChannels)
@@ -49,7 +49,7 @@ private let winogradMinimumTiles = 16
 
 /// Floats of the transformed weight `packWinogradWeight` writes: 16 · outputChannels ·
 /// inputChannels.
-public func winogradWeightElements(_ g: ConvGeometry) -> Int {
+package func winogradWeightElements(_ g: ConvGeometry) -> Int {
     16 &* g.outputChannels &* g.inputChannels
 }
 
@@ -57,7 +57,7 @@ public func winogradWeightElements(_ g: ConvGeometry) -> Int {
 /// (`winogradChunkRows`): the transformed input (16 · ic · (chunk tiles + 16): each
 /// channel's row padded for whole-vector stores), the 16 products (16 · oc · chunk tiles),
 /// and the padded input rows of a chunk (`winogradSplitElements`).
-public func winogradScratchElements(_ g: ConvGeometry) -> Int {
+package func winogradScratchElements(_ g: ConvGeometry) -> Int {
     let chunkTiles = winogradChunkRows(g) &* ((g.outputWidth &+ 1) / 2)
     return 16 &* (chunkTiles &+ winogradRowPadding) &* g.inputChannels &+ 16 &* chunkTiles &* g.outputChannels
         &+ winogradSplitElements(g)
@@ -107,7 +107,7 @@ private let winogradMaxChunks = 8
 /// layout `[oc, ic, 3, 3]`) into `destination` (`winogradWeightElements(g)` floats): 16
 /// matrices oc × ic, ξ-major, each packed by `packGemmColumnPanels`. Needs
 /// `winogradApplies`'s channel condition (oc a multiple of 16).
-public func packWinogradWeight(_ g: ConvGeometry, _ weight: UnsafePointer<Float>,
+package func packWinogradWeight(_ g: ConvGeometry, _ weight: UnsafePointer<Float>,
                                into destination: UnsafeMutablePointer<Float>) {
     let oc = g.outputChannels, ic = g.inputChannels
     var u = [Float](repeating: 0, count: 16 &* oc &* ic)

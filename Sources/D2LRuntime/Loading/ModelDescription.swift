@@ -15,7 +15,7 @@ public struct ValueInfo: Sendable {
 }
 
 /// An attribute value of a node, by the ONNX attribute types the runtime reads.
-public enum AttributeValue {
+package enum AttributeValue {
     case int(Int)
     case float(Float)
     case string(String)
@@ -28,20 +28,20 @@ public enum AttributeValue {
 }
 
 /// One attribute of a node.
-public struct Attribute {
-    public var name: String
-    public var value: AttributeValue
+package struct Attribute {
+    package var name: String
+    package var value: AttributeValue
 }
 
 /// A node as written in the file.
-public struct NodeDescription {
-    public var name: String
-    public var opType: String
-    public var domain: String
+package struct NodeDescription {
+    package var name: String
+    package var opType: String
+    package var domain: String
     /// Input tensor names; "" marks an omitted optional input.
-    public var inputs: [String]
-    public var outputs: [String]
-    public var attributes: [Attribute]
+    package var inputs: [String]
+    package var outputs: [String]
+    package var attributes: [Attribute]
 
     /// A name for messages: `Conv node 'conv1'` or `Conv node #3`.
     func label(_ index: Int) -> String {
@@ -50,16 +50,16 @@ public struct NodeDescription {
 }
 
 /// Everything the graph builder needs from a model file.
-public struct ModelDescription {
-    public var irVersion: Int
+package struct ModelDescription {
+    package var irVersion: Int
     /// The default-domain opset.
-    public var opset: Int
-    public var metadata: [(key: String, value: String)]
-    public var inputs: [ValueInfo]
-    public var outputs: [ValueInfo]
+    package var opset: Int
+    package var metadata: [(key: String, value: String)]
+    package var inputs: [ValueInfo]
+    package var outputs: [ValueInfo]
     /// Initializers, with their data already in `weights`.
-    public var initializers: [(name: String, tensor: ConstantTensor)]
-    public var nodes: [NodeDescription]
+    package var initializers: [(name: String, tensor: ConstantTensor)]
+    package var nodes: [NodeDescription]
     /// The arena holding every initializer's (and Constant node's) data.
-    public var weights: WeightArena
+    package var weights: WeightArena
 }

@@ -48,16 +48,8 @@ struct BatchNormalization {
         guard let y = io.outputs[0]?.floats else { return }
         let scale = io.input(1).floats, bias = io.input(2).floats
         let mean = io.input(3).floats, variance = io.input(4).floats
-        let table = Kernels.active.table
-        let act = activation.kernelCode
-        for c in 0..<channels {
-            let s = scale[c] / sqrtf(variance[c] + epsilon)
-            let b = bias[c] - mean[c] * s
-            for n in 0..<outer {
-                let base = (n * channels + c) * inner
-                table.pointee.scale_shift(x + base, s, b, y + base, inner, act)
-            }
-        }
+        batchNormAffine(x, y, outer: outer, channels: channels, inner: inner, gamma: scale, beta: bias,
+                        mean: mean, variance: variance, epsilon: epsilon, activation: activation)
     }
 }
 

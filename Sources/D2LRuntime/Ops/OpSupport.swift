@@ -64,7 +64,7 @@ extension TensorView {
 }
 
 /// Row-major strides of `shape`, in elements.
-func rowMajorStrides(_ shape: [Int]) -> [Int] {
+package func rowMajorStrides(_ shape: [Int]) -> [Int] {
     var s = [Int](repeating: 1, count: shape.count)
     var acc = 1
     var i = shape.count - 1
@@ -136,7 +136,7 @@ func forEachIndex(_ shape: [Int], _ strides: [[Int]], _ body: (Int, [Int]) -> Vo
 
 /// Strides of an operand of `shape` broadcast to `out` (0 along broadcast dimensions),
 /// one per dimension of `out`.
-func broadcastOperandStrides(_ shape: [Int], to out: [Int]) -> [Int] {
+package func broadcastOperandStrides(_ shape: [Int], to out: [Int]) -> [Int] {
     let own = rowMajorStrides(shape)
     var s = [Int](repeating: 0, count: out.count)
     for i in 0..<out.count {

@@ -13,6 +13,9 @@ struct Reduce {
     private(set) var outStrides: [Int] = []
     private(set) var reducedCount = 1
     private(set) var noop = false
+    /// Float sums and means over one run of adjacent axes: x seen as [outer, length, inner]
+    /// (`sumAlongAxis`); nil for anything else (the general walk).
+    private(set) var contiguous: (outer: Int, length: Int, inner: Int)?
 
     init(_ a: AttributeReader, kind: Kind, version: Int) throws(D2LError) {
         self.kind = kind
@@ -33,6 +36,13 @@ struct Reduce {
         noop = axes.isEmpty && noopWithEmptyAxes
         if noop { outStrides = rowMajorStrides(inShape); return [x.type] }
         if axes.isEmpty { axes = Array(0..<rank) }
+        let sortedAxes = axes.sorted()
+        if x.type.dtype == .float32, kind != .max, let first = sortedAxes.first, let last = sortedAxes.last,
+           last - first + 1 == sortedAxes.count {
+            contiguous = (inShape[..<first].reduce(1, *), inShape[first...last].reduce(1, *), inShape[(last + 1)...].reduce(1, *))
+        } else {
+            contiguous = nil
+        }
         var kept: [Int] = []
         reducedCount = 1
         for (k, d) in inShape.enumerated() {
@@ -54,6 +64,15 @@ struct Reduce {
         let x = io.input(0)
         guard let y = io.outputs[0] else { return }
         if noop { copyThrough(io); return }
+        if let c = contiguous {
+            let yf = y.typed(Float.self)
+            sumAlongAxis(x.typed(Float.self), yf, outer: c.outer, length: c.length, inner: c.inner)
+            if kind == .mean {
+                let count = Double(reducedCount)
+                for i in 0..<y.type.count { yf[i] = Float(Double(yf[i]) / count) }
+            }
+            return
+        }
         switch x.type.dtype {
         case .float32: reduce(x.typed(Float.self), y.typed(Float.self), y.type.count)
         case .int64: reduce(x.typed(Int64.self), y.typed(Int64.self), y.type.count)

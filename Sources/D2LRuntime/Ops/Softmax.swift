@@ -31,8 +31,7 @@ struct Softmax {
     func run(_ io: KernelIO) {
         let x = UnsafePointer(io.input(0).floats)
         guard let y = io.outputs[0]?.floats else { return }
-        if length == 0 { return }
-        Kernels.active.table.pointee.softmax(x, y, outer, length, inner)
+        softmaxVector(x, y, outer: outer, length: length, inner: inner)
     }
 
     /// The plain scalar kernel (libm expf), the oracle of the variants' `softmax`:
