@@ -14,9 +14,9 @@ struct D2LCLI: ParsableCommand {
         subcommands: [Train.self, Eval.self, Generate.self, BenchTrain.self, BenchTrainLM.self])
 }
 
-/// Prints `error` as one line on standard error and exits non-zero (ArgumentParser
-/// prints ToolkitError's description).
+/// Prints `error` as one line on standard error (`ToolkitError.line(for:)`, as d2l-export
+/// does) and returns the failure exit code.
 func fail(_ error: Error) -> ExitCode {
-    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    FileHandle.standardError.write(Data("error: \(ToolkitError.line(for: error))\n".utf8))
     return ExitCode.failure
 }

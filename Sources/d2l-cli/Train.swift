@@ -51,23 +51,13 @@ struct Train: ParsableCommand {
                   + (recipe.resize.map { ", resized to \($0.height)×\($0.width)" } ?? ""))
             let trainer = try Trainer(model: net, configuration: configuration)
             try trainer.fit(train: train, test: test)
-            let losses = trainer.batchLosses
-            if losses.count >= 8 {
-                let quarter = losses.count / 4
-                let first = losses.prefix(quarter).reduce(0, +) / Double(quarter)
-                let last = losses.suffix(quarter).reduce(0, +) / Double(quarter)
-                print(String(format: "minibatch loss: first quarter mean %.3f, last quarter mean %.3f (%d batches)",
-                             first, last, losses.count))
-            }
+            if let summary = trainer.lossSummary { print(summary) }
             let size = recipe.resize ?? (28, 28)
             try exportClassifier(net, arch: model, imageSize: size, path: out + "/model.onnx")
             // The export runs through libd2l with the toolkit's own eval-mode outputs.
             let check = try test.prefix(64)
             if let (images, _) = try ImageBatches(check, batchSize: 64, shuffle: false, resize: recipe.resize).makeIterator().next() {
-                net.eval()
-                let ours = try withNoGrad { try net(images) }
-                let theirs = try RuntimeModel(path: out + "/model.onnx", threads: threads).run(images)
-                let diff = zip(ours.scalars, theirs.scalars).map { abs($0 - $1) }.max() ?? 0
+                let diff = try exportedClassifierDifference(net, path: out + "/model.onnx", images: images, threads: threads)
                 print(String(format: "export check: libd2l vs toolkit on %d test images, max |difference| %.2e", check.count, diff))
             }
             print("wrote \(out)/metrics.csv, \(out)/curves.svg, \(out)/checkpoint.safetensors, \(out)/model.onnx")

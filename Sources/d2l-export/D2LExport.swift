@@ -15,12 +15,10 @@ struct D2LExport: ParsableCommand {
         subcommands: [Convert.self, Inspect.self, Verify.self])
 }
 
-/// Prints `error` as one line on standard error and returns the failure exit code.
+/// Prints `error` as one line on standard error (`ToolkitError.line(for:)`, as d2l-cli
+/// does) and returns the failure exit code.
 func fail(_ error: Error) -> ExitCode {
-    let text: String
-    if let error = error as? ToolkitError { text = error.message } else { text = "\(error)" }
-    let line = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "; ")
-    FileHandle.standardError.write(Data("error: \(line)\n".utf8))
+    FileHandle.standardError.write(Data("error: \(ToolkitError.line(for: error))\n".utf8))
     return ExitCode.failure
 }
 

@@ -30,6 +30,8 @@ check "metrics.csv has the header and one epoch" \
     bash -c "head -1 '$tmp/run/metrics.csv' | grep -qx 'epoch,train_loss,train_acc,test_acc,examples_per_sec' && [ \$(wc -l < '$tmp/run/metrics.csv') -eq 2 ]"
 check "the export matches the toolkit through libd2l" \
     bash -c "grep -Eq 'export check: .* max \\|difference\\| ([0-9.]+e-(0[6-9]|[1-9][0-9])|0\\.00e\\+00)' '$tmp/train.out'"
+check "the minibatch loss went down (first quarter mean > last quarter mean)" \
+    bash -c "grep -E 'minibatch loss: first quarter mean' '$tmp/train.out' | awk '{ if (\$6 + 0 > \$10 + 0) ok = 1 } END { exit !ok }'"
 check "eval through libd2l" "$cli" eval "$tmp/run/model.onnx" --subset 500
 if [ -x "$root/bindings/c/build/evaluate" ]; then
     check "evaluate from C" "$root/bindings/c/build/evaluate" "$tmp/run/model.onnx" \

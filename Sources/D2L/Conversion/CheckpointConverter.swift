@@ -118,11 +118,10 @@ public struct CheckpointSummary: Sendable {
     }
 }
 
-/// The outcome of a conversion.
-public struct ConversionResult {
+/// What a conversion reports (`CheckpointConverter.convertFile` returns only this: it
+/// streams the model to the file and keeps neither the module nor the bytes).
+public struct ConversionReport {
     public var checkpoint: CheckpointSummary
-    /// The toolkit module the checkpoint was loaded into (evaluation mode).
-    public var module: Module
     /// The architecture's options with what was inferred (vgg11's ratio).
     public var modelOptions: ModelOptions
     /// The exported input shape, batch 1 first (the batch is symbolic in the file).
@@ -132,8 +131,7 @@ public struct ConversionResult {
     public var bufferCount: Int
     /// The metadata written, in order.
     public var metadata: [(key: String, value: String)]
-    /// The serialized model and its description.
-    public var bytes: [UInt8]
+    /// The model's description (`byteCount` is the serialized size).
     public var model: ONNXModelSummary
     /// Max |libd2l − toolkit| on a random batch of two, when `check` was on.
     public var checkDifference: Float?
@@ -143,20 +141,17 @@ public struct ConversionResult {
     public var vocab: Vocab? = nil
 }
 
-/// What `CheckpointConverter.convertFile` reports: a `ConversionResult` without the
-/// module and the bytes, which it does not keep (it streams the model to the file).
-public struct ConversionReport {
-    public var checkpoint: CheckpointSummary
-    public var modelOptions: ModelOptions
-    public var inputShape: [Int]
-    public var parameterCount: Int
-    public var bufferCount: Int
-    public var metadata: [(key: String, value: String)]
-    /// The written model's description (`byteCount` is the file's size).
-    public var model: ONNXModelSummary
-    public var checkDifference: Float?
-    public var notes: [String]
-    public var vocab: Vocab? = nil
+/// The outcome of an in-memory conversion: the report (its fields read through, as
+/// `result.checkDifference`), the module and the serialized model.
+@dynamicMemberLookup
+public struct ConversionResult {
+    public var report: ConversionReport
+    /// The toolkit module the checkpoint was loaded into (evaluation mode).
+    public var module: Module
+    /// The serialized model.
+    public var bytes: [UInt8]
+
+    public subscript<T>(dynamicMember keyPath: KeyPath<ConversionReport, T>) -> T { report[keyPath: keyPath] }
 }
 
 /// A checkpoint loaded into the toolkit's model, with the graph to write (its initializers
@@ -173,6 +168,13 @@ struct PreparedConversion {
 
     var parameterCount: Int { module.parameterCount }
     var bufferCount: Int { vocab != nil ? 0 : module.namedBuffers().reduce(0) { $0 + $1.parameter.value.count } }
+
+    /// The report of this conversion, with the written model's description.
+    func report(model: ONNXModelSummary, checkDifference: Float?) -> ConversionReport {
+        ConversionReport(checkpoint: checkpoint, modelOptions: modelOptions, inputShape: inputShape,
+                         parameterCount: parameterCount, bufferCount: bufferCount, metadata: metadata,
+                         model: model, checkDifference: checkDifference, notes: notes, vocab: vocab)
+    }
 
     /// The check's inputs and the toolkit's outputs for them.
     func checkReference() throws -> CheckpointConverter.CheckReference {
@@ -227,11 +229,7 @@ public enum CheckpointConverter {
         try checkWritable(outputPath, input: inputPath)
         let reader = try PyTorchCheckpoint.open(path: inputPath)
         var prepared: PreparedConversion? = try prepare(reader, options: options, source: inputPath)
-        var report = ConversionReport(
-            checkpoint: prepared!.checkpoint, modelOptions: prepared!.modelOptions, inputShape: prepared!.inputShape,
-            parameterCount: prepared!.parameterCount, bufferCount: prepared!.bufferCount, metadata: prepared!.metadata,
-            model: ONNXModelSummary(prepared!.graph, byteCount: 0), checkDifference: nil, notes: prepared!.notes,
-            vocab: prepared!.vocab)
+        var report = prepared!.report(model: ONNXModelSummary(prepared!.graph, byteCount: 0), checkDifference: nil)
         let reference = options.check ? try prepared!.checkReference() : nil
         var offsets: [ObjectIdentifier: Int] = [:]
         try AtomicFile.write(to: outputPath, beforeReplacing: { temporary in
@@ -260,11 +258,8 @@ public enum CheckpointConverter {
         let bytes = try prepared.graph.serialize()
         let summary = try ONNXModelSummary(bytes: bytes, source: "the exported model")
         let difference = options.check ? try checkThroughRuntime(bytes, reference: prepared.checkReference()) : nil
-        return ConversionResult(
-            checkpoint: prepared.checkpoint, module: prepared.module, modelOptions: prepared.modelOptions,
-            inputShape: prepared.inputShape, parameterCount: prepared.parameterCount, bufferCount: prepared.bufferCount,
-            metadata: prepared.metadata, bytes: bytes, model: summary, checkDifference: difference, notes: prepared.notes,
-            vocab: prepared.vocab)
+        return ConversionResult(report: prepared.report(model: summary, checkDifference: difference),
+                                module: prepared.module, bytes: bytes)
     }
 
     /// Loads the checkpoint strictly into the architecture's model (one tensor decoded at
@@ -446,23 +441,13 @@ public enum CheckpointConverter {
     static func classifierReference(_ module: Module, inputShape: [Int]) throws -> CheckReference {
         var shape = inputShape
         shape[0] = 2
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        let count = shape.reduce(1, *)
-        let values = (0..<count).map { _ -> Float in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float(state >> 40) / Float(1 << 24)
-        }
+        var generator = SeededGenerator(seed: 0x9E37_79B9_7F4A_7C15)
+        let values = (0..<shape.reduce(1, *)).map { _ in Float(generator.next() >> 40) / Float(1 << 24) }
         let input = Tensor(values, shape: shape)
         module.eval()
         let ours = try withNoGrad { try module(input) }
         return CheckReference(inputs: [RuntimeRunner.Input(dtype: .float32, shape: shape, bytes: floatBytes(values))],
                               expected: [ours], languageModel: false)
-    }
-
-    /// Runs `bytes` through libd2l on a deterministic random batch of two and returns the
-    /// max |difference| from the toolkit's own evaluation-mode forward.
-    static func checkThroughRuntime(_ module: Module, bytes: [UInt8], inputShape: [Int]) throws -> Float {
-        try checkThroughRuntime(bytes, reference: classifierReference(module, inputShape: inputShape))
     }
 
     /// Runs `bytes` through libd2l on `reference`'s inputs; the max |difference| from its outputs.

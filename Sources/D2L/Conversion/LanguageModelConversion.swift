@@ -144,24 +144,14 @@ extension CheckpointConverter {
             inputShape: [1, 1], metadata: graph.metadata, graph: graph, notes: notes, vocab: vocab)
     }
 
-    /// Runs `bytes` through libd2l on two deterministic random sequences of four tokens from
-    /// a random state and returns the max |difference| of logits and new state(s) from the
-    /// toolkit's own forward.
-    static func checkLanguageModelThroughRuntime(_ model: RNNModel, bytes: [UInt8]) throws -> Float {
-        try checkThroughRuntime(bytes, reference: languageModelReference(model))
-    }
-
     /// Two deterministic random sequences of four tokens from a random state, and the
     /// toolkit's logits and new state(s) for them.
     static func languageModelReference(_ model: RNNModel) throws -> CheckReference {
         let batch = 2, steps = 4, V = model.vocabSize
         let rnn = model.rnn
         let stateShape = [rnn.numLayers * rnn.numDirections, batch, rnn.hiddenSize]
-        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 {
-            seed = seed &* 6364136223846793005 &+ 1442695040888963407
-            return seed >> 33
-        }
+        var generator = SeededGenerator(seed: 0x9E37_79B9_7F4A_7C15)
+        func next() -> UInt64 { generator.next() }
         let tokens = (0..<batch).map { _ in (0..<steps).map { _ in Int(next() % UInt64(V)) } }
         func randomState() -> [Float] {
             (0..<stateShape.reduce(1, *)).map { _ in Float(next() % 2001) / 1000 - 1 }

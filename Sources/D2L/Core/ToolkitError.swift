@@ -32,3 +32,18 @@ public struct ToolkitError: Error, CustomStringConvertible, Equatable, Sendable 
 
     public var description: String { message }
 }
+
+extension ToolkitError {
+    /// `error` as the one line a command prints after `error: `: a ToolkitError's message,
+    /// any other error's description, with line breaks joined by "; " and other control
+    /// characters (terminal escapes included) shown as `?`, so that bytes copied from a
+    /// file cannot break the line or drive the terminal.
+    public static func line(for error: Error) -> String {
+        let text = (error as? ToolkitError)?.message ?? "\(error)"
+        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        let joined = lines.filter { !$0.isEmpty }.joined(separator: "; ")
+        return String(String.UnicodeScalarView(joined.unicodeScalars.map { scalar in
+            scalar.properties.generalCategory == .control ? "?" : scalar
+        }))
+    }
+}

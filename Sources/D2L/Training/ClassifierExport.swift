@@ -12,3 +12,16 @@ public func exportClassifier(_ model: Module, arch: String, imageSize: (height: 
     try exportONNX(model, inputShape: [1, channels, imageSize.height, imageSize.width], metadata: metadata,
                    foldBatchNorm: foldBatchNorm, path: path)
 }
+
+/// Runs the exported classifier at `path` through libd2l on `images` ([N, C, H, W]) and
+/// returns the max |difference| from `model`'s own evaluation-mode outputs (`d2l-cli
+/// train`'s export check). Puts `model` in evaluation mode.
+public func exportedClassifierDifference(_ model: Module, path: String, images: Tensor, threads: Int = 1) throws -> Float {
+    model.eval()
+    let ours = try withNoGrad { try model(images) }
+    let theirs = try RuntimeModel(path: path, threads: threads).run(images)
+    guard ours.shape == theirs.shape else {
+        throw ToolkitError(.shape, "\(path): libd2l's output has shape \(theirs.shape) but the toolkit's is \(ours.shape)")
+    }
+    return zip(ours.scalars, theirs.scalars).map { abs($0 - $1) }.max() ?? 0
+}

@@ -64,6 +64,17 @@ public final class Trainer {
     public private(set) var history: [EpochMetrics] = []
     /// Every minibatch's loss, in training order (all epochs).
     public private(set) var batchLosses: [Double] = []
+
+    /// `minibatch loss: first quarter mean 1.234, last quarter mean 0.456 (940 batches)`:
+    /// whether the loss went down, from `batchLosses`; nil with fewer than 8 batches.
+    public var lossSummary: String? {
+        guard batchLosses.count >= 8 else { return nil }
+        let quarter = batchLosses.count / 4
+        let first = batchLosses.prefix(quarter).reduce(0, +) / Double(quarter)
+        let last = batchLosses.suffix(quarter).reduce(0, +) / Double(quarter)
+        return String(format: "minibatch loss: first quarter mean %.3f, last quarter mean %.3f (%d batches)",
+                      first, last, batchLosses.count)
+    }
     /// Called after every epoch (e.g. to print a line).
     public var onEpoch: ((EpochMetrics) -> Void)?
     /// Applied to training images (augmentation), or nil.
