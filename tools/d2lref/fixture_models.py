@@ -1,4 +1,4 @@
-"""The book's model definitions for tools/make-fixtures.
+"""The book's model definitions, for tools/make-fixtures and the other generators.
 
 Dive into Deep Learning, second edition, PyTorch version (d2l-en / d2l 0.17), written
 exactly as the book writes them, so the state-dict keys are the book's (`0.weight`,
@@ -29,6 +29,24 @@ def softmax_regression():
 
 
 # ---------------------------------------------------------------- ch. 7.5 LeNet with batch norm (concise)
+
+def mlp():
+    """The book's MLP (chapter 4.3): 784 -> 256 -> ReLU -> 10."""
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+
+
+def lenet():
+    """The book's LeNet (chapter 6.6), sigmoid activations and average pooling."""
+    return nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(),
+        nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(),
+        nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Flatten(),
+        nn.Linear(16 * 5 * 5, 120), nn.Sigmoid(),
+        nn.Linear(120, 84), nn.Sigmoid(),
+        nn.Linear(84, 10))
+
 
 def lenet_bn():
     return nn.Sequential(
@@ -414,7 +432,7 @@ class RNNModel(nn.Module):
         output = self.linear(Y.reshape((-1, Y.shape[-1])))
         return output, state
 
-    def begin_state(self, device, batch_size=1):
+    def begin_state(self, device=None, batch_size=1):
         if not isinstance(self.rnn, nn.LSTM):
             # `nn.GRU` takes a tensor as hidden state
             return torch.zeros((self.num_directions * self.rnn.num_layers,

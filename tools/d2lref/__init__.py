@@ -1,0 +1,13 @@
+"""d2lref: the book's reference code (Dive into Deep Learning, PyTorch edition, d2l 0.17),
+written once for every fixture generator and benchmark in tools/.
+
+    text    read_time_machine, tokenize, count_corpus, Vocab, load_corpus_time_machine,
+            seq_data_iter_sequential, SeqDataLoader (chapter 8; text needs no PyTorch)
+    rnn     RNNModel, grad_clipping, predict_ch8, train_epoch_ch8, train_ch8 (chapters 8-9)
+    fixture_models  the book's image models (softmax regression ... DenseNet), torchvision's
+            ResNet-18, and the ONNX export wrappers of the language models
+    data    Fashion-MNIST's IDX files
+
+The scripts put tools/ on sys.path (`sys.path.insert(0, TOOLS)`) and import from here;
+nothing here is installed.
+"""
