@@ -49,7 +49,7 @@ let dependencies: [Package.Dependency] = [
 let implementation: [Target] = [
     /// The system libprotobuf-c (Debian: libprotobuf-c-dev).
     .systemLibrary(name: "CProtobufC", providers: [.apt(["libprotobuf-c-dev"])]),
-    /// protoc-c output for onnx.proto (tools/regenerate-onnx-proto). No stable API.
+    /// protoc-c output for onnx.proto (tools/dev/regenerate-onnx-proto). No stable API.
     .target(name: "_D2LONNX", dependencies: ["CProtobufC"]),
     /// libc, libm and pthreads for the runtime (Embedded Swift has no Glibc), plus
     /// thread-local error storage and the thread pool.

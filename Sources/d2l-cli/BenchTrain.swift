@@ -3,7 +3,7 @@ import D2L
 import D2LRuntime
 import Foundation
 
-/// `d2l-cli bench-train`: the toolkit side of tools/bench-train (one JSON line).
+/// `d2l-cli bench-train`: the toolkit side of tools/bench/train (one JSON line).
 struct BenchTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-train",

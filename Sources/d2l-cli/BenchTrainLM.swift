@@ -3,7 +3,7 @@ import D2L
 import D2LRuntime
 import Foundation
 
-/// `d2l-cli bench-train-lm`: the toolkit side of tools/bench-train-lm (one JSON line).
+/// `d2l-cli bench-train-lm`: the toolkit side of tools/bench/train-lm (one JSON line).
 /// Training tokens/second of a language model: the book's `train_epoch_ch8` minibatch step
 /// (forward with one-hot inputs, mean cross-entropy, backward, clipping to norm 1, SGD) on
 /// sequential-partitioning minibatches of a corpus already in memory, the state detached

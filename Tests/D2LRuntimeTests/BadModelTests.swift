@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import D2LRuntime
 
-/// Tests/Fixtures/bad (made by tools/make-bad-models): every file must be refused with
+/// Tests/Fixtures/bad (made by tools/fixtures/make-bad-models): every file must be refused with
 /// the status and message listed in expected.tsv, from a path and from memory.
 final class BadModelTests: XCTestCase {
     struct Case { var file: String; var status: String; var substring: String }

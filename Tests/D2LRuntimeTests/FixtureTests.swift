@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import D2LRuntime
 
-/// Runs every model fixture of Tests/Fixtures (made by tools/make-fixtures with PyTorch)
+/// Runs every model fixture of Tests/Fixtures (made by tools/fixtures/make-fixtures with PyTorch)
 /// through the runtime and compares with PyTorch's outputs. New op coverage adds folders.
 final class FixtureTests: XCTestCase {
     func testEveryFixtureMatchesPyTorch() throws {
@@ -23,16 +23,16 @@ final class FixtureTests: XCTestCase {
         }
     }
 
-    /// Opt-in: the book-size models of Tests/Fixtures-large (`tools/make-fixtures --large`,
+    /// Opt-in: the book-size models of Tests/Fixtures-large (`tools/fixtures/make-fixtures --large`,
     /// not committed). Runs when D2L_LARGE_FIXTURES=1:
     ///   D2L_LARGE_FIXTURES=1 swift test --filter FixtureTests.testLargeFixturesMatchPyTorch
     func testLargeFixturesMatchPyTorch() throws {
         guard ProcessInfo.processInfo.environment["D2L_LARGE_FIXTURES"] == "1" else {
-            throw XCTSkip("set D2L_LARGE_FIXTURES=1 (after tools/make-fixtures --large) to check the full-size models")
+            throw XCTSkip("set D2L_LARGE_FIXTURES=1 (after tools/fixtures/make-fixtures --large) to check the full-size models")
         }
         let root = fixturesDirectory.deletingLastPathComponent().appendingPathComponent("Fixtures-large")
         let folders = try modelFixtureFolders(in: root)
-        XCTAssertFalse(folders.isEmpty, "no models in \(root.path): run tools/make-fixtures --large")
+        XCTAssertFalse(folders.isEmpty, "no models in \(root.path): run tools/fixtures/make-fixtures --large")
         try checkFixtures(folders, tolerance: 1e-4)
     }
 

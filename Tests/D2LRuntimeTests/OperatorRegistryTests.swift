@@ -3,7 +3,7 @@ import XCTest
 @testable import D2LRuntime
 
 /// The operator registry is the one list of what libd2l runs: the conformance run's
-/// `tools/conformance/supported-ops.txt` and the README's list are checked against it, and
+/// `tools/dev/conformance/supported-ops.txt` and the README's list are checked against it, and
 /// each schema against the loader's rules.
 final class OperatorRegistryTests: XCTestCase {
     let repositoryRoot = fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent()
@@ -41,7 +41,7 @@ final class OperatorRegistryTests: XCTestCase {
     }
 
     func testSupportedOpsFileListsExactlyTheRegistry() throws {
-        let path = repositoryRoot.appendingPathComponent("tools/conformance/supported-ops.txt").path
+        let path = repositoryRoot.appendingPathComponent("tools/dev/conformance/supported-ops.txt").path
         let listed = try String(contentsOfFile: path, encoding: .utf8)
             .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty && !$0.hasPrefix("#") }

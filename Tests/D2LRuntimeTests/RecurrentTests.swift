@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import D2LRuntime
 
-/// RNN, GRU and LSTM against the fixtures of tools/make-recurrent-fixtures
+/// RNN, GRU and LSTM against the fixtures of tools/fixtures/make-recurrent-fixtures
 /// (Tests/Fixtures/recurrent-*: expected outputs from a float64 transcription of the ONNX
 /// spec, cross-checked with onnxruntime), and the models they must refuse
 /// (Tests/Fixtures/recurrent-bad).

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import D2L
 
-/// Tests/Fixtures/toolkit/checkpoints/<name> (made by tools/make-checkpoint-fixtures with real torch).
+/// Tests/Fixtures/toolkit/checkpoints/<name> (made by tools/fixtures/make-checkpoint-fixtures with real torch).
 private func checkpointFixture(_ name: String) -> String { toolkitFixture("checkpoints/" + name) }
 
 /// The `ToolkitError` `body` throws, failing the test when it throws none (or another error).

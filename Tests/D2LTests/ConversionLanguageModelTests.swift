@@ -4,7 +4,7 @@ import XCTest
 @testable import D2L
 
 /// d2l-export's language models: the char-level GRU of Tests/Fixtures/toolkit/export
-/// (tools/make-export-fixtures: the book's RNNModel(nn.GRU(28, 64), 28) trained in PyTorch
+/// (tools/fixtures/make-export-fixtures: the book's RNNModel(nn.GRU(28, 64), 28) trained in PyTorch
 /// with train_ch8 on The Time Machine) converts, and greedy generation through libd2l gives
 /// exactly the book's predict_ch8 text.
 final class ConversionLanguageModelTests: XCTestCase {

@@ -4,7 +4,7 @@ import XCTest
 @testable import D2L
 
 /// d2l-export's library side (D2L/Conversion) against PyTorch: every checkpoint of
-/// Tests/Fixtures/toolkit/export (tools/make-export-fixtures) converts, and libd2l runs the
+/// Tests/Fixtures/toolkit/export (tools/fixtures/make-export-fixtures) converts, and libd2l runs the
 /// result with PyTorch's eval-mode outputs.
 final class ConversionTests: XCTestCase {
     struct Fixture {

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import D2L
 
-/// Tests/Fixtures/toolkit/io in the checkout (made by tools/make-safetensors-fixture).
+/// Tests/Fixtures/toolkit/io in the checkout (made by tools/fixtures/make-safetensors-fixture).
 private let ioFixtures: String = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("Fixtures/toolkit/io").path

@@ -3,7 +3,7 @@ import XCTest
 @testable import D2L
 
 /// The book's train_ch8 in the toolkit: the first 20 steps of a GRU LM against PyTorch
-/// (tools/make-lm-fixtures), a short run on The Time Machine, NaN stop, bad input.
+/// (tools/fixtures/make-lm-fixtures), a short run on The Time Machine, NaN stop, bad input.
 final class LanguageModelTrainerTests: XCTestCase {
     static let letters = try! Vocab(idxToToken: ["<unk>", " "] + (UInt8(ascii: "a")...UInt8(ascii: "z")).map {
         String(UnicodeScalar($0))

@@ -28,7 +28,7 @@ func exportTestRandomizeBatchNorm(_ module: Module) {
 }
 
 /// The small variant of every architecture (reduced widths and inputs, as in
-/// tools/make-fixtures), with a batch-2 input shape.
+/// tools/fixtures/make-fixtures), with a batch-2 input shape.
 let exportTestSmallZoo: [(name: String, arch: String, options: ModelOptions)] = [
     ("softmax", "softmax", ModelOptions()),
     ("mlp", "mlp", ModelOptions()),

@@ -2,7 +2,7 @@ import XCTest
 import D2LRuntime
 @testable import D2L
 
-/// RNN, GRU and LSTM against PyTorch (tools/make-recurrent-toolkit-fixtures), finite
+/// RNN, GRU and LSTM against PyTorch (tools/fixtures/make-recurrent-toolkit-fixtures), finite
 /// differences, and shape errors.
 final class RecurrentLayerTests: XCTestCase {
     static let variants: [(name: String, layers: Int, bidirectional: Bool)] = [

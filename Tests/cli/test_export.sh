@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end tests of the real d2l-export binary on Tests/Fixtures/toolkit/export
-# (tools/make-export-fixtures): convert every fixture and verify it through libd2l against
+# (tools/fixtures/make-export-fixtures): convert every fixture and verify it through libd2l against
 # PyTorch's outputs, inspect checkpoints and models, and check that bad input fails with a
 # one-line message, a non-zero exit and no output file.
 #   Tests/cli/test_export.sh [path/to/d2l-export]     (default .build/release/d2l-export)

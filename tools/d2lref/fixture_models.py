@@ -1,10 +1,10 @@
-"""The book's model definitions, for tools/make-fixtures and the other generators.
+"""The book's model definitions, for tools/fixtures/make-fixtures and the other generators.
 
 Dive into Deep Learning, second edition, PyTorch version (d2l-en / d2l 0.17), written
 exactly as the book writes them, so the state-dict keys are the book's (`0.weight`,
 `1.0.conv1.weight`, `rnn.weight_ih_l0`, `linear.bias`, ...). Each builder takes an
 optional width divisor `div` (every channel count and hidden width divided by it) and an
-input size, so tools/make-fixtures can commit reduced-width variants with the same ops
+input size, so tools/fixtures/make-fixtures can commit reduced-width variants with the same ops
 and structure; `div=1` with the book's input size is the book's model. Where the book
 hard-codes a flatten size (AlexNet 6400, VGG `out_channels * 7 * 7`), it is computed for
 the input size instead (the same number at the book's size).

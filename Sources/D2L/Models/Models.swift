@@ -6,7 +6,7 @@
 /// Every builder takes the options the book's code hard-codes (input channels, classes,
 /// image size where a flatten size depends on it) and a `widthDivisor`: every channel
 /// count and hidden width divided by it (the reduced-width variants of
-/// `tools/fixture_models.py`, same ops and structure). `widthDivisor: 1` with the book's
+/// `tools/d2lref/fixture_models.py`, same ops and structure). `widthDivisor: 1` with the book's
 /// input size is the book's model.
 ///
 ///     let net = try Models.make(arch: "resnet18")          // 1×96×96 inputs, 10 classes

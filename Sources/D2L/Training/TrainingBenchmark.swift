@@ -2,7 +2,7 @@ import Foundation
 
 /// Training throughput of one model: SGD steps (forward, cross-entropy, backward,
 /// update) on minibatches already in memory, so that only the computation is timed
-/// (the same protocol `tools/bench-train` uses for PyTorch).
+/// (the same protocol `tools/bench/train` uses for PyTorch).
 public struct TrainingBenchmark {
     /// Examples per second over the timed steps.
     public var examplesPerSecond: Double

@@ -42,7 +42,7 @@ enum Operator {
 
     /// Every ONNX operator libd2l runs, one line per operator (or kernel family); each
     /// schema is declared beside its operator. `Tests/D2LRuntimeTests/OperatorRegistryTests`
-    /// checks `tools/conformance/supported-ops.txt` and the README against this list.
+    /// checks `tools/dev/conformance/supported-ops.txt` and the README against this list.
     static let registry: [OperatorSchema] = [
         Conv.schema, Gemm.schema, MatMul.schema, Softmax.schema, Flatten.schema, Reshape.schema,
         Identity.schema, Dropout.schema, Constant.schema, BatchNormalization.schema,

@@ -44,7 +44,7 @@ static char *json_string_after(const char *from, const char *key, const char **e
 }
 
 /** Greedy text from C equals the book's predict_ch8 in PyTorch for the same trained weights
- *  (Tests/Fixtures/generate-gru-char/expected.json, written by tools/make-generation-fixtures). */
+ *  (Tests/Fixtures/generate-gru-char/expected.json, written by tools/fixtures/make-generation-fixtures). */
 static void test_predict_ch8(void) {
     char *model_path = path_of("Tests/Fixtures/generate-gru-char/model.onnx");
     char *expected_path = path_of("Tests/Fixtures/generate-gru-char/expected.json");

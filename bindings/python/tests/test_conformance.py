@@ -1,6 +1,6 @@
 """onnx's backend node tests of the operators libd2l supports, one pytest case each.
 
-A thin wrapper over tools/onnx-conformance (see tools/conformance/README.md): the same
+A thin wrapper over tools/dev/onnx-conformance (see tools/dev/conformance/README.md): the same
 collection (supported-ops.txt, excluded.tsv, automatic "needs op Y" exclusions) and the
 same check (d2l_runtime.Model(path), inputs by position, onnx's backend tolerance).
 Excluded tests are skipped with their reason. Runs in this process (the script itself
@@ -18,7 +18,7 @@ import pytest
 
 pytest.importorskip("onnx")
 
-SCRIPT = Path(__file__).resolve().parents[3] / "tools" / "onnx-conformance"
+SCRIPT = Path(__file__).resolve().parents[3] / "tools" / "dev" / "onnx-conformance"
 
 
 def _load_runner():

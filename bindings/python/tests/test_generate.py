@@ -120,7 +120,7 @@ def test_python_and_c_agree(name, temperature, top_k, seed):
 
 def test_greedy_text_matches_predict_ch8():
     """Greedy generation equals the book's predict_ch8 in PyTorch for the same trained GRU
-    (Tests/Fixtures/generate-gru-char, written by tools/make-generation-fixtures)."""
+    (Tests/Fixtures/generate-gru-char, written by tools/fixtures/make-generation-fixtures)."""
     import json
 
     folder = FIXTURES / "generate-gru-char"
@@ -132,7 +132,7 @@ def test_greedy_text_matches_predict_ch8():
 
 
 # The dynamo exporter (torch.onnx.export(dynamo=True)) cannot keep `steps` symbolic, so
-# tools/make-fixtures also writes one-step exports, <lm>-1step-opset20, with the same
+# tools/fixtures/make-fixtures also writes one-step exports, <lm>-1step-opset20, with the same
 # weights as <lm>-opset17 (see its LM_STEP_SUFFIX and Tests/Fixtures/README.md). The GRU and
 # LSTM <lm>-opset20 declare logits ['5*batch', 28] but their graphs run any number of steps;
 # rnn-lm-opset20 is unrolled to exactly 5 steps.
