@@ -75,9 +75,9 @@ package struct BroadcastPlan {
     package let shape: [Int]
     /// Output elements.
     package let count: Int
-    private let dims: [Int]
-    private let stridesA: [Int]
-    private let stridesB: [Int]
+    @usableFromInline let dims: [Int]
+    @usableFromInline let stridesA: [Int]
+    @usableFromInline let stridesB: [Int]
 
     /// The plan for A and B broadcast to `output` (their broadcast shape, checked by the caller).
     package init(output: [Int], _ a: [Int], _ b: [Int]) {
@@ -94,7 +94,8 @@ package struct BroadcastPlan {
 
     /// Calls `body(offsetA, stepA, offsetB, stepB, offsetY, count)` for each output row
     /// (steps are 0 or 1).
-    @inline(__always)
+    /// (Inlinable so that the toolkit's closures are specialised into the loop.)
+    @inlinable
     package func forEachRow(_ body: (Int, Int, Int, Int, Int, Int) -> Void) {
         let rank = dims.count
         if rank == 0 {
@@ -120,7 +121,7 @@ package struct BroadcastPlan {
     }
 
     /// y = f(a, b) elementwise over the broadcast (any element types).
-    @inline(__always)
+    @inlinable
     package func map<A, B, Y>(_ a: UnsafePointer<A>, _ b: UnsafePointer<B>, _ y: UnsafeMutablePointer<Y>,
                               _ f: (A, B) -> Y) {
         forEachRow { offA, sa, offB, sb, offY, n in
@@ -154,8 +155,8 @@ package func broadcastArithmetic(_ op: BinaryArithmetic, _ a: UnsafePointer<Floa
 }
 
 /// One row of a broadcast: y[i] = f(a[i·sa], b[i·sb]) for i < n, where each step is 0 or 1.
-@inline(__always)
-func rowLoop<A, B, Y>(_ a: UnsafePointer<A>, _ sa: Int, _ b: UnsafePointer<B>, _ sb: Int,
+@inlinable
+package func rowLoop<A, B, Y>(_ a: UnsafePointer<A>, _ sa: Int, _ b: UnsafePointer<B>, _ sb: Int,
                       _ y: UnsafeMutablePointer<Y>, _ n: Int, _ f: (A, B) -> Y) {
     if sa == 1 && sb == 1 {
         for i in 0..<n { y[i] = f(a[i], b[i]) }
