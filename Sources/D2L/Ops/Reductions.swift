@@ -134,6 +134,10 @@ extension Tensor {
     /// The smallest element, as a scalar.
     public func min() -> Tensor { reshaped([-1]).min(axis: 0) }
 
+    /// Max or min along `axis` with the position of each (the gradient's destination). A
+    /// loop of its own beside the runtime's ReduceMax and ArgMax (`D2LRuntime/Ops/Reduce.swift`,
+    /// `ArgMax.swift`): the backward needs value and position from one pass, which neither
+    /// runtime kernel gives, and `min` has no runtime counterpart.
     private func extreme(axis: Int, keepDims: Bool, largest: Bool) -> Tensor {
         let a = normalizedAxis(axis, largest ? "max" : "min")
         let split = AxisSplit(shape, a)

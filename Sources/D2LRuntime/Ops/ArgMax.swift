@@ -1,5 +1,8 @@
 /// `ArgMax` (13): index of the largest value along `axis` (first, or last with
 /// `select_last_index`), as int64.
+///
+/// The toolkit's `max(axis:)` keeps a loop of its own (value and position in one pass, for
+/// its backward): `D2L/Ops/Reductions.swift`, `extreme(axis:keepDims:largest:)`.
 struct ArgMax {
     let axis: Int
     let keepDims: Bool
