@@ -80,4 +80,39 @@ final class OperatorRegistryTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("takes at most 1"), "\(error)")
         }
     }
+
+    /// An operator seen only through `AnyOperatorKernel` (here Softmax along the last axis):
+    /// each plan is a value of its own, and planning leaves the unplanned operator as it
+    /// was, so two sessions can plan one model's graph for different shapes.
+    func testPlanningAnOpaqueOperatorReturnsANewValue() throws {
+        let schema = try Operator.schema("Softmax", opset: 17)
+        let node = NodeDescription(name: "s", opType: "Softmax", domain: "", inputs: ["x"], outputs: ["y"], attributes: [])
+        let unplanned = try schema.make(AttributeReader(node, label: "Softmax node 's'"), 13)
+        guard case .kernel = unplanned else { return XCTFail("Softmax should be an opaque kernel") }
+        var wide = unplanned, tall = unplanned
+        XCTAssertEqual(try wide.plan([PlanInput(type: TensorType(.float32, [1, 4]), constant: nil)], label: "s"),
+                       [TensorType(.float32, [1, 4])])
+        XCTAssertEqual(try tall.plan([PlanInput(type: TensorType(.float32, [2, 2]), constant: nil)], label: "s"),
+                       [TensorType(.float32, [2, 2])])
+        func run(_ op: Operator, _ x: [Float]) -> [Float] {
+            var input = x, output = [Float](repeating: .nan, count: x.count), scratch = [Float](repeating: 0, count: 16)
+            input.withUnsafeMutableBufferPointer { xp in
+                output.withUnsafeMutableBufferPointer { yp in
+                    scratch.withUnsafeMutableBufferPointer { sp in
+                        let type = TensorType(.float32, [x.count])
+                        op.run(KernelIO(inputs: [TensorView(pointer: UnsafeMutableRawPointer(xp.baseAddress!), type: type)],
+                                        outputs: [TensorView(pointer: UnsafeMutableRawPointer(yp.baseAddress!), type: type)],
+                                        scratch: sp.baseAddress!), pool: nil)
+                    }
+                }
+            }
+            return output
+        }
+        let x: [Float] = [0, 0, 0, 0]
+        // One row of 4 (wide) against two rows of 2 (tall): 1/4 each against 1/2 each.
+        XCTAssertEqual(run(wide, x), [0.25, 0.25, 0.25, 0.25])
+        XCTAssertEqual(run(tall, x), [0.5, 0.5, 0.5, 0.5])
+        XCTAssertThrowsError(try { var again = unplanned
+            _ = try again.plan([PlanInput(type: TensorType(.int64, [2]), constant: nil)], label: "s") }())
+    }
 }

@@ -3,7 +3,7 @@
 ///
 /// The toolkit's `max(axis:)` keeps a loop of its own (value and position in one pass, for
 /// its backward): `D2L/Ops/Reductions.swift`, `extreme(axis:keepDims:largest:)`.
-struct ArgMax {
+struct ArgMax: OperatorKernel {
     let axis: Int
     let keepDims: Bool
     let selectLast: Bool
@@ -33,7 +33,7 @@ struct ArgMax {
         return [TensorType(.int64, out)]
     }
 
-    func run(_ io: KernelIO) {
+    func run(_ io: KernelIO, pool _: ThreadPool?) {
         let x = io.input(0)
         guard let y = io.outputs[0]?.typed(Int64.self) else { return }
         switch x.type.dtype {
@@ -60,5 +60,5 @@ struct ArgMax {
 }
 
 extension ArgMax {
-    static let schema = OperatorSchema("ArgMax", versions: [1, 11, 12, 13], inputs: (1, 1)) { a, _ throws(D2LError) in .argMax(try ArgMax(a)) }
+    static let schema = OperatorSchema("ArgMax", versions: [1, 11, 12, 13], inputs: (1, 1)) { a, _ throws(D2LError) in .kernel(AnyOperatorKernel(try ArgMax(a))) }
 }

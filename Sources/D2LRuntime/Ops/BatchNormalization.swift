@@ -3,7 +3,7 @@ import _D2LKernels
 
 /// `BatchNormalization` (9/14/15) in inference mode: y = (x - mean) / sqrt(var + epsilon)
 /// · scale + B per channel (dimension 1). `training_mode` = 1 is refused.
-struct BatchNormalization {
+struct BatchNormalization: OperatorKernel {
     let epsilon: Float
     private(set) var channels = 0
     private(set) var outer = 0
@@ -43,7 +43,7 @@ struct BatchNormalization {
         return [x.type]
     }
 
-    func run(_ io: KernelIO) {
+    func run(_ io: KernelIO, pool _: ThreadPool?) {
         let x = io.input(0).floats
         guard let y = io.outputs[0]?.floats else { return }
         let scale = io.input(1).floats, bias = io.input(2).floats

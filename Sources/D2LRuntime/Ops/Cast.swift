@@ -2,7 +2,7 @@
 /// bool. Float to integer truncates toward zero and saturates (NaN gives 0); integer to
 /// integer wraps like numpy's `astype`; anything to bool is `x != 0`. `saturate` and
 /// `round_mode` only concern float8 and are accepted and ignored.
-struct Cast {
+struct Cast: OperatorKernel {
     let to: DType
 
     init(_ a: AttributeReader, version: Int) throws(D2LError) {
@@ -20,7 +20,7 @@ struct Cast {
         [TensorType(to, try required(inputs, 0, label).type.shape)]
     }
 
-    func run(_ io: KernelIO) {
+    func run(_ io: KernelIO, pool _: ThreadPool?) {
         let x = io.input(0)
         guard let y = io.outputs[0] else { return }
         let n = x.type.count
@@ -55,6 +55,6 @@ struct Cast {
 
 extension Cast {
     static let schema = OperatorSchema("Cast", versions: [1, 6, 9, 13, 19, 21, 23, 24, 25], inputs: (1, 1)) { a, version throws(D2LError) in
-        .cast(try Cast(a, version: version))
+        .kernel(AnyOperatorKernel(try Cast(a, version: version)))
     }
 }

@@ -1,5 +1,5 @@
 /// `Clip` (13): clamps to the optional scalar inputs `min` and `max` (float32, int64, int32).
-struct Clip {
+struct Clip: OperatorKernel {
     mutating func plan(_ inputs: [PlanInput?], _ label: String) throws(D2LError) -> [TensorType] {
         let x = try required(inputs, 0, label)
         try requireDType(x, [.float32, .int64, .int32, .uint8], label, "input")
@@ -11,7 +11,7 @@ struct Clip {
         return [x.type]
     }
 
-    func run(_ io: KernelIO) {
+    func run(_ io: KernelIO, pool _: ThreadPool?) {
         guard let y = io.outputs[0] else { return }
         switch y.type.dtype {
         case .float32: clip(io, y.typed(Float.self))
@@ -35,5 +35,5 @@ struct Clip {
 }
 
 extension Clip {
-    static let schema = OperatorSchema.noAttributes("Clip", versions: [1, 6, 11, 12, 13], inputs: (1, 3), .clip(Clip()))
+    static let schema = OperatorSchema.noAttributes("Clip", versions: [1, 6, 11, 12, 13], inputs: (1, 3), .kernel(AnyOperatorKernel(Clip())))
 }

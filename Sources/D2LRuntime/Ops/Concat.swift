@@ -1,5 +1,5 @@
 /// `Concat`: joins inputs of one dtype and rank along `axis`.
-struct Concat {
+struct Concat: OperatorKernel {
     let axis: Int
     private(set) var outer = 0
     /// Elements each input contributes per outer index.
@@ -36,7 +36,7 @@ struct Concat {
         return [TensorType(first.type.dtype, shape)]
     }
 
-    func run(_ io: KernelIO) {
+    func run(_ io: KernelIO, pool _: ThreadPool?) {
         guard let y = io.outputs[0] else { return }
         let size = y.type.dtype.size
         var total = 0
@@ -52,6 +52,6 @@ struct Concat {
 
 extension Concat {
     static let schema = OperatorSchema("Concat", versions: [1, 4, 11, 13], inputs: (1, Int.max)) { a, _ throws(D2LError) in
-        .concat(try Concat(a))
+        .kernel(AnyOperatorKernel(try Concat(a)))
     }
 }

@@ -1,6 +1,6 @@
 /// `Conv` (opset 11/22) for 1-D and 2-D inputs, float32: X [N, C, (H,) W], W [M, C/group,
 /// (kH,) kW], optional B [M]; pads, strides, dilations, group, auto_pad.
-struct Conv {
+struct Conv: OperatorKernel {
     let window: SpatialWindow
     let group: Int
     private(set) var geometry = ConvGeometry(batch: 0, inputChannels: 0, inputHeight: 0, inputWidth: 0,

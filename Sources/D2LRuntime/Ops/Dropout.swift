@@ -1,6 +1,9 @@
 /// `Dropout` (13/22) in inference: output = input, optional mask = all true. A constant
 /// `training_mode` of true is refused; `ratio` and `seed` are accepted and unused.
-struct Dropout {
+struct Dropout: OperatorKernel {
+    /// Output 0 is input 0's bytes (`copyThrough`).
+    func run(_ io: KernelIO, pool _: ThreadPool?) { copyThrough(io) }
+
     init(_ a: AttributeReader) throws(D2LError) {
         try a.allowOnly(["seed"])
     }
@@ -22,5 +25,5 @@ struct Dropout {
 extension Dropout {
     /// Input 2 (`training_mode`) is read while planning: training mode is refused.
     static let schema = OperatorSchema("Dropout", versions: [1, 6, 7, 10, 12, 13, 22], inputs: (1, 3), outputs: (1, 2),
-                                       planTimeInputs: [2]) { a, _ throws(D2LError) in .dropout(try Dropout(a)) }
+                                       planTimeInputs: [2]) { a, _ throws(D2LError) in .kernel(AnyOperatorKernel(try Dropout(a))) }
 }

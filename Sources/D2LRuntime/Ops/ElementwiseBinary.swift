@@ -5,7 +5,7 @@ import _D2LKernels
 /// int64 or int32 base, any of those exponents); `Equal` (13/19: any dtype, bool output).
 /// Multidirectional (numpy) broadcasting. Integer Add/Sub/Mul wrap, Div truncates toward
 /// zero, and an integer division by zero gives 0 instead of trapping.
-struct ElementwiseBinary {
+struct ElementwiseBinary: OperatorKernel {
     enum Kind { case add, sub, mul, div, pow, equal }
     let kind: Kind
     /// Planned: how A and B broadcast to the output.
@@ -42,7 +42,7 @@ struct ElementwiseBinary {
         return [TensorType(outType, shape)]
     }
 
-    func run(_ io: KernelIO) {
+    func run(_ io: KernelIO, pool _: ThreadPool?) {
         guard let y = io.outputs[0] else { return }
         let a = io.input(0).pointer, b = io.input(1).pointer
         switch kind {

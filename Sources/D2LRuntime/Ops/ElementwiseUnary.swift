@@ -2,7 +2,7 @@ import _D2LSystem
 
 /// `Relu` (14), `Sigmoid` (13), `Tanh` (13), `Exp`, `Log`, `Sqrt`, `Erf` (13) on float32;
 /// `Neg` (13) on float32, int64 and int32 (integers wrap: -Int.min is Int.min).
-struct ElementwiseUnary {
+struct ElementwiseUnary: OperatorKernel {
     enum Kind { case relu, sigmoid, tanh, neg, exp, log, sqrt, erf }
     let kind: Kind
 

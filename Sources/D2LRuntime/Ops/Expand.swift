@@ -1,5 +1,5 @@
 /// `Expand`: broadcasts the input against `shape` (numpy rules, both ways).
-struct Expand {
+struct Expand: OperatorKernel {
     private(set) var strides: [Int] = []
     private(set) var outShape: [Int] = []
 
@@ -16,7 +16,7 @@ struct Expand {
         return [TensorType(x.type.dtype, outShape)]
     }
 
-    func run(_ io: KernelIO) {
+    func run(_ io: KernelIO, pool _: ThreadPool?) {
         let x = io.input(0)
         guard let y = io.outputs[0] else { return }
         stridedCopy(x.pointer, base: 0, strides: strides, y.pointer, shape: outShape, size: x.type.dtype.size)
@@ -25,5 +25,5 @@ struct Expand {
 
 extension Expand {
     static let schema = OperatorSchema.noAttributes("Expand", versions: [8, 13], inputs: (2, 2), planTimeInputs: [1],
-                                                    .expand(Expand()))
+                                                    .kernel(AnyOperatorKernel(Expand())))
 }

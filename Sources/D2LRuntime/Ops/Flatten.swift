@@ -1,5 +1,8 @@
 /// `Flatten`: `[d0, …, dn]` → `[d0·…·d(axis-1), d(axis)·…·dn]`, any dtype.
-struct Flatten {
+struct Flatten: OperatorKernel {
+    /// Output 0 is input 0's bytes (`copyThrough`).
+    func run(_ io: KernelIO, pool _: ThreadPool?) { copyThrough(io) }
+
     let axis: Int
 
     init(_ a: AttributeReader) throws(D2LError) {
@@ -17,6 +20,6 @@ struct Flatten {
 
 extension Flatten {
     static let schema = OperatorSchema("Flatten", versions: [1, 9, 11, 13, 21, 23, 24, 25], inputs: (1, 1)) { a, _ throws(D2LError) in
-        .flatten(try Flatten(a))
+        .kernel(AnyOperatorKernel(try Flatten(a)))
     }
 }

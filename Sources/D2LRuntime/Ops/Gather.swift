@@ -3,7 +3,7 @@ import _D2LSystem
 /// `Gather`: picks slices of `data` along `axis` by int64/int32 `indices` (negative
 /// counts from the end). Constant indices are checked while planning; an out-of-range
 /// index computed at run time yields zeros (a kernel cannot fail).
-struct Gather {
+struct Gather: OperatorKernel {
     let axis: Int
     private(set) var outer = 0
     private(set) var axisSize = 0
@@ -35,7 +35,7 @@ struct Gather {
         return [TensorType(x.type.dtype, out)]
     }
 
-    func run(_ io: KernelIO) {
+    func run(_ io: KernelIO, pool _: ThreadPool?) {
         let x = io.input(0), ind = io.input(1)
         guard let y = io.outputs[0] else { return }
         let size = x.type.dtype.size
@@ -56,5 +56,5 @@ struct Gather {
 }
 
 extension Gather {
-    static let schema = OperatorSchema("Gather", versions: [1, 11, 13], inputs: (2, 2)) { a, _ throws(D2LError) in .gather(try Gather(a)) }
+    static let schema = OperatorSchema("Gather", versions: [1, 11, 13], inputs: (2, 2)) { a, _ throws(D2LError) in .kernel(AnyOperatorKernel(try Gather(a))) }
 }

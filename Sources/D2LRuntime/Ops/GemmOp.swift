@@ -3,7 +3,7 @@ import _D2LSystem
 /// `Gemm` (opset 13): Y = alpha · A' · B' + beta · C, where A' is A or Aᵀ (`transA`),
 /// B' is B or Bᵀ (`transB`), A' is [M, K], B' is [K, N], and C (optional) broadcasts
 /// unidirectionally to [M, N]. float32.
-struct Gemm {
+struct Gemm: OperatorKernel {
     let alpha: Float
     let beta: Float
     let transA: Bool

@@ -2,7 +2,7 @@ import _D2LSystem
 import _D2LKernels
 
 /// `GlobalAveragePool` (1/22): mean over every spatial dimension of [N, C, ...].
-struct GlobalAveragePool {
+struct GlobalAveragePool: OperatorKernel {
     private(set) var planes = 0
     private(set) var size = 0
 
@@ -17,7 +17,7 @@ struct GlobalAveragePool {
         return [TensorType(.float32, out)]
     }
 
-    func run(_ io: KernelIO) {
+    func run(_ io: KernelIO, pool _: ThreadPool?) {
         let x = io.input(0).floats
         guard let y = io.outputs[0]?.floats else { return }
         let table = Kernels.active.table
@@ -29,5 +29,5 @@ struct GlobalAveragePool {
 
 extension GlobalAveragePool {
     static let schema = OperatorSchema.noAttributes("GlobalAveragePool", versions: [1, 22], inputs: (1, 1),
-                                                    .globalAveragePool(GlobalAveragePool()))
+                                                    .kernel(AnyOperatorKernel(GlobalAveragePool())))
 }

@@ -2,7 +2,7 @@ import _D2LSystem
 
 /// `LRN` (13): y = x / (bias + alpha / size · Σ x²)^beta over the channels
 /// [c - ⌊(size-1)/2⌋, c + ⌈(size-1)/2⌉].
-struct LRN {
+struct LRN: OperatorKernel {
     let size: Int
     let alpha: Float, beta: Float, bias: Float
     private(set) var channels = 0
@@ -29,7 +29,7 @@ struct LRN {
         return [x.type]
     }
 
-    func run(_ io: KernelIO) {
+    func run(_ io: KernelIO, pool _: ThreadPool?) {
         let x = io.input(0).floats
         guard let y = io.outputs[0]?.floats else { return }
         let below = (size - 1) / 2, above = size / 2
@@ -48,5 +48,5 @@ struct LRN {
 }
 
 extension LRN {
-    static let schema = OperatorSchema("LRN", versions: [1, 13], inputs: (1, 1)) { a, _ throws(D2LError) in .lrn(try LRN(a)) }
+    static let schema = OperatorSchema("LRN", versions: [1, 13], inputs: (1, 1)) { a, _ throws(D2LError) in .kernel(AnyOperatorKernel(try LRN(a))) }
 }

@@ -2,7 +2,7 @@ import _D2LSystem
 
 /// `MatMul` (opset 13): numpy matrix product with 1-D promotion and broadcast batch
 /// dimensions, float32.
-struct MatMul {
+struct MatMul: OperatorKernel {
     private(set) var m = 0, n = 0, k = 0
     /// Planned: broadcast batch dims and each side's matrix stride per batch dim.
     private(set) var batchDims: [Int] = []

@@ -3,7 +3,7 @@ import _D2LSystem
 /// `OneHot` (11): `depth` (a scalar known while planning), `values` = [off, on]; the new
 /// axis goes at `axis` (default -1). Negative indices count from `depth`; indices outside
 /// [-depth, depth) give an all-off row.
-struct OneHot {
+struct OneHot: OperatorKernel {
     let axis: Int
     private(set) var depth = 0
     private(set) var outer = 0
@@ -40,7 +40,7 @@ struct OneHot {
         return [TensorType(v.type.dtype, out)]
     }
 
-    func run(_ io: KernelIO) {
+    func run(_ io: KernelIO, pool _: ThreadPool?) {
         let ind = io.input(0), v = io.input(2)
         guard let y = io.outputs[0] else { return }
         let size = v.type.dtype.size
@@ -67,6 +67,6 @@ struct OneHot {
 extension OneHot {
     /// Input 1 (`depth`) is read while planning: it fixes the output shape.
     static let schema = OperatorSchema("OneHot", versions: [9, 11], inputs: (3, 3), planTimeInputs: [1]) { a, _ throws(D2LError) in
-        .oneHot(try OneHot(a))
+        .kernel(AnyOperatorKernel(try OneHot(a)))
     }
 }

@@ -1,44 +1,27 @@
 import _D2LSystem
 
 /// The operators libd2l runs: the lookup (`registry`, by ONNX name) and the dispatch
-/// (`plan`, `run`). One case per kernel family; each payload is a struct in `Ops/`, in a
-/// file named like the ONNX operator, holding the spec's attributes (parsed and checked at
-/// load by its `OperatorSchema`) and, after `plan`, what its kernel needs for the planned
-/// shapes.
+/// (`plan`, `run`). Each operator is an `OperatorKernel` struct in `Ops/`, in a file named
+/// like the ONNX operator, holding the spec's attributes (parsed and checked at load by its
+/// `OperatorSchema`) and, after `plan`, what its kernel needs for the planned shapes.
+/// Those that other parts of the runtime inspect have a case of their own; the rest travel
+/// as `.kernel(AnyOperatorKernel)`.
 ///
 /// An enum rather than a protocol existential: Embedded Swift has no `any Protocol`.
 enum Operator {
+    // The operators other parts of the runtime look into: fusion (Conv, Gemm, MatMul,
+    // BatchNormalization with a following activation or Add), weight packing (Conv) and
+    // plan-time evaluation (Shape).
     case conv(Conv)
     case gemm(Gemm)
     case matMul(MatMul)
     case binary(ElementwiseBinary)
     case unary(ElementwiseUnary)
-    case softmax(Softmax)
-    case pool(Pool)
-    case flatten(Flatten)
-    case reshape(Reshape)
-    case identity(Identity)
-    case dropout(Dropout)
-    case shape(Shape)
-    case squeeze(Squeeze)
-    case unsqueeze(Unsqueeze)
-    case expand(Expand)
-    case concat(Concat)
-    case transpose(Transpose)
-    case slice(Slice)
-    case cast(Cast)
-    case whereOp(Where)
-    case gather(Gather)
-    case oneHot(OneHot)
-    case pad(Pad)
-    case reduce(Reduce)
-    case argMax(ArgMax)
-    case variadic(Variadic)
-    case clip(Clip)
     case batchNorm(BatchNormalization)
-    case globalAveragePool(GlobalAveragePool)
-    case lrn(LRN)
-    case recurrent(Recurrent)
+    case shape(Shape)
+    /// Every other operator, seen only through its `plan` and `run`: a new operator needs no
+    /// case here, only its file and its line in `registry`.
+    case kernel(AnyOperatorKernel)
 
     /// Every ONNX operator libd2l runs, one line per operator (or kernel family); each
     /// schema is declared beside its operator. `Tests/D2LRuntimeTests/OperatorRegistryTests`
@@ -76,32 +59,9 @@ enum Operator {
         case .matMul(var op): let t = try op.plan(inputs, label); self = .matMul(op); return t
         case .binary(var op): let t = try op.plan(inputs, label); self = .binary(op); return t
         case .unary(var op): let t = try op.plan(inputs, label); self = .unary(op); return t
-        case .softmax(var op): let t = try op.plan(inputs, label); self = .softmax(op); return t
-        case .pool(var op): let t = try op.plan(inputs, label); self = .pool(op); return t
-        case .flatten(var op): let t = try op.plan(inputs, label); self = .flatten(op); return t
-        case .reshape(var op): let t = try op.plan(inputs, label); self = .reshape(op); return t
-        case .identity(var op): let t = try op.plan(inputs, label); self = .identity(op); return t
-        case .dropout(var op): let t = try op.plan(inputs, label); self = .dropout(op); return t
-        case .shape(var op): let t = try op.plan(inputs, label); self = .shape(op); return t
-        case .squeeze(var op): let t = try op.plan(inputs, label); self = .squeeze(op); return t
-        case .unsqueeze(var op): let t = try op.plan(inputs, label); self = .unsqueeze(op); return t
-        case .expand(var op): let t = try op.plan(inputs, label); self = .expand(op); return t
-        case .concat(var op): let t = try op.plan(inputs, label); self = .concat(op); return t
-        case .transpose(var op): let t = try op.plan(inputs, label); self = .transpose(op); return t
-        case .slice(var op): let t = try op.plan(inputs, label); self = .slice(op); return t
-        case .cast(var op): let t = try op.plan(inputs, label); self = .cast(op); return t
-        case .whereOp(var op): let t = try op.plan(inputs, label); self = .whereOp(op); return t
-        case .gather(var op): let t = try op.plan(inputs, label); self = .gather(op); return t
-        case .oneHot(var op): let t = try op.plan(inputs, label); self = .oneHot(op); return t
-        case .pad(var op): let t = try op.plan(inputs, label); self = .pad(op); return t
-        case .reduce(var op): let t = try op.plan(inputs, label); self = .reduce(op); return t
-        case .argMax(var op): let t = try op.plan(inputs, label); self = .argMax(op); return t
-        case .variadic(var op): let t = try op.plan(inputs, label); self = .variadic(op); return t
-        case .clip(var op): let t = try op.plan(inputs, label); self = .clip(op); return t
         case .batchNorm(var op): let t = try op.plan(inputs, label); self = .batchNorm(op); return t
-        case .globalAveragePool(var op): let t = try op.plan(inputs, label); self = .globalAveragePool(op); return t
-        case .lrn(var op): let t = try op.plan(inputs, label); self = .lrn(op); return t
-        case .recurrent(var op): let t = try op.plan(inputs, label); self = .recurrent(op); return t
+        case .shape(var op): let t = try op.plan(inputs, label); self = .shape(op); return t
+        case .kernel(let op): let (t, planned) = try op.plan(inputs, label); self = .kernel(planned); return t
         }
     }
 
@@ -109,7 +69,7 @@ enum Operator {
     var scratchElements: Int {
         switch self {
         case .conv(let op): return op.scratchElements
-        case .recurrent(let op): return op.scratchElements
+        case .kernel(let op): return op.scratchElements
         default: return 0
         }
     }
@@ -120,29 +80,11 @@ enum Operator {
         case .conv(let op): op.run(io, pool: pool)
         case .gemm(let op): op.run(io, pool: pool)
         case .matMul(let op): op.run(io, pool: pool)
-        case .binary(let op): op.run(io)
+        case .binary(let op): op.run(io, pool: pool)
         case .unary(let op): op.run(io, pool: pool)
-        case .softmax(let op): op.run(io)
-        case .pool(let op): op.run(io, pool: pool)
-        case .flatten, .reshape, .identity, .dropout, .squeeze, .unsqueeze: copyThrough(io)
-        case .shape(let op): op.run(io)
-        case .expand(let op): op.run(io)
-        case .concat(let op): op.run(io)
-        case .transpose(let op): op.run(io)
-        case .slice(let op): op.run(io)
-        case .cast(let op): op.run(io)
-        case .whereOp(let op): op.run(io)
-        case .gather(let op): op.run(io)
-        case .oneHot(let op): op.run(io)
-        case .pad(let op): op.run(io)
-        case .reduce(let op): op.run(io)
-        case .argMax(let op): op.run(io)
-        case .variadic(let op): op.run(io)
-        case .clip(let op): op.run(io)
-        case .batchNorm(let op): op.run(io)
-        case .globalAveragePool(let op): op.run(io)
-        case .lrn(let op): op.run(io)
-        case .recurrent(let op): op.run(io, pool: pool)
+        case .batchNorm(let op): op.run(io, pool: pool)
+        case .shape(let op): op.run(io, pool: pool)
+        case .kernel(let op): op.run(io, pool: pool)
         }
     }
 }

@@ -2,7 +2,7 @@ import _D2LSystem
 
 /// `Pad` (13, 18+ with `axes`): `pads` known while planning ([begin..., end...], negative
 /// values crop), optional scalar `constant_value`; modes constant, reflect, edge, wrap.
-struct Pad {
+struct Pad: OperatorKernel {
     enum Mode { case constant, reflect, edge, wrap }
     let mode: Mode
     private(set) var begins: [Int] = []
@@ -53,7 +53,7 @@ struct Pad {
         return [TensorType(x.type.dtype, outShape)]
     }
 
-    func run(_ io: KernelIO) {
+    func run(_ io: KernelIO, pool _: ThreadPool?) {
         let x = io.input(0)
         guard let y = io.outputs[0] else { return }
         let size = x.type.dtype.size
@@ -110,5 +110,5 @@ struct Pad {
 extension Pad {
     /// Inputs 1 (`pads`) and 3 (`axes`) are read while planning.
     static let schema = OperatorSchema("Pad", versions: [1, 2, 11, 13, 18, 19, 21, 23, 24, 25], inputs: (2, 4),
-                                       planTimeInputs: [1, 3]) { a, version throws(D2LError) in .pad(try Pad(a, version: version)) }
+                                       planTimeInputs: [1, 3]) { a, version throws(D2LError) in .kernel(AnyOperatorKernel(try Pad(a, version: version))) }
 }

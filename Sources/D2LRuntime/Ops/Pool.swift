@@ -2,7 +2,7 @@
 /// float32: kernel_shape, strides, pads, dilations (AveragePool from opset 19),
 /// ceil_mode, count_include_pad (AveragePool), auto_pad. MaxPool's `Indices` output and
 /// `storage_order` are not supported.
-struct Pool {
+struct Pool: OperatorKernel {
     typealias Kind = PoolKind
     let kind: Kind
     let window: SpatialWindow
@@ -73,11 +73,11 @@ struct Pool {
 extension Pool {
     static let schemas: [OperatorSchema] = [
         OperatorSchema("AveragePool", versions: [1, 7, 10, 11, 19, 22], inputs: (1, 1)) { a, version throws(D2LError) in
-            .pool(try Pool(a, kind: .average, version: version))
+            .kernel(AnyOperatorKernel(try Pool(a, kind: .average, version: version)))
         },
         // The optional output `Indices` is not supported: the graph builder says so by name.
         OperatorSchema("MaxPool", versions: [1, 8, 10, 11, 12, 22], inputs: (1, 1)) { a, version throws(D2LError) in
-            .pool(try Pool(a, kind: .max, version: version))
+            .kernel(AnyOperatorKernel(try Pool(a, kind: .max, version: version)))
         },
     ]
 }

@@ -20,7 +20,7 @@ import _D2LSystem
 /// Activations: Sigmoid, Tanh and Relu in any position (the defaults are Tanh for RNN,
 /// Sigmoid/Tanh for GRU, Sigmoid/Tanh/Tanh for LSTM); other functions are refused with
 /// D2L_ERR_UNSUPPORTED. `clip` bounds every activation's input to [-clip, clip].
-struct Recurrent {
+struct Recurrent: OperatorKernel {
     enum Kind {
         case rnn, gru, lstm
 
@@ -275,7 +275,7 @@ extension Recurrent {
 
     private static func recurrent(_ name: String, _ versions: [Int], _ kind: Kind) -> OperatorSchema {
         OperatorSchema(name, versions: versions, inputs: kind.arity, outputs: kind.outputArity) { a, version throws(D2LError) in
-            .recurrent(try Recurrent(a, kind: kind, version: version))
+            .kernel(AnyOperatorKernel(try Recurrent(a, kind: kind, version: version)))
         }
     }
 }

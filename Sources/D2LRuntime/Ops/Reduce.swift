@@ -1,7 +1,7 @@
 /// Reductions: `ReduceMean`, `ReduceMax` (axes attribute before opset 18, input from 18),
 /// `ReduceSum` (axes input from 13), with `keepdims` and `noop_with_empty_axes`; and
 /// `ArgMax` (13). float32, int64 and int32 (ReduceMax 20+ also uint8 and bool).
-struct Reduce {
+struct Reduce: OperatorKernel {
     enum Kind { case mean, sum, max }
     let kind: Kind
     let keepDims: Bool
@@ -60,7 +60,7 @@ struct Reduce {
         return [TensorType(x.type.dtype, kept)]
     }
 
-    func run(_ io: KernelIO) {
+    func run(_ io: KernelIO, pool _: ThreadPool?) {
         let x = io.input(0)
         guard let y = io.outputs[0] else { return }
         if noop { copyThrough(io); return }
@@ -110,7 +110,7 @@ extension Reduce {
 
     private static func reduce(_ name: String, _ versions: [Int], _ kind: Kind) -> OperatorSchema {
         OperatorSchema(name, versions: versions, inputs: (1, 2), planTimeInputs: [1]) { a, version throws(D2LError) in
-            .reduce(try Reduce(a, kind: kind, version: version))
+            .kernel(AnyOperatorKernel(try Reduce(a, kind: kind, version: version)))
         }
     }
 }

@@ -1,7 +1,10 @@
 /// `Reshape` with an int64 `shape` input known while planning (a constant, or computed
 /// from constants and `Shape`): 0 copies the input's dimension (unless
 /// `allowzero`), one -1 is inferred.
-struct Reshape {
+struct Reshape: OperatorKernel {
+    /// Output 0 is input 0's bytes (`copyThrough`).
+    func run(_ io: KernelIO, pool _: ThreadPool?) { copyThrough(io) }
+
     let allowZero: Bool
 
     init(_ a: AttributeReader, version: Int) throws(D2LError) {
@@ -58,5 +61,5 @@ struct Reshape {
 
 extension Reshape {
     static let schema = OperatorSchema("Reshape", versions: [1, 5, 13, 14, 19, 21, 23, 24, 25], inputs: (2, 2),
-                                       planTimeInputs: [1]) { a, version throws(D2LError) in .reshape(try Reshape(a, version: version)) }
+                                       planTimeInputs: [1]) { a, version throws(D2LError) in .kernel(AnyOperatorKernel(try Reshape(a, version: version))) }
 }

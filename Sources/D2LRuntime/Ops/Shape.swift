@@ -1,5 +1,5 @@
 /// `Shape`: the input's dimensions [start, end) as int64 (15+: `start`, `end`, clamped).
-struct Shape {
+struct Shape: OperatorKernel {
     let start: Int
     let end: Int?
     private(set) var dims: [Int] = []
@@ -19,7 +19,7 @@ struct Shape {
         return [TensorType(.int64, [dims.count])]
     }
 
-    func run(_ io: KernelIO) {
+    func run(_ io: KernelIO, pool _: ThreadPool?) {
         guard let y = io.outputs[0]?.typed(Int64.self) else { return }
         for (i, d) in dims.enumerated() { y[i] = Int64(d) }
     }

@@ -1,6 +1,6 @@
 /// `Slice` (13): `starts`, `ends`, optional `axes` and `steps`; negative values count
 /// from the end and out-of-range values are clamped, as the spec says.
-struct Slice {
+struct Slice: OperatorKernel {
     private(set) var base = 0
     private(set) var strides: [Int] = []
     private(set) var outShape: [Int] = []
@@ -45,7 +45,7 @@ struct Slice {
         return [TensorType(x.type.dtype, outShape)]
     }
 
-    func run(_ io: KernelIO) {
+    func run(_ io: KernelIO, pool _: ThreadPool?) {
         let x = io.input(0)
         guard let y = io.outputs[0] else { return }
         stridedCopy(x.pointer, base: base, strides: strides, y.pointer, shape: outShape, size: x.type.dtype.size)
@@ -55,5 +55,5 @@ struct Slice {
 extension Slice {
     /// starts, ends, axes and steps are read while planning.
     static let schema = OperatorSchema.noAttributes("Slice", versions: [1, 10, 11, 13], inputs: (3, 5),
-                                                    planTimeInputs: [1, 2, 3, 4], .slice(Slice()))
+                                                    planTimeInputs: [1, 2, 3, 4], .kernel(AnyOperatorKernel(Slice())))
 }

@@ -2,7 +2,7 @@ import _D2LSystem
 import _D2LKernels
 
 /// `Softmax` (opset 13): softmax along one axis (default -1), float32.
-struct Softmax {
+struct Softmax: OperatorKernel {
     let axis: Int
     private(set) var outer = 0
     private(set) var length = 0
@@ -28,7 +28,7 @@ struct Softmax {
         return [x.type]
     }
 
-    func run(_ io: KernelIO) {
+    func run(_ io: KernelIO, pool _: ThreadPool?) {
         let x = UnsafePointer(io.input(0).floats)
         guard let y = io.outputs[0]?.floats else { return }
         softmaxVector(x, y, outer: outer, length: length, inner: inner)
@@ -58,5 +58,5 @@ struct Softmax {
 }
 
 extension Softmax {
-    static let schema = OperatorSchema("Softmax", versions: [1, 11, 13], inputs: (1, 1)) { a, _ throws(D2LError) in .softmax(try Softmax(a)) }
+    static let schema = OperatorSchema("Softmax", versions: [1, 11, 13], inputs: (1, 1)) { a, _ throws(D2LError) in .kernel(AnyOperatorKernel(try Softmax(a))) }
 }

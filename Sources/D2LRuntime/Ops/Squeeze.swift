@@ -1,5 +1,8 @@
 /// `Squeeze`: removes the size-1 dimensions listed in `axes` (all of them when omitted).
-struct Squeeze {
+struct Squeeze: OperatorKernel {
+    /// Output 0 is input 0's bytes (`copyThrough`).
+    func run(_ io: KernelIO, pool _: ThreadPool?) { copyThrough(io) }
+
     mutating func plan(_ inputs: [PlanInput?], _ label: String) throws(D2LError) -> [TensorType] {
         let x = try required(inputs, 0, label)
         let shape = x.type.shape
@@ -21,5 +24,5 @@ struct Squeeze {
 
 extension Squeeze {
     static let schema = OperatorSchema.noAttributes("Squeeze", versions: [1, 11, 13, 21, 23, 24, 25], inputs: (1, 2),
-                                                    planTimeInputs: [1], .squeeze(Squeeze()))
+                                                    planTimeInputs: [1], .kernel(AnyOperatorKernel(Squeeze())))
 }

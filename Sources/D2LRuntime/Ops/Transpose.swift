@@ -1,5 +1,5 @@
 /// `Transpose`: permutes dimensions by `perm` (reversed when absent).
-struct Transpose {
+struct Transpose: OperatorKernel {
     let perm: [Int]?
     private(set) var strides: [Int] = []
     private(set) var outShape: [Int] = []
@@ -23,7 +23,7 @@ struct Transpose {
         return [TensorType(x.type.dtype, outShape)]
     }
 
-    func run(_ io: KernelIO) {
+    func run(_ io: KernelIO, pool _: ThreadPool?) {
         let x = io.input(0)
         guard let y = io.outputs[0] else { return }
         stridedCopy(x.pointer, base: 0, strides: strides, y.pointer, shape: outShape, size: x.type.dtype.size)
@@ -32,6 +32,6 @@ struct Transpose {
 
 extension Transpose {
     static let schema = OperatorSchema("Transpose", versions: [1, 13, 21, 23, 24, 25], inputs: (1, 1)) { a, _ throws(D2LError) in
-        .transpose(try Transpose(a))
+        .kernel(AnyOperatorKernel(try Transpose(a)))
     }
 }

@@ -1,5 +1,8 @@
 /// `Unsqueeze`: inserts size-1 dimensions at `axes` (positions in the output).
-struct Unsqueeze {
+struct Unsqueeze: OperatorKernel {
+    /// Output 0 is input 0's bytes (`copyThrough`).
+    func run(_ io: KernelIO, pool _: ThreadPool?) { copyThrough(io) }
+
     mutating func plan(_ inputs: [PlanInput?], _ label: String) throws(D2LError) -> [TensorType] {
         let x = try required(inputs, 0, label)
         _ = try required(inputs, 1, label)
@@ -17,5 +20,5 @@ struct Unsqueeze {
 
 extension Unsqueeze {
     static let schema = OperatorSchema.noAttributes("Unsqueeze", versions: [1, 11, 13, 21, 23, 24, 25], inputs: (2, 2),
-                                                    planTimeInputs: [1], .unsqueeze(Unsqueeze()))
+                                                    planTimeInputs: [1], .kernel(AnyOperatorKernel(Unsqueeze())))
 }

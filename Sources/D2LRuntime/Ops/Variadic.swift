@@ -1,6 +1,6 @@
 /// `Sum` (13, float32), `Max`, `Min` (13: float32, int64, int32, uint8): one or more
 /// inputs broadcast together.
-struct Variadic {
+struct Variadic: OperatorKernel {
     enum Kind { case sum, max, min }
     let kind: Kind
     private(set) var outShape: [Int] = []
@@ -25,7 +25,7 @@ struct Variadic {
         return [TensorType(first.type.dtype, shape)]
     }
 
-    func run(_ io: KernelIO) {
+    func run(_ io: KernelIO, pool _: ThreadPool?) {
         guard let y = io.outputs[0] else { return }
         switch y.type.dtype {
         case .float32: fold(io, y.typed(Float.self))
@@ -57,8 +57,8 @@ struct Variadic {
 extension Variadic {
     /// Sum, Max and Min over any number of broadcast inputs.
     static let schemas: [OperatorSchema] = [
-        .noAttributes("Sum", versions: [1, 6, 8, 13], inputs: (1, Int.max), .variadic(Variadic(.sum))),
-        .noAttributes("Max", versions: [1, 6, 8, 12, 13], inputs: (1, Int.max), .variadic(Variadic(.max))),
-        .noAttributes("Min", versions: [1, 6, 8, 12, 13], inputs: (1, Int.max), .variadic(Variadic(.min))),
+        .noAttributes("Sum", versions: [1, 6, 8, 13], inputs: (1, Int.max), .kernel(AnyOperatorKernel(Variadic(.sum)))),
+        .noAttributes("Max", versions: [1, 6, 8, 12, 13], inputs: (1, Int.max), .kernel(AnyOperatorKernel(Variadic(.max)))),
+        .noAttributes("Min", versions: [1, 6, 8, 12, 13], inputs: (1, Int.max), .kernel(AnyOperatorKernel(Variadic(.min)))),
     ]
 }

@@ -1,7 +1,7 @@
 import _D2LSystem
 
 /// `Where`: y = condition ? X : Y, all three broadcast together.
-struct Where {
+struct Where: OperatorKernel {
     private(set) var outShape: [Int] = []
     private(set) var strides: [[Int]] = []
 
@@ -16,7 +16,7 @@ struct Where {
         return [TensorType(x.type.dtype, outShape)]
     }
 
-    func run(_ io: KernelIO) {
+    func run(_ io: KernelIO, pool _: ThreadPool?) {
         guard let out = io.outputs[0] else { return }
         let c = io.input(0).typed(UInt8.self)
         let x = io.input(1).pointer, y = io.input(2).pointer
@@ -34,5 +34,5 @@ struct Where {
 }
 
 extension Where {
-    static let schema = OperatorSchema.noAttributes("Where", versions: [9, 16], inputs: (3, 3), .whereOp(Where()))
+    static let schema = OperatorSchema.noAttributes("Where", versions: [9, 16], inputs: (3, 3), .kernel(AnyOperatorKernel(Where())))
 }
