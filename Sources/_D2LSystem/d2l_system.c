@@ -1,3 +1,6 @@
+/* 64-bit file offsets for stat and fseeko on 32-bit targets (armv7): files over 2 GiB. */
+#define _FILE_OFFSET_BITS 64
+
 #include "d2l_system.h"
 
 #include <sys/stat.h>

@@ -27,9 +27,10 @@ func checkedAdd(_ a: Int, _ b: Int) -> Int? {
     return o ? nil : s
 }
 
-/// Largest tensor the runtime accepts, in elements (2^40): well below any overflow in
-/// byte counts, and far above any model this runtime is meant for.
-let maxTensorElements = 1 << 40
+/// Largest tensor the runtime accepts, in elements: 2^40 on 64-bit targets, Int.max / 16 on
+/// 32-bit ones (armv7: 2^27), so that byte counts of 8-byte elements and sums of several
+/// never overflow `Int`; far above any model this runtime is meant for.
+let maxTensorElements = Int.bitWidth >= 64 ? 1 << 40 : Int.max >> 4
 
 /// Rounds `value` up to a multiple of `alignment` (a power of two).
 @inline(__always)

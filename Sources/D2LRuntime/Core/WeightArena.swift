@@ -48,7 +48,7 @@ package struct ConstantTensor {
         switch dtype {
         case .int64:
             let p = pointer.assumingMemoryBound(to: Int64.self)
-            for i in 0..<n { result.append(Int(truncatingIfNeeded: p[i])) }
+            for i in 0..<n { result.append(Int(clamping: p[i])) }  // INT64_MAX (Slice ends) stays the largest Int on 32-bit
         case .int32:
             let p = pointer.assumingMemoryBound(to: Int32.self)
             for i in 0..<n { result.append(Int(p[i])) }

@@ -14,8 +14,8 @@ public final class Model {
     /// Keeps the weights alive (constants point into it).
     let weights: WeightArena
 
-    /// Largest model file accepted (2 GiB, protobuf's own limit).
-    public static let maximumFileSize = 1 << 31
+    /// Largest model file accepted (2 GiB − 1, protobuf's own limit; also an `Int` on 32-bit targets).
+    public static let maximumFileSize = Int(Int32.max)
 
     /// Loads the ONNX file at `path`; external data is read from the file's folder.
     public convenience init(path: String) throws(D2LError) {

@@ -98,7 +98,7 @@ enum ONNXReader {
         }
 
         return ModelDescription(
-            irVersion: model.has_ir_version != 0 ? Int(model.ir_version) : 0,
+            irVersion: model.has_ir_version != 0 ? Int(clamping: model.ir_version) : 0,
             opset: opset, metadata: metadata, inputs: inputs, outputs: outputs,
             initializers: initializers, nodes: nodes, weights: arena)
     }
@@ -110,7 +110,7 @@ enum ONNXReader {
             guard let entry = model.opset_import[i] else { continue }
             let domain = string(entry.pointee.domain)
             if domain == "" || domain == "ai.onnx" {
-                found = entry.pointee.has_version != 0 ? Int(entry.pointee.version) : 0
+                found = entry.pointee.has_version != 0 ? Int(clamping: entry.pointee.version) : 0
             }
         }
         guard let opset = found else {
@@ -285,13 +285,13 @@ enum ONNXReader {
             throw .unsupported("\(what) refers to a function attribute, which is not supported")
         }
         switch a.type {
-        case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT: return .int(Int(a.i))
+        case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT: return .int(Int(clamping: a.i))  // INT64_MAX ("to the end") stays the largest Int
         case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT: return .float(a.f)
         case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING:
             return .string(bytesString(a.s))
         case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS:
             var v: [Int] = []
-            for i in 0..<a.n_ints { v.append(Int(a.ints[i])) }
+            for i in 0..<a.n_ints { v.append(Int(clamping: a.ints[i])) }
             return .ints(v)
         case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS:
             var v: [Float] = []

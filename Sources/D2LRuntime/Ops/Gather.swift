@@ -40,7 +40,7 @@ struct Gather: OperatorKernel {
         guard let y = io.outputs[0] else { return }
         let size = x.type.dtype.size
         for j in 0..<indexCount {
-            var i = ind.type.dtype == .int64 ? Int(truncatingIfNeeded: ind.typed(Int64.self)[j]) : Int(ind.typed(Int32.self)[j])
+            var i = ind.type.dtype == .int64 ? Int(clamping: ind.typed(Int64.self)[j]) : Int(ind.typed(Int32.self)[j])
             if i < 0 { i += axisSize }
             let valid = i >= 0 && i < axisSize
             for o in 0..<outer {

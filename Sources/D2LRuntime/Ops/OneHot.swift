@@ -49,7 +49,7 @@ struct OneHot: OperatorKernel {
                 let j = o * inner + i
                 var index: Int
                 switch ind.type.dtype {
-                case .int64: index = Int(truncatingIfNeeded: ind.typed(Int64.self)[j])
+                case .int64: index = Int(clamping: ind.typed(Int64.self)[j])
                 case .int32: index = Int(ind.typed(Int32.self)[j])
                 default:
                     let f = ind.typed(Float.self)[j]
