@@ -14,7 +14,7 @@ TIME_MACHINE_SHA1 = "090b5e7e70c295757f55df93cb0a180b9691891a"
 
 
 def time_machine_path():
-    """$D2L_DATA_DIR/timemachine.txt when set, else the repository's data/timemachine.txt."""
+    """$D2L_DATA_DIR/timemachine.txt when it exists, else the repository's data/timemachine.txt."""
     folder = os.environ.get("D2L_DATA_DIR")
     if folder and os.path.isfile(os.path.join(folder, "timemachine.txt")):
         return os.path.join(folder, "timemachine.txt")
@@ -134,15 +134,8 @@ def seq_data_iter_sequential(corpus, batch_size, num_steps, offset=None, rng=ran
     if offset is None:
         # Start with a random offset to partition a sequence
         offset = rng.randint(0, num_steps)
-    num_tokens = ((len(corpus) - offset - 1) // batch_size) * batch_size
-    Xs = torch.tensor(corpus[offset: offset + num_tokens])
-    Ys = torch.tensor(corpus[offset + 1: offset + 1 + num_tokens])
-    Xs, Ys = Xs.reshape(batch_size, -1), Ys.reshape(batch_size, -1)
-    num_batches = Xs.shape[1] // num_steps
-    for i in range(0, num_steps * num_batches, num_steps):
-        X = Xs[:, i: i + num_steps]
-        Y = Ys[:, i: i + num_steps]
-        yield X, Y
+    for X, Y in seq_data_partition(corpus, batch_size, num_steps, offset):
+        yield torch.tensor(X), torch.tensor(Y)
 
 
 class SeqDataLoader:  # @save

@@ -4,43 +4,38 @@ import D2LRuntime
 // Elementwise arithmetic with broadcasting, each backward beside its forward.
 
 extension Tensor {
-    /// The runtime's broadcast of `a` and `b` (numpy rules); traps naming both shapes when
-    /// they do not broadcast (a programming error in the toolkit, like a bad index).
-    static func broadcastPlan(_ name: String, _ a: Tensor, _ b: Tensor) -> BroadcastPlan {
+    /// A new tensor of `a` and `b`'s broadcast shape whose values `fill(plan, a, b, out)`
+    /// writes over the runtime's broadcast plan (values only, untracked). Traps naming both
+    /// shapes when they do not broadcast (a programming error in the toolkit, like a bad
+    /// index); `fill` is not called when either operand has no elements.
+    @inline(__always)
+    static func broadcasting(_ name: String, _ a: Tensor, _ b: Tensor,
+                             _ fill: (BroadcastPlan, UnsafePointer<Float>, UnsafePointer<Float>,
+                                      UnsafeMutablePointer<Float>) -> Void) -> Tensor {
         guard let plan = BroadcastPlan(a.shape, b.shape) else {
             preconditionFailure("\(name): shapes \(a.shape) and \(b.shape) do not broadcast")
         }
-        return plan
-    }
-
-    /// `op` applied to broadcast pairs of `a` and `b` (values only, untracked), row by row
-    /// over the runtime's broadcast plan.
-    @inline(__always)
-    static func broadcastValues(_ name: String, _ a: Tensor, _ b: Tensor,
-                                _ op: (Float, Float) -> Float) -> Tensor {
-        let plan = broadcastPlan(name, a, b)
         return make(shape: plan.shape) { out in
             a.withUnsafeValues { x in
                 b.withUnsafeValues { y in
-                    guard let xp = x.baseAddress, let yp = y.baseAddress else { return }  // no elements
-                    plan.map(xp, yp, out, op)
+                    guard let xp = x.baseAddress, let yp = y.baseAddress else { return }
+                    fill(plan, xp, yp, out)
                 }
             }
         }
+    }
+
+    /// `op` applied to broadcast pairs of `a` and `b` (values only, untracked).
+    @inline(__always)
+    static func broadcastValues(_ name: String, _ a: Tensor, _ b: Tensor,
+                                _ op: (Float, Float) -> Float) -> Tensor {
+        broadcasting(name, a, b) { plan, x, y, out in plan.map(x, y, out, op) }
     }
 
     /// a `op` b for the four arithmetic operators: the runtime's Add/Sub/Mul/Div kernel
     /// (values only, untracked), so that training and the exported model agree.
     static func broadcastArithmetic(_ name: String, _ op: BinaryArithmetic, _ a: Tensor, _ b: Tensor) -> Tensor {
-        let plan = broadcastPlan(name, a, b)
-        return make(shape: plan.shape) { out in
-            a.withUnsafeValues { x in
-                b.withUnsafeValues { y in
-                    guard let xp = x.baseAddress, let yp = y.baseAddress else { return }  // no elements
-                    D2LRuntime.broadcastArithmetic(op, xp, yp, out, plan)
-                }
-            }
-        }
+        broadcasting(name, a, b) { plan, x, y, out in D2LRuntime.broadcastArithmetic(op, x, y, out, plan) }
     }
 
     /// `op` applied to every value (untracked).
