@@ -284,6 +284,11 @@ public func d2l_session_set_input(_ p: OpaquePointer?, _ index: Int, _ dtype: In
     guard let type = DType(rawValue: dtype) else { return invalidArgument("\(fn): \(dtype) is not a d2l_dtype") }
     guard rank >= 0 && rank <= 64 else { return invalidArgument("\(fn): rank \(rank) is out of range (0 to 64)") }
     guard rank == 0 || shape != nil else { return invalidArgument("\(fn): shape is NULL") }
+    // The same dtype and shape as the input held: copy the data, allocating nothing.
+    if let data, s.session.refillInput(index, dtype: type, data: data,
+                                       shape: UnsafeBufferPointer(start: shape, count: shape == nil ? 0 : rank)) {
+        return 0
+    }
     var dims: [Int] = []
     if let shape {
         for i in 0..<rank {

@@ -29,33 +29,37 @@ void *d2l_sys_aligned_alloc(size_t alignment, size_t size) {
     return p;
 }
 
-static _Thread_local void *thread_scratch;
-static _Thread_local size_t thread_scratch_size;
-static pthread_key_t thread_scratch_key;
+static _Thread_local void *thread_scratch[D2L_SYS_SCRATCH_SLOTS];
+static _Thread_local size_t thread_scratch_size[D2L_SYS_SCRATCH_SLOTS];
+static pthread_key_t thread_scratch_key[D2L_SYS_SCRATCH_SLOTS];
 static pthread_once_t thread_scratch_once = PTHREAD_ONCE_INIT;
 static int thread_scratch_key_ok;
 
-/* Runs at thread exit with the thread's buffer (the key's value). */
+/* Runs at thread exit with one of the thread's buffers (a key's value). */
 static void thread_scratch_release(void *buffer) { free(buffer); }
 
-static void thread_scratch_make_key(void) {
-    thread_scratch_key_ok = pthread_key_create(&thread_scratch_key, thread_scratch_release) == 0;
+static void thread_scratch_make_keys(void) {
+    for (int slot = 0; slot < D2L_SYS_SCRATCH_SLOTS; slot++)
+        if (pthread_key_create(&thread_scratch_key[slot], thread_scratch_release) != 0) return;
+    thread_scratch_key_ok = 1;
 }
 
-void *d2l_sys_thread_scratch(size_t bytes) {
-    if (bytes <= thread_scratch_size && thread_scratch != NULL) return thread_scratch;
-    pthread_once(&thread_scratch_once, thread_scratch_make_key);
+void *d2l_sys_thread_scratch(int slot, size_t bytes) {
+    if (slot < 0 || slot >= D2L_SYS_SCRATCH_SLOTS) return NULL;
+    if (bytes <= thread_scratch_size[slot] && thread_scratch[slot] != NULL) return thread_scratch[slot];
+    pthread_once(&thread_scratch_once, thread_scratch_make_keys);
     if (!thread_scratch_key_ok) return NULL;
     /* Grow by at least half again, so that slowly growing requests reallocate rarely. */
     size_t size = bytes + bytes / 2;
     if (size < bytes || size > ((size_t)-1) / 2) size = bytes;
     size = (size + 63) & ~(size_t)63;
+    if (size == 0) size = 64;
     void *grown = d2l_sys_aligned_alloc(64, size);
     if (grown == NULL) return NULL;
-    if (pthread_setspecific(thread_scratch_key, grown) != 0) { free(grown); return NULL; }
-    free(thread_scratch);
-    thread_scratch = grown;
-    thread_scratch_size = size;
+    if (pthread_setspecific(thread_scratch_key[slot], grown) != 0) { free(grown); return NULL; }
+    free(thread_scratch[slot]);
+    thread_scratch[slot] = grown;
+    thread_scratch_size[slot] = size;
     return grown;
 }
 

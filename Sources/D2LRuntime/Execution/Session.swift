@@ -76,6 +76,19 @@ public final class Session {
         }
     }
 
+    /// `setInput`'s allocation-free path, for callers that hold the shape as C integers:
+    /// when input `index` already holds a tensor of `dtype` with exactly the dimensions
+    /// `shape`, copies `data` into it and returns true. Returns false (changing nothing)
+    /// otherwise: then `setInput` validates and stores the new tensor.
+    public func refillInput(_ index: Int, dtype: DType, data: UnsafeRawPointer,
+                            shape: UnsafeBufferPointer<Int64>) -> Bool {
+        guard index >= 0 && index < inputTypes.count, let type = inputTypes[index],
+              let buffer = inputBuffers[index], type.dtype == dtype, type.rank == shape.count else { return false }
+        for (d, given) in zip(type.shape, shape) where Int64(d) != given { return false }
+        memcpy(buffer.pointer, data, type.byteCount)
+        return true
+    }
+
     /// Runs the model on the current inputs, planning first when their shapes (or
     /// buffers) changed since the last plan.
     public func run() throws(D2LError) {

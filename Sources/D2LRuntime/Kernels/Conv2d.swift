@@ -284,7 +284,7 @@ private func smallPlaneFloats(_ g: ConvGeometry) -> Int {
 }
 
 /// The column rows of input channels c0 ..< c1 (of the group at `source`): each channel
-/// is first copied into a zero-padded plane on the stack covering every window, then each
+/// is first copied into a zero-padded plane (the thread's scratch) covering every window, then each
 /// row (c, ky, kx) is a strided copy from it with no bounds tests.
 private func im2colSmallPlanes(_ g: ConvGeometry, _ plan: ConvPlan, _ source: UnsafePointer<Float>,
                                _ columns: UnsafeMutablePointer<Float>, _ c0: Int, _ c1: Int) {
@@ -294,8 +294,7 @@ private func im2colSmallPlanes(_ g: ConvGeometry, _ plan: ConvPlan, _ source: Un
     let sh = g.strideHeight, sw = g.strideWidth, dh = g.dilationHeight, dw = g.dilationWidth
     let ph = (oh &- 1) &* sh &+ (kh &- 1) &* dh &+ 1
     let pw = (ow &- 1) &* sw &+ (kw &- 1) &* dw &+ 1
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, ph &* pw)) { buffer in
-        guard let padded = buffer.baseAddress else { return }
+    withThreadScratch(Int(D2L_SYS_SCRATCH_CONV), floats: max(1, ph &* pw)) { padded in
         // Padded rows y and columns x that hold input (the rest stays 0).
         let yLo = max(0, g.padTop), yHi = min(ph, ih &+ g.padTop)
         let xLo = max(0, g.padLeft), xHi = min(pw, iw &+ g.padLeft)

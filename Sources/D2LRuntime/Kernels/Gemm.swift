@@ -18,8 +18,8 @@ import _D2LKernels
 //   n ≥ NR and m ≤ 4·MR (few row tiles reuse it); otherwise blocks of B (depth block ×
 //   ≤ 512 columns, as NR-wide panels zero-padded at the right edge) and of A (row block ×
 //   depth block, MR-row groups) are packed once into the thread's scratch and every tile
-//   runs from them (`tiledChunkPacked`). Without scratch, B is packed one panel at a time
-//   on the stack. Repeated calls allocate nothing.
+//   runs from them (`tiledChunkPacked`). Otherwise B is packed one panel at a time into
+//   the thread's panel scratch. Repeated calls allocate nothing.
 // - Threads: column panels (and, when there are few, row blocks) are split into several
 //   chunks per thread; products under ~512 K multiply-adds run on the calling thread (waking a
 //   thread costs more than such a product on the machines measured).
@@ -32,7 +32,7 @@ private let blockFloats = 81920
 let parallelThreshold = 1 << 19
 /// Multiply-adds per chunk that make one more chunk worthwhile.
 private let chunkWork = 1 << 16
-/// Most floats of a B panel packed on the stack (depth block × NR, 64 KiB): bounds every
+/// Most floats of one packed B panel (depth block × NR, 64 KiB): bounds every
 /// variant's depth block.
 private let panelBufferFloats = 512 * 32
 
@@ -48,7 +48,7 @@ private let panelBufferFloats = 512 * 32
 ///
 /// Needs no scratch memory from the caller: blocks of A and B are packed in each thread's
 /// scratch (`d2l_sys_thread_scratch`, allocated once per thread and kept; ≤ 1.4 MiB), or
-/// without it one panel at a time in ≤ 64 KiB of stack. `pool` (nil = the calling thread only) splits large products into several
+/// without it one panel at a time in ≤ 64 KiB of panel scratch. `pool` (nil = the calling thread only) splits large products into several
 /// chunks per thread; small ones run on the calling thread.
 package func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -266,12 +266,12 @@ private func gemvAxpy(_ kernels: Kernels, columns: Int, k: Int, matrix: UnsafePo
     }
 }
 
-/// Depth of one block of x gathered to the stack when x is strided.
+/// Depth of one block of x gathered into the thread's scratch when x is strided.
 private let gatherDepth = 1024
 
 /// y[i·yStride] = alpha · Σ_p M[i·rowStride + p] · x[p·xStride] + beta · y[i·yStride]
 /// (+ bias[i·biasStride]) for i in 0..<rows: M is rows×k with contiguous rows. Threads
-/// split the rows in blocks of 4; a strided x is gathered to the stack 1024 values at a time.
+/// split the rows in blocks of 4; a strided x is gathered into the thread's scratch 1024 values at a time.
 private func gemvDot(_ kernels: Kernels, rows: Int, k: Int, matrix: UnsafePointer<Float>, rowStride: Int,
                      x: UnsafePointer<Float>, xStride: Int,
                      y: UnsafeMutablePointer<Float>, yStride: Int, alpha: Float, beta: Float,
@@ -290,9 +290,7 @@ private func gemvDot(_ kernels: Kernels, rows: Int, k: Int, matrix: UnsafePointe
                                     alpha, beta, chunkBias, biasStride, 1)
             return
         }
-        withUnsafeTemporaryAllocation(byteCount: gatherDepth &* 4, alignment: 64) { raw in
-            guard let base = raw.baseAddress else { return }
-            let buffer = base.bindMemory(to: Float.self, capacity: gatherDepth)
+        withThreadScratch(Int(D2L_SYS_SCRATCH_GEMV), floats: gatherDepth) { buffer in
             var p0 = 0
             while p0 < k {
                 let depth = min(gatherDepth, k &- p0)
@@ -353,8 +351,8 @@ private func gemmDotRows(_ kernels: Kernels, m: Int, n: Int, k: Int, alpha: Floa
 
 // MARK: - Tiled product
 
-/// Tests set this to run the tiled product without the thread's scratch (the stack-panel
-/// path it falls back to when the scratch cannot be allocated). Never set otherwise.
+/// Tests set this to run the tiled product without the thread's packing scratch (the
+/// one-panel path it falls back to when the scratch cannot be allocated). Never set otherwise.
 nonisolated(unsafe) var gemmThreadScratchDisabled = false
 
 /// Most columns of one packed block of B (a multiple of every NR): kc × 512 floats,
@@ -368,8 +366,8 @@ private let packedBlockColumns = 512
 /// columns, every NR-wide panel of it) and of A (row block × depth block, MR-row groups)
 /// once, then runs every tile of the block pair from them (Goto's order: a row block of
 /// A stays in L2 across the panels, a panel of B in L1 across the row tiles). Without
-/// scratch (or when B is read in place) it packs one panel of B at a time on the stack
-/// and reads A in place.
+/// scratch (or when B is read in place) it packs one panel of B at a time (the
+/// panel scratch) and reads A in place.
 private func gemmTiled(_ kernels: Kernels, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
@@ -469,7 +467,7 @@ private func tiledChunkPacked(_ table: UnsafePointer<d2l_k_table>, _ s: TiledSha
     let bFloats = min(blockPanels, chunkPanels) &* s.depthStep &* tileColumns
     let aFloats = packA ? rowStep &* s.depthStep : 0
     if gemmThreadScratchDisabled { return false }
-    guard let raw = d2l_sys_thread_scratch((bFloats &+ aFloats) &* 4) else { return false }
+    guard let raw = d2l_sys_thread_scratch(Int32(D2L_SYS_SCRATCH_GEMM_PACK), (bFloats &+ aFloats) &* 4) else { return false }
     let packedB = raw.bindMemory(to: Float.self, capacity: bFloats &+ aFloats)
     let packedA = packedB + bFloats
     var jc = panel0
@@ -521,16 +519,14 @@ private func tiledChunkPacked(_ table: UnsafePointer<d2l_k_table>, _ s: TiledSha
     return true
 }
 
-/// One chunk one panel of B at a time: read in place (`direct`) or packed on the stack;
+/// One chunk one panel of B at a time: read in place (`direct`) or packed in the thread's scratch;
 /// A read in place (or from its row groups).
 private func tiledChunkPanels(_ table: UnsafePointer<d2l_k_table>, _ s: TiledShape, direct: Bool, panel0: Int,
                               panel1: Int, row0: Int, row1: Int) {
     let tileRows = s.tileRows, tileColumns = s.tileColumns, k = s.k, n = s.n
     let rowStep = s.rowStep(row0, row1)
     let panelFloats = direct ? tileColumns : s.depthStep &* tileColumns
-    withUnsafeTemporaryAllocation(byteCount: panelFloats &* 4, alignment: 64) { raw in
-        guard let base = raw.baseAddress else { return }
-        let packed = base.bindMemory(to: Float.self, capacity: panelFloats)
+    withThreadScratch(Int(D2L_SYS_SCRATCH_GEMM_PANEL), floats: panelFloats) { packed in
         var ic = row0
         while ic < row1 {
             let icEnd = min(row1, ic &+ rowStep)

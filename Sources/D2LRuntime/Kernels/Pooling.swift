@@ -1,4 +1,5 @@
 import _D2LKernels
+import _D2LSystem
 
 /// The kind of a pooling window: the average or the maximum of its taps.
 package enum PoolKind: Sendable { case average, max }
@@ -158,8 +159,7 @@ extension PoolKernel {
         // their taps with plain loads (taps outside the input meet −∞).
         let lead = g.padLeft
         let length = max(lead + iw, sw * ow + kw) + 32
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: length) { buffer in
-            guard let padded = buffer.baseAddress else { return }
+        withThreadScratch(Int(D2L_SYS_SCRATCH_POOL), floats: length) { padded in
             for i in 0..<length { padded[i] = -.infinity }
             let columnMax = padded + lead
             for p in range {

@@ -113,23 +113,27 @@ func copyElements(_ x: UnsafeRawPointer, _ xi: Int, _ y: UnsafeMutableRawPointer
 
 /// Walks every element of `shape` in row-major order, keeping for each of `strides`
 /// (one list per operand, one stride per dimension) the operand's element offset.
-/// `body(outputIndex, offsets)`. The plain reference way to broadcast N operands.
-func forEachIndex(_ shape: [Int], _ strides: [[Int]], _ body: (Int, [Int]) -> Void) {
+/// `body(outputIndex, offsets)`. The plain reference way to broadcast N operands. Its
+/// counters live on the stack: a run allocates nothing.
+func forEachIndex(_ shape: [Int], _ strides: [[Int]], _ body: (Int, UnsafeMutableBufferPointer<Int>) -> Void) {
     let rank = shape.count
     let count = shape.reduce(1, *)
     if count == 0 { return }
-    var index = [Int](repeating: 0, count: rank)
-    var offsets = [Int](repeating: 0, count: strides.count)
-    for n in 0..<count {
-        body(n, offsets)
-        var d = rank - 1
-        while d >= 0 {
-            index[d] += 1
-            for k in 0..<strides.count { offsets[k] += strides[k][d] }
-            if index[d] < shape[d] { break }
-            for k in 0..<strides.count { offsets[k] -= strides[k][d] * shape[d] }
-            index[d] = 0
-            d -= 1
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: rank &+ strides.count) { counters in
+        counters.initialize(repeating: 0)
+        let index = UnsafeMutableBufferPointer(rebasing: counters[0..<rank])
+        let offsets = UnsafeMutableBufferPointer(rebasing: counters[rank...])
+        for n in 0..<count {
+            body(n, offsets)
+            var d = rank - 1
+            while d >= 0 {
+                index[d] += 1
+                for k in 0..<strides.count { offsets[k] += strides[k][d] }
+                if index[d] < shape[d] { break }
+                for k in 0..<strides.count { offsets[k] -= strides[k][d] * shape[d] }
+                index[d] = 0
+                d -= 1
+            }
         }
     }
 }
@@ -151,7 +155,26 @@ package func broadcastOperandStrides(_ shape: [Int], to out: [Int]) -> [Int] {
 func stridedCopy(_ x: UnsafeRawPointer, base: Int, strides: [Int], _ y: UnsafeMutableRawPointer, shape: [Int], size: Int) {
     func go<T>(_: T.Type) {
         let xs = x.assumingMemoryBound(to: T.self) + base, ys = y.assumingMemoryBound(to: T.self)
-        forEachIndex(shape, [strides]) { n, o in ys[n] = xs[o[0]] }
+        let rank = shape.count
+        let count = shape.reduce(1, *)
+        if count == 0 { return }
+        // The output index, one counter per dimension, on the stack.
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: max(rank, 1)) { index in
+            index.initialize(repeating: 0)
+            var offset = 0
+            for n in 0..<count {
+                ys[n] = xs[offset]
+                var d = rank - 1
+                while d >= 0 {
+                    index[d] += 1
+                    offset += strides[d]
+                    if index[d] < shape[d] { break }
+                    offset -= strides[d] * shape[d]
+                    index[d] = 0
+                    d -= 1
+                }
+            }
+        }
     }
     switch size {
     case 1: go(UInt8.self)

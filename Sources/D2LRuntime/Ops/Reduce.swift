@@ -11,6 +11,9 @@ struct Reduce: OperatorKernel {
     let axesFromInput: Bool
     private(set) var inShape: [Int] = []
     private(set) var outStrides: [Int] = []
+    /// The input's own strides and `outStrides`, for `forEachIndex` (set while planning,
+    /// so that a run allocates nothing).
+    private(set) var walkStrides: [[Int]] = []
     private(set) var reducedCount = 1
     private(set) var noop = false
     /// Float sums and means over one run of adjacent axes: x seen as [outer, length, inner]
@@ -57,6 +60,7 @@ struct Reduce: OperatorKernel {
         let s = rowMajorStrides(full)
         outStrides = []
         for k in 0..<rank { outStrides.append(axes.contains(k) ? 0 : s[k]) }
+        walkStrides = [rowMajorStrides(inShape), outStrides]
         return [TensorType(x.type.dtype, kept)]
     }
 
@@ -84,14 +88,13 @@ struct Reduce: OperatorKernel {
     private func reduce<T: D2LNumber>(_ x: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int) {
         let start: T = kind == .max ? T.lowest : T.zero
         for i in 0..<n { y[i] = start }
-        let own = rowMajorStrides(inShape)
         if kind == .max {
-            forEachIndex(inShape, [own, outStrides]) { _, o in
+            forEachIndex(inShape, walkStrides) { _, o in
                 let v = x[o[0]]
                 if v > y[o[1]] || v != v { y[o[1]] = v } // NaN propagates
             }
         } else {
-            forEachIndex(inShape, [own, outStrides]) { _, o in y[o[1]] = y[o[1]].plus(x[o[0]]) }
+            forEachIndex(inShape, walkStrides) { _, o in y[o[1]] = y[o[1]].plus(x[o[0]]) }
         }
         if kind == .mean {
             let c = Double(reducedCount)

@@ -36,13 +36,25 @@ const char *d2l_sys_last_error(void);
  *  or when size is 0. Free with free(). */
 void *d2l_sys_aligned_alloc(size_t alignment, size_t size);
 
+/** The calling thread's scratch buffers, one per use that may be active at the same
+ *  time as another (a product's packing inside a convolution's padding, ...). */
+enum {
+    D2L_SYS_SCRATCH_GEMM_PACK = 0,  /**< GEMM: packed B panels and A row blocks */
+    D2L_SYS_SCRATCH_GEMM_PANEL = 1, /**< GEMM: one packed B panel */
+    D2L_SYS_SCRATCH_GEMV = 2,       /**< matrix-vector products: a gathered strided x */
+    D2L_SYS_SCRATCH_CONV = 3,       /**< convolutions: a zero-padded input plane */
+    D2L_SYS_SCRATCH_POOL = 4,       /**< pooling: a padded row of column maxima */
+    D2L_SYS_SCRATCH_SLOTS = 5
+};
+
 /** A 64-byte-aligned buffer of at least `bytes` bytes that belongs to the calling
- *  thread: later calls on that thread reuse it (growing it, without keeping its
- *  contents, when more is asked for), and it is freed when the thread exits. NULL when
- *  it cannot be grown (the smaller buffer stays). One user at a time per thread: a
- *  caller must not hold it across a call that may use it too. The kernels pack matrix
- *  blocks here, so repeated products allocate nothing. */
-void *d2l_sys_thread_scratch(size_t bytes);
+ *  thread, one per `slot` (D2L_SYS_SCRATCH_*): later calls on that thread reuse it
+ *  (growing it, without keeping its contents, when more is asked for), and it is freed
+ *  when the thread exits. NULL when it cannot be grown (the smaller buffer stays) or
+ *  the slot is out of range. One user at a time per thread and slot: a caller must not
+ *  hold a slot across a call that may use the same slot. The kernels pack and pad here,
+ *  so repeated runs allocate nothing. */
+void *d2l_sys_thread_scratch(int slot, size_t bytes);
 
 /* ---- Files ----------------------------------------------------------------------- */
 
