@@ -32,6 +32,10 @@ func checkedAdd(_ a: Int, _ b: Int) -> Int? {
 /// never overflow `Int`; far above any model this runtime is meant for.
 let maxTensorElements = Int.bitWidth >= 64 ? 1 << 40 : Int.max >> 4
 
+/// The 64-bit limit, which files are checked against first on every platform (so that a
+/// model is refused for the same reason, with the same message, on a 32-bit board).
+let maxFileTensorElements: Int64 = 1 << 40
+
 /// Rounds `value` up to a multiple of `alignment` (a power of two).
 @inline(__always)
 func alignUp(_ value: Int, _ alignment: Int) -> Int {
@@ -40,6 +44,13 @@ func alignUp(_ value: Int, _ alignment: Int) -> Int {
 
 /// Formats a shape as `[1, 3, 28, 28]`.
 func shapeText(_ shape: [Int]) -> String {
+    var wide: [Int64] = []
+    for d in shape { wide.append(Int64(d)) }
+    return shapeText(wide)
+}
+
+/// `shapeText` of dimensions as a file holds them (int64, also on 32-bit platforms).
+func shapeText(_ shape: [Int64]) -> String {
     var s = "["
     for (i, d) in shape.enumerated() {
         if i > 0 { s += ", " }

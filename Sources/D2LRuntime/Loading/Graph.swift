@@ -225,7 +225,7 @@ final class Graph {
 }
 
 /// A constant tensor built from Swift values.
-func makeConstant(_ dtype: DType, _ shape: [Int], floats: [Float] = [], ints: [Int] = []) throws(D2LError) -> ConstantTensor {
+func makeConstant(_ dtype: DType, _ shape: [Int], floats: [Float] = [], ints: [Int64] = []) throws(D2LError) -> ConstantTensor {
     let count = shape.reduce(1, *)
     let buffer = try AlignedBuffer(byteCount: count * dtype.size)
     switch dtype {
@@ -234,7 +234,7 @@ func makeConstant(_ dtype: DType, _ shape: [Int], floats: [Float] = [], ints: [I
         for i in 0..<min(count, floats.count) { p[i] = floats[i] }
     case .int64:
         let p = buffer.pointer.assumingMemoryBound(to: Int64.self)
-        for i in 0..<min(count, ints.count) { p[i] = Int64(ints[i]) }
+        for i in 0..<min(count, ints.count) { p[i] = ints[i] }
     default:
         break
     }

@@ -15,11 +15,12 @@ public struct ValueInfo: Sendable {
 }
 
 /// An attribute value of a node, by the ONNX attribute types the runtime reads.
+/// Integers stay int64, as in the file: `AttributeReader` says which fit.
 package enum AttributeValue {
-    case int(Int)
+    case int(Int64)
     case float(Float)
     case string(String)
-    case ints([Int])
+    case ints([Int64])
     case floats([Float])
     case strings([String])
     case tensor(ConstantTensor)

@@ -7,6 +7,8 @@ public let minimumOpset = 13
 /// Newest default-domain opset the runtime accepts: the newest of the pinned onnx
 /// release (tools/ONNX_VERSION, onnx 1.22.0).
 public let maximumOpset = 27
+/// Newest IR version the runtime reads: the pinned onnx release's `IR_VERSION` (13).
+public let maximumIRVersion: Int64 = 13
 
 /// Reads an ONNX `ModelProto` with protobuf-c into a `ModelDescription`: unpacks the
 /// message, copies every initializer once into one aligned weight arena (reading
@@ -97,6 +99,9 @@ enum ONNXReader {
             nodes.append(try nodeDescription(node.pointee, index: i))
         }
 
+        if model.has_ir_version != 0 && model.ir_version > maximumIRVersion {
+            throw .unsupported("IR version \(model.ir_version) is newer than libd2l reads (up to \(maximumIRVersion))")
+        }
         return ModelDescription(
             irVersion: model.has_ir_version != 0 ? Int(clamping: model.ir_version) : 0,
             opset: opset, metadata: metadata, inputs: inputs, outputs: outputs,
@@ -106,18 +111,20 @@ enum ONNXReader {
     /// The default-domain ("" or "ai.onnx") opset, which must lie in the supported range.
     private static func defaultOpset(_ model: Onnx__ModelProto) throws(D2LError) -> Int {
         var found: Int?
+        var declared: Int64 = 0 // as written, for the message (found is clamped into Int)
         for i in 0..<model.n_opset_import {
             guard let entry = model.opset_import[i] else { continue }
             let domain = string(entry.pointee.domain)
             if domain == "" || domain == "ai.onnx" {
                 found = entry.pointee.has_version != 0 ? Int(clamping: entry.pointee.version) : 0
+                declared = entry.pointee.has_version != 0 ? entry.pointee.version : 0
             }
         }
         guard let opset = found else {
             throw .invalidModel("the model imports no default-domain opset (opset_import is missing 'ai.onnx')")
         }
         guard opset >= minimumOpset && opset <= maximumOpset else {
-            throw .unsupported("default-domain opset \(opset) is not supported: libd2l runs opsets \(minimumOpset) to \(maximumOpset)")
+            throw .unsupported("default-domain opset \(declared) is not supported: libd2l runs opsets \(minimumOpset) to \(maximumOpset)")
         }
         return opset
     }
@@ -132,18 +139,33 @@ enum ONNXReader {
             throw .unsupported("\(what) has element type \(DType.onnxName(code)), which libd2l does not support")
         }
         if t.n_dims > 64 { throw .invalidModel("\(what) has \(t.n_dims) dimensions (at most 64 are allowed)") }
-        var shape: [Int] = []
+        // In int64 against the 64-bit limit first, the same on every platform.
+        var dims: [Int64] = []
+        var count: Int64 = 1
+        var overflow = false
         for i in 0..<t.n_dims {
             let d = t.dims[i]
             if d < 0 { throw .invalidModel("\(what) has a negative dimension (\(d))") }
-            guard d <= Int64(maxTensorElements) else {
-                throw .invalidModel("\(what) has a dimension too large (\(d))")
+            guard d <= maxFileTensorElements else { throw .invalidModel("\(what) has a dimension too large (\(d))") }
+            dims.append(d)
+            let (product, o) = count.multipliedReportingOverflow(by: d)
+            overflow = overflow || o || product > maxFileTensorElements
+            count = overflow ? 0 : product
+        }
+        if overflow {
+            throw .invalidModel("\(what) is too large: its dimensions \(shapeText(dims)) overflow the element limit")
+        }
+        // Then this platform's limit (lower on 32-bit). Data that cannot match the shape
+        // is named first, as the 64-bit check of the data length would.
+        if count > Int64(maxTensorElements) {
+            let bytes = count * Int64(dtype.size)
+            if t.has_raw_data != 0 && Int64(t.raw_data.len) != bytes {
+                throw .invalidModel("\(what) holds \(t.raw_data.len) bytes of data, but its shape \(shapeText(dims)) needs \(bytes)")
             }
-            shape.append(Int(d))
+            throw .invalidModel("\(what) has \(count) elements, more than a \(Int.bitWidth)-bit build holds (\(maxTensorElements))")
         }
-        guard checkedElementCount(shape, limit: maxTensorElements) != nil else {
-            throw .invalidModel("\(what) is too large: its dimensions \(shapeText(shape)) overflow the element limit")
-        }
+        var shape: [Int] = []
+        for d in dims { shape.append(Int(d)) }
         return (dtype, shape)
     }
 
@@ -285,13 +307,13 @@ enum ONNXReader {
             throw .unsupported("\(what) refers to a function attribute, which is not supported")
         }
         switch a.type {
-        case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT: return .int(Int(clamping: a.i))  // INT64_MAX ("to the end") stays the largest Int
+        case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT: return .int(a.i)
         case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT: return .float(a.f)
         case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING:
             return .string(bytesString(a.s))
         case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS:
-            var v: [Int] = []
-            for i in 0..<a.n_ints { v.append(Int(clamping: a.ints[i])) }
+            var v: [Int64] = []
+            for i in 0..<a.n_ints { v.append(a.ints[i]) }
             return .ints(v)
         case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS:
             var v: [Float] = []

@@ -24,10 +24,26 @@ struct AttributeReader {
 
     func has(_ name: String) -> Bool { find(name) != nil }
 
+    /// An int attribute. Values outside the 32-bit range are refused on every platform
+    /// (no operator attribute the runtime reads needs them, and a model must behave the
+    /// same on a 32-bit board as on a PC): `int64` and `clampedInt` read the others.
     func int(_ name: String, default value: Int) throws(D2LError) -> Int {
+        let i = try int64(name, default: Int64(value))
+        guard let fits = Int32(exactly: i) else { throw invalid(name, "has out-of-range value \(i)") }
+        return Int(fits)
+    }
+
+    /// An int attribute as the file has it (Constant's `value_int`).
+    func int64(_ name: String, default value: Int64) throws(D2LError) -> Int64 {
         guard let v = find(name) else { return value }
         guard case .int(let i) = v else { throw wrongType(name, "an int") }
         return i
+    }
+
+    /// An int attribute whose spec clamps it into range (Shape's `start` and `end`):
+    /// INT64_MAX stays the largest Int.
+    func clampedInt(_ name: String, default value: Int) throws(D2LError) -> Int {
+        Int(clamping: try int64(name, default: Int64(value)))
     }
 
     func float(_ name: String, default value: Float) throws(D2LError) -> Float {
@@ -42,7 +58,20 @@ struct AttributeReader {
         return s
     }
 
+    /// An ints attribute; values outside the 32-bit range are refused, as `int`'s.
     func ints(_ name: String) throws(D2LError) -> [Int]? {
+        guard let values = try int64s(name) else { return nil }
+        var result: [Int] = []
+        result.reserveCapacity(values.count)
+        for i in values {
+            guard let fits = Int32(exactly: i) else { throw invalid(name, "has out-of-range value \(i)") }
+            result.append(Int(fits))
+        }
+        return result
+    }
+
+    /// An ints attribute as the file has it (Constant's `value_ints`).
+    func int64s(_ name: String) throws(D2LError) -> [Int64]? {
         guard let v = find(name) else { return nil }
         guard case .ints(let i) = v else { throw wrongType(name, "a list of ints") }
         return i

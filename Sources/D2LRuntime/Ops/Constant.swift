@@ -16,8 +16,8 @@ enum Constant {
         if let t = try a.tensor("value") { return t }
         if a.has("value_float") { return try makeConstant(.float32, [], floats: [try a.float("value_float", default: 0)]) }
         if let v = try a.floats("value_floats") { return try makeConstant(.float32, [v.count], floats: v) }
-        if a.has("value_int") { return try makeConstant(.int64, [], ints: [try a.int("value_int", default: 0)]) }
-        if let v = try a.ints("value_ints") { return try makeConstant(.int64, [v.count], ints: v) }
+        if a.has("value_int") { return try makeConstant(.int64, [], ints: [try a.int64("value_int", default: 0)]) }
+        if let v = try a.int64s("value_ints") { return try makeConstant(.int64, [v.count], ints: v) }
         throw .unsupported("\(label): string and sparse constants are not supported")
     }
 }

@@ -6,8 +6,8 @@ struct Shape: OperatorKernel {
 
     init(_ a: AttributeReader, version: Int) throws(D2LError) {
         try a.allowOnly(version >= 15 ? ["start", "end"] : [])
-        start = try a.int("start", default: 0)
-        end = a.has("end") ? try a.int("end", default: 0) : nil
+        start = try a.clampedInt("start", default: 0)
+        end = a.has("end") ? try a.clampedInt("end", default: 0) : nil
     }
 
     mutating func plan(_ inputs: [PlanInput?], _ label: String) throws(D2LError) -> [TensorType] {
