@@ -120,7 +120,8 @@ D2L_API int d2l_api_version(void);
 D2L_API const char *d2l_version_string(void);
 
 /** (API version 3.) The kernel variant the library's innermost loops run: "avx512",
- *  "avx2" (with FMA), "sse2" (the x86-64 baseline), "neon" or "scalar". The library picks
+ *  "avx2" (with FMA), "sse2" (the x86-64 baseline), "neon" (with FMA), "neon-vfpv3"
+ *  (armv7 NEON without FMA, e.g. Cortex-A8/A9) or "scalar". The library picks
  *  the best variant this CPU runs the first time any kernel needs one (or this is
  *  called); the environment variable D2L_KERNEL_ISA, set to one of those words, caps the
  *  choice (for tests and benchmarks). A cap the CPU cannot honour, or a word this

@@ -23,6 +23,10 @@ extern const d2l_k_table d2l_k_table_avx512;
 #define HAVE_NEON_VARIANT 1
 extern const d2l_k_table d2l_k_table_neon;
 #endif
+#if defined(__arm__) && defined(D2L_K_ARM_NEON)
+#define HAVE_NEON_VFPV3_VARIANT 1
+extern const d2l_k_table d2l_k_table_neon_vfpv3;
+#endif
 
 /** This architecture's variants, best first. */
 static const d2l_k_table *const variants[] = {
@@ -33,6 +37,9 @@ static const d2l_k_table *const variants[] = {
 #endif
 #if HAVE_NEON_VARIANT
     &d2l_k_table_neon,
+#endif
+#if HAVE_NEON_VFPV3_VARIANT
+    &d2l_k_table_neon_vfpv3,
 #endif
     &d2l_k_table_scalar,
 };
@@ -46,6 +53,9 @@ static const char *const variant_names[] = {
 #endif
 #if HAVE_NEON_VARIANT
     "neon",
+#endif
+#if HAVE_NEON_VFPV3_VARIANT
+    "neon-vfpv3",
 #endif
     "scalar",
 };
@@ -78,13 +88,17 @@ static int cpu_runs(const d2l_k_table *t) {
 #if defined(__aarch64__)
     if (t == &d2l_k_table_neon) return 1; /* Advanced SIMD is part of AArch64 */
 #elif HAVE_NEON_VARIANT
-    if (t == &d2l_k_table_neon) {
+    /* armv7: NEON is optional, and its fused multiply-add comes with VFPv4. */
 #if defined(__linux__)
-        return (getauxval(AT_HWCAP) & (1UL << 12)) != 0; /* HWCAP_NEON */
+    unsigned long hwcap = getauxval(AT_HWCAP);
+    int neon = (hwcap & (1UL << 12)) != 0, vfpv4 = (hwcap & (1UL << 16)) != 0; /* HWCAP_NEON, HWCAP_VFPv4 */
 #else
-        return 0;
+    int neon = 0, vfpv4 = 0;
 #endif
-    }
+    if (t == &d2l_k_table_neon) return neon && vfpv4;
+#if HAVE_NEON_VFPV3_VARIANT
+    if (t == &d2l_k_table_neon_vfpv3) return neon;
+#endif
 #endif
     return 0;
 }

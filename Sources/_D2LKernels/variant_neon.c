@@ -2,17 +2,25 @@
  * - aarch64, where Advanced SIMD with FMA is always present: 24 of the 32 q registers
  *   accumulate; column-panel tiles of 16 rows × up to 6 columns.
  * - armv7, where NEON is optional (Debian armhf's baseline has none) and clang honours no
- *   per-function NEON target: a cross build compiles this file alone with -mfpu=neon
- *   (so __ARM_NEON is defined) and dispatch.c with -DD2L_K_ARM_NEON; AT_HWCAP then
- *   decides at run time. Without them an armv7 build has the scalar variant only. */
+ *   per-function NEON target: a cross build (tools/cross-build armv7) compiles this file
+ *   alone with -mfpu=neon-vfpv4 (NEON with fused multiply-add, "neon"), its twin
+ *   variant_neon_vfpv3.c with -mfpu=neon (NEON without it, "neon-vfpv3": Cortex-A8/A9),
+ *   and dispatch.c with -DD2L_K_ARM_NEON; AT_HWCAP then decides at run time. Without
+ *   those flags an armv7 build has the scalar variant only. */
 #if defined(__aarch64__) || (defined(__arm__) && defined(__ARM_NEON))
 #include <stddef.h>
 #include <stdint.h>
 
+#ifndef K_NAME
 #define K_NAME "neon"
 #define K_TABLE d2l_k_table_neon
+#endif
 #define K_VL 4
+#if defined(__aarch64__) || defined(__ARM_FEATURE_FMA)
 #define K_FMA 1
+#else
+#define K_FMA 0
+#endif
 #define K_GEMM_ROWS 6
 #define K_GEMM_COLS 16
 #define K_GEMM_DEPTH 256

@@ -33,7 +33,7 @@ struct Kernels {
 /// variant's register tile (6 or 12 rows) covers whole parts of a group.
 let rowGroupRows = Int(D2L_K_ROW_GROUP)
 
-/// The name of the kernel variant in use: "avx512", "avx2", "sse2", "neon" or "scalar"
+/// The name of the kernel variant in use: "avx512", "avx2", "sse2", "neon", "neon-vfpv3" or "scalar"
 /// (the best one this CPU runs, or the one `D2L_KERNEL_ISA` caps it at).
 public var kernelISA: String { Kernels.active.name }
 

@@ -191,7 +191,7 @@ static void test_info(void) {
     /* The kernel variant: one of the documented words, the same on every call, and the
      * cap of D2L_KERNEL_ISA when the cap is a variant every CPU of this architecture runs. */
     const char *isa = d2l_kernel_isa();
-    static const char *isas[] = {"avx512", "avx2", "sse2", "neon", "scalar"};
+    static const char *isas[] = {"avx512", "avx2", "sse2", "neon", "neon-vfpv3", "scalar"};
     int known = 0;
     for (size_t i = 0; isa && i < sizeof isas / sizeof *isas; i++) known |= strcmp(isa, isas[i]) == 0;
     check(known, "d2l_kernel_isa() is a known variant (\"%s\")", isa ? isa : "(null)");

@@ -44,7 +44,7 @@ def version() -> str:
 
 def kernel_isa() -> str:
     """The kernel variant the loaded libd2l runs (d2l_kernel_isa()): "avx512", "avx2",
-    "sse2", "neon" or "scalar". Set D2L_KERNEL_ISA before the library loads to cap it."""
+    "sse2", "neon", "neon-vfpv3" (armv7 NEON without FMA) or "scalar". Set D2L_KERNEL_ISA before the library loads to cap it."""
     from . import _capi
 
     return _capi.lib().d2l_kernel_isa().decode()

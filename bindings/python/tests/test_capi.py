@@ -113,7 +113,7 @@ def test_api_version_and_version_string():
     assert d2l_runtime.library_path().is_file()
 
 
-KERNEL_ISAS = {"avx512", "avx2", "sse2", "neon", "scalar"}
+KERNEL_ISAS = {"avx512", "avx2", "sse2", "neon", "neon-vfpv3", "scalar"}
 
 
 def test_kernel_isa():
