@@ -21,7 +21,7 @@ check() { # check DESCRIPTION FILE_A FILE_B
 }
 grep -oE '^D2L_API[^(]*\bd2l_[a-z0-9_]+\(' "$root/include/d2l.h" | grep -oE 'd2l_[a-z0-9_]+\($' | tr -d '(' | sort > "$tmp/header"
 sed -n '/global:/,/local:/p' "$root/Sources/D2LSharedLibrary/libd2l.map" | grep -oE '^ *d2l_[a-z0-9_]+;' | tr -d ' ;' | sort > "$tmp/map"
-nm -D --defined-only -g "$library" | awk '{print $3}' | sort > "$tmp/exported"
+${NM:-nm} -D --defined-only -g "$library" | awk '{print $3}' | sort > "$tmp/exported"
 if [ -s "$tmp/header" ]; then passed=$((passed + 1)); echo "ok - include/d2l.h declares $(wc -l < "$tmp/header") D2L_API functions"
 else failed=$((failed + 1)); echo "FAIL - no D2L_API function found in include/d2l.h"; fi
 check "libd2l.map lists exactly the header's functions (< header, > map)" "$tmp/header" "$tmp/map"
