@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import ctypes
 import json
+import math
+import numbers
+import operator
 import os
 import threading
+import time
 import weakref
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -23,6 +27,41 @@ DTYPES: dict[int, np.dtype] = {
     _capi.D2L_BOOL: np.dtype(np.bool_),
 }
 CODES: dict[np.dtype, int] = {dt: code for code, dt in DTYPES.items()}
+
+#: The largest size_t and uint64_t: Python ints are checked against these before ctypes
+#: sees them (ctypes would silently keep only the low bits: 2**64 + 3 becomes 3).
+SIZE_MAX = (1 << (8 * ctypes.sizeof(ctypes.c_size_t))) - 1
+UINT64_MAX = (1 << 64) - 1
+
+
+def _bound(v: int) -> str:
+    """`v` as text, 2**64 - 1 style for the big all-ones bounds."""
+    if v >= 1 << 16 and (v + 1) & v == 0:
+        return f"2**{v.bit_length()} - 1"
+    return str(v)
+
+
+def _integer(name: str, value: Any, lo: int, hi: int) -> int:
+    """`value` as a Python int in [lo, hi]: TypeError for non-integers (3.5, "3", None;
+    bools and numpy integers are integers), ValueError outside the range."""
+    try:
+        v = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, not {type(value).__name__} ({value!r})") from None
+    if not lo <= v <= hi:
+        raise ValueError(f"{name} must be in [{lo}, {_bound(hi)}], got {v}")
+    return v
+
+
+def _c_index(value: Any) -> int:
+    """An input or output index for a size_t parameter: any integer; those that size_t
+    cannot hold (negative, > SIZE_MAX) become SIZE_MAX, which libd2l reports as out of
+    range like any index past the end (never wrapped onto a valid index)."""
+    try:
+        v = operator.index(value)
+    except TypeError:
+        raise TypeError(f"an input or output index must be an integer or a name, not {type(value).__name__}") from None
+    return v if 0 <= v <= SIZE_MAX else SIZE_MAX
 
 
 def _numpy_dtype(code: int) -> np.dtype:
@@ -147,10 +186,9 @@ class Session(_Closable):
 
     def set_threads(self, threads: int) -> None:
         """Number of threads the kernels use: 1 = the caller's thread only (the default),
-        0 = one per processor."""
-        threads = int(threads)
-        if threads < 0:
-            raise ValueError(f"threads must be >= 0, got {threads}")
+        0 = one per processor. An integer (TypeError otherwise); negative or beyond size_t:
+        ValueError; above 256: D2LError from libd2l."""
+        threads = _integer("threads", threads, 0, SIZE_MAX)  # libd2l refuses more than 256
         _capi.check(self._lib.d2l_session_set_threads(self._ptr(), threads))
 
     def _index(self, key: int | str) -> int:
@@ -159,23 +197,22 @@ class Session(_Closable):
                 return self._model.input_names.index(key)
             except ValueError:
                 raise KeyError(f"the model has no input {key!r}; its inputs are {list(self._model.input_names)}") from None
-        return int(key)
+        return _c_index(key)
 
     def set_input(self, key: int | str, array: Any) -> None:
         """Copies `array` into input `key` (an index or a name). The array is converted
         to the input's dtype when that is lossless (float64 -> float32 too), made
-        C-contiguous, and passed with its shape; libd2l checks dtype and shape."""
+        C-contiguous, and passed with its shape; libd2l checks dtype and shape. An index
+        out of range (negative ones and those size_t cannot hold included) is libd2l's
+        D2LError; a non-integer index is a TypeError."""
         ptr = self._ptr()
         index = self._index(key)
         dtypes = self._model.input_dtypes
-        declared = dtypes[index] if 0 <= index < len(dtypes) else None
+        declared = dtypes[index] if index < len(dtypes) else None
         if type(array) is np.ndarray and array.dtype == declared and array.flags.c_contiguous:
             a, code = array, CODES[declared]          # the common case: pass it as it is
         else:
             a, code = _prepare(array, declared)
-        if index < 0:
-            # size_t cannot carry it; any index past the end gets libd2l's message.
-            index = ctypes.c_size_t(-1).value
         _capi.check(self._lib.d2l_session_set_input(ptr, index, code, a.ctypes.data, self._shape(a.shape), a.ndim))
 
     def _shape(self, shape: tuple[int, ...]):
@@ -217,11 +254,10 @@ class Session(_Closable):
         return [self.get_output(i) for i in range(len(self._model._output_names))]
 
     def get_output(self, index: int) -> np.ndarray:
-        """Output `index` of the last successful run, copied into a new numpy array."""
+        """Output `index` of the last successful run, copied into a new numpy array. An
+        index out of range (negative included) is libd2l's D2LError."""
         ptr = self._ptr()
-        index = int(index)
-        if index < 0:
-            index = ctypes.c_size_t(-1).value
+        index = _c_index(index)
         dtype, data, shape, rank = self._out
         _capi.check(self._lib.d2l_session_get_output(ptr, index, *self._out_refs))
         key = (index, data.value, dtype.value, tuple(shape[: rank.value]))
@@ -252,8 +288,11 @@ class Model(_Closable):
 
     def __init__(self, path: str | os.PathLike):
         lib = _capi.lib()
+        encoded = os.fsencode(path)
+        if b"\0" in encoded:
+            raise ValueError("embedded null byte in the model path")  # as open() says
         out = _capi.model_p()
-        _capi.check(lib.d2l_model_load_file(os.fsencode(path), ctypes.byref(out)))
+        _capi.check(lib.d2l_model_load_file(encoded, ctypes.byref(out)))
         self._init(lib, out)
 
     @classmethod
@@ -495,11 +534,10 @@ class Model(_Closable):
         model's d2l.input metadata says, or an already prepared float array of the input's
         shape, with or without the batch dimension. Probabilities are the softmax of
         output 0 in float64; ties keep the lower class index first. Labels come from
-        d2l.labels (the class index as a string when absent).
+        d2l.labels (the class index as a string when absent). `top_k` is an integer in
+        [1, SIZE_MAX] (TypeError / ValueError otherwise), capped at the class count.
         """
-        top_k = int(top_k)
-        if top_k < 1:
-            raise ValueError(f"top_k must be >= 1, got {top_k}")
+        top_k = _integer("top_k", top_k, 1, SIZE_MAX)
         x = self._prepare_image(image)
         session = self._default_session()
         session.run([x])
@@ -524,23 +562,208 @@ class Model(_Closable):
         """Text from a recurrent language model, as the book's predict_ch8: the prefix's
         tokens followed by `num_tokens` generated ones (d2l_generate). Temperature 0 is
         greedy; a positive temperature samples from the `top_k` most likely tokens (0 =
-        all) with the SplitMix64 `seed`, giving the same text as the C API."""
-        num_tokens, top_k, seed = int(num_tokens), int(top_k), int(seed)
-        if num_tokens < 0:
-            raise ValueError(f"num_tokens must be >= 0, got {num_tokens}")
-        if top_k < 0:
-            raise ValueError(f"top_k must be >= 0, got {top_k}")
-        if not 0 <= seed < 1 << 64:
-            raise ValueError(f"seed must be in [0, 2**64), got {seed}")
+        all) with the SplitMix64 `seed`, giving the same text as the C API.
+
+        `prefix` is a str (bytes are decoded as UTF-8; invalid UTF-8, a NUL character or
+        any other type is refused). `num_tokens` and `top_k` are integers in [0, SIZE_MAX]
+        (size_t: 2**64 - 1 in 64-bit builds), `seed` in [0, 2**64 - 1]; `temperature` a
+        real number >= 0, finite as a float32. Bad values raise TypeError or ValueError
+        before libd2l is called (never wrapped: 2**64 + 3 tokens is not 3); libd2l reports
+        the rest (an empty prefix, top_k above the vocabulary size, num_tokens above its
+        limit) as D2LError.
+
+        A long generation is made of several d2l_generate calls, each continuing from the
+        text so far with the SplitMix64 state advanced past the draws already made, so
+        that Ctrl-C (KeyboardInterrupt) stops it between calls, within about max(0.5 s, the
+        time it has run so far); the text is identical to one call's. Vocabularies that do
+        not allow it get one call (see _Continuation and _generate_in_chunks).
+        """
+        data = _prefix_bytes(prefix)
+        num_tokens = _integer("num_tokens", num_tokens, 0, SIZE_MAX)
+        top_k = _integer("top_k", top_k, 0, SIZE_MAX)
+        seed = _integer("seed", seed, 0, UINT64_MAX)
+        temperature = _temperature(temperature)
         session = self._default_session()
-        lib = _capi.lib()
-        out = ctypes.c_char_p()
-        _capi.check(lib.d2l_generate(session._ptr(), str(prefix).encode("utf-8"), num_tokens,
-                                     float(temperature), top_k, seed, ctypes.byref(out)))
+        return _generate_in_chunks(self._lib, self._ptr(), session._ptr(), data, num_tokens, temperature, top_k, seed)
+
+
+def _prefix_bytes(prefix: Any) -> bytes:
+    """The UTF-8 bytes to pass for a generation prefix: a str, or bytes / bytearray holding
+    UTF-8. TypeError for anything else (None, numbers); ValueError for invalid UTF-8, lone
+    surrogates or a NUL character (a C string would end there)."""
+    if isinstance(prefix, (bytes, bytearray)):
         try:
-            return (out.value or b"").decode("utf-8", "replace")
-        finally:
-            lib.d2l_text_free(out)
+            prefix = bytes(prefix).decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ValueError(f"prefix is not valid UTF-8: {e}") from None
+    elif not isinstance(prefix, str):
+        raise TypeError(f"prefix must be a str (or UTF-8 bytes), not {type(prefix).__name__}")
+    if "\0" in prefix:
+        raise ValueError("prefix contains a NUL character")
+    try:
+        return prefix.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ValueError(f"prefix is not valid Unicode: {e}") from None
+
+
+def _temperature(value: Any) -> float:
+    """A generation temperature: a real number, not NaN, >= 0 and finite as the float32
+    that d2l_generate takes (what libd2l itself refuses, raised here as ValueError)."""
+    if not isinstance(value, numbers.Real):
+        raise TypeError(f"temperature must be a real number, not {type(value).__name__} ({value!r})")
+    t = float(value)
+    if math.isnan(t):
+        raise ValueError("temperature must be a number >= 0 (0 = greedy), got nan")
+    if t < 0:
+        raise ValueError(f"temperature must be >= 0 (0 = greedy), got {t!r}")
+    if math.isinf(ctypes.c_float(t).value):
+        raise ValueError(f"temperature must be finite as a float32 (at most about 3.4e38), got {t!r}")
+    return t
+
+
+#: SplitMix64's increment: its state after n draws from `seed` is seed + n * GOLDEN mod 2**64
+#: (Sources/D2LRuntime/Generation/Sampler.swift adds it before every output).
+SPLITMIX64_GOLDEN = 0x9E3779B97F4A7C15
+
+#: libd2l refuses num_tokens above its maxTensorElements (Sources/D2LRuntime/Core/
+#: CheckedMath.swift: 2**40 in 64-bit builds, Int.max >> 4 in 32-bit ones). Above it
+#: generate makes the one call, so that libd2l's error comes back as it would.
+_MAX_TOKENS = (1 << 40) if ctypes.sizeof(ctypes.c_void_p) >= 8 else ((1 << 31) - 1) >> 4
+
+#: Tokens generated by the first call; then calls of about _CHUNK_SECONDS (see _chunk_size).
+_FIRST_CHUNK = 64
+_CHUNK_SECONDS = 0.5
+
+
+def _chunk_size(done: int, length: int, seconds_per_step: float) -> int:
+    """Tokens the next d2l_generate call generates, after `done` generated so far, when
+    the text so far has `length` tokens (each call steps the model over them again) and a
+    step took `seconds_per_step` last time.
+
+    About _CHUNK_SECONDS per call while the text is short, and never fewer tokens than the
+    text already has: re-reading the text then costs at most as much as generating, so a
+    long generation takes at most about twice one call's time (short ones: one re-read of
+    the first chunk), and Ctrl-C is honoured within about max(_CHUNK_SECONDS, the time the
+    generation has run so far). (A fixed cap such as 1024 tokens a call would make the
+    re-reading quadratic: 10**5 tokens would step the model about 5 * 10**6 times.)
+    """
+    if done == 0:
+        return _FIRST_CHUNK
+    budget = int(_CHUNK_SECONDS / max(seconds_per_step, 1e-9))
+    return max(_FIRST_CHUNK, budget - length, length)
+
+
+class _Continuation:
+    """How to hand the text of a generation so far back to d2l_generate as a prefix that
+    the runtime tokenizes into exactly the token ids generated so far, for a model whose
+    vocabulary allows it (`of` returns None otherwise). Follows Sources/D2LRuntime/
+    Generation/Vocabulary.swift: d2l.task "word-lm" splits on spaces and joins with
+    single spaces, anything else maps each Unicode scalar to a token and concatenates;
+    unknown characters or words map to index 0 ("<unk>"); duplicates: the first wins."""
+
+    def __init__(self, words: bool, unk: str | None, stand_in: str | None):
+        self.words = words
+        self._unk = unk
+        self._stand_in = stand_in
+
+    @classmethod
+    def of(cls, lib, model_ptr) -> "_Continuation | None":
+        raw = lib.d2l_model_metadata(model_ptr, b"d2l.vocab")
+        if raw is None:
+            return None  # the call reports it
+        try:
+            tokens = json.loads(raw.decode("utf-8"))
+        except ValueError:
+            return None
+        if not isinstance(tokens, list) or not tokens or not all(isinstance(t, str) and t for t in tokens):
+            return None  # libd2l refuses these, or an empty token could not be read back
+        if len(set(tokens)) != len(tokens) or any("\0" in t for t in tokens):
+            return None  # a later duplicate reads back as the first; a NUL ends the C string
+        try:
+            for t in tokens:
+                t.encode("utf-8")
+        except UnicodeEncodeError:
+            return None  # lone surrogates (libd2l refuses the vocabulary)
+        if lib.d2l_model_metadata(model_ptr, b"d2l.task") == b"word-lm":
+            # Tokens without spaces, joined by single spaces: splitting on spaces gives
+            # them back exactly.
+            return None if any(" " in t for t in tokens) else cls(True, None, None)
+        chars = set(tokens[1:])
+        if any(len(t) != 1 for t in tokens[1:]):
+            return None  # a multi-character token reads back as several
+        unk = tokens[0]
+        if len(unk) == 1:
+            return cls(False, None, None)  # every token is one character: the text itself
+        # The text holds tokens[0] (e.g. "<unk>") where an unknown character or token 0
+        # was: the prefix has one character outside the vocabulary there instead. Finding
+        # tokens[0] left to right reads the text back exactly when tokens[0] holds a
+        # character that is no token (as '<' in "<unk>"): a run of one-character tokens
+        # can then never spell it, nor overlap the start of a real occurrence.
+        if all(c in chars for c in unk):
+            return None
+        stand_in = next(c for c in map(chr, [0xFFFD, *range(0xE000, 0xF900)]) if c not in chars)
+        return cls(False, unk, stand_in)
+
+    def prefix(self, text: str) -> str:
+        """The prefix for `text`, a stretch of generated text that starts at a token."""
+        return text if self._unk is None else text.replace(self._unk, self._stand_in)
+
+    def length(self, prefix: str) -> int:
+        """The number of tokens in `prefix` (a result of `prefix`)."""
+        return prefix.count(" ") + 1 if self.words else len(prefix)
+
+
+def _generate_once(lib, session_ptr, prefix: bytes, num_tokens: int, temperature: float, top_k: int,
+                   seed: int) -> str:
+    """One d2l_generate call; its text is freed with d2l_text_free whatever happens,
+    KeyboardInterrupt included."""
+    out = ctypes.c_char_p()
+    try:
+        _capi.check(lib.d2l_generate(session_ptr, prefix, num_tokens, temperature, top_k, seed, ctypes.byref(out)))
+        return (out.value or b"").decode("utf-8", "replace")
+    finally:
+        lib.d2l_text_free(out)  # NULL when the call failed: accepted
+
+
+def _generate_in_chunks(lib, model_ptr, session_ptr, prefix: bytes, num_tokens: int, temperature: float,
+                        top_k: int, seed: int) -> str:
+    """d2l_generate(prefix, num_tokens, ...)'s text, made by several calls when it is long.
+
+    libd2l runs the model over the prefix token by token, then generates each token from
+    the state after the previous one, one SplitMix64 draw per token when sampling (none
+    when greedy). So generating n tokens from the text of k generated ones, with the seed
+    advanced by k draws, does exactly what the one call does for tokens k+1 .. k+n,
+    provided the runtime tokenizes that text into the very ids generated so far: see
+    _Continuation, which refuses vocabularies where that is not guaranteed; those, and
+    counts libd2l refuses, get one call (not interruptible). Ctrl-C during a call takes
+    effect when it returns.
+    """
+    first = min(num_tokens, _chunk_size(0, 0, 0.0))
+    resume = _Continuation.of(lib, model_ptr) if first < num_tokens <= _MAX_TOKENS else None
+    if resume is None:
+        return _generate_once(lib, session_ptr, prefix, num_tokens, temperature, top_k, seed)
+    start = time.perf_counter()
+    text = _generate_once(lib, session_ptr, prefix, first, temperature, top_k, seed)
+    done = first
+    known = resume.prefix(text)
+    length = resume.length(known)
+    # Steps of the first call: the prefix's tokens but the first, then `first` tokens.
+    seconds_per_step = (time.perf_counter() - start) / max(length - 1, 1)
+    while done < num_tokens:
+        count = min(num_tokens - done, _chunk_size(done, length, seconds_per_step))
+        start = time.perf_counter()
+        out = _generate_once(lib, session_ptr, known.encode("utf-8"), count, temperature, top_k,
+                             (seed + done * SPLITMIX64_GOLDEN) & UINT64_MAX)
+        seconds_per_step = (time.perf_counter() - start) / max(length - 1 + count, 1)
+        if not out.startswith(text):
+            # Cannot happen for the vocabularies _Continuation accepts; stay correct anyway.
+            return _generate_once(lib, session_ptr, prefix, num_tokens, temperature, top_k, seed)
+        new = out[len(text):]
+        text = out
+        known += resume.prefix(new)
+        length += count
+        done += count
+    return text
 
 
 def _shape_text(shape: Sequence[int | None]) -> str:

@@ -5,6 +5,7 @@ Python error for misuse of the Python objects, never a crash."""
 from __future__ import annotations
 
 import gc
+import re
 from pathlib import Path
 
 import numpy as np
@@ -262,7 +263,37 @@ def test_set_threads_bad_values(lenet):
     expect("D2L_ERR_INVALID_ARGUMENT", lenet.set_threads, 257)
     with pytest.raises(ValueError):
         lenet.set_threads(-1)
+    # size_t would keep the low bits: 2**64 would be 0 (one thread per processor), 2**64 + 1 one.
+    size_max = d2l_runtime._model.SIZE_MAX
+    for threads in (2**64, 2**64 + 1, size_max + 1):
+        with pytest.raises(ValueError, match=re.escape(f"threads must be in [0, {d2l_runtime._model._bound(size_max)}]")):
+            lenet.set_threads(threads)
+    for threads in (1.5, 2.0, "2", None):
+        with pytest.raises(TypeError, match="threads must be an integer"):
+            lenet.set_threads(threads)
+    lenet.set_threads(np.int64(2))
     lenet.set_threads(1)
+
+
+def test_indices_size_t_cannot_hold_are_out_of_range_not_wrapped(tiny):
+    x = np.array([[1, 2, 3, 4]], np.float32)
+    with tiny.session() as s:
+        for index in (2**64, 2**64 + 1, -(2**64)):  # would wrap onto input 0 / 1
+            expect("D2L_ERR_INVALID_ARGUMENT", s.set_input, index, x, contains="out of range")
+        with pytest.raises(TypeError, match="index"):
+            s.set_input(0.0, x)
+        s.set_input(np.int64(0), x)
+        s.run()
+        for index in (2**64, 2**64 + 1, -1):
+            expect("D2L_ERR_INVALID_ARGUMENT", s.get_output, index, contains="out of range")
+        with pytest.raises(TypeError, match="index"):
+            s.get_output(0.5)
+        np.testing.assert_array_equal(s.get_output(np.uint8(0)), [[1, 0, 0]])
+
+
+def test_nul_in_model_path_is_refused():
+    with pytest.raises(ValueError, match="null byte"):
+        d2l_runtime.Model(str(VALID_TINY) + "\0ignored")
 
 
 # -- lifetime -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ softmax, top-k order and labels on small hand-made models."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import onnx
@@ -85,6 +86,15 @@ def test_classify_top_k_bounds(lenet):
     assert len(lenet.classify(pixels, top_k=100)) == 10
     with pytest.raises(ValueError):
         lenet.classify(pixels, top_k=0)
+    size_max = d2l_runtime._model.SIZE_MAX
+    assert len(lenet.classify(pixels, top_k=size_max)) == 10  # size_t's largest: capped
+    for k in (2**64, 2**64 + 3, size_max + 1, -1):  # 2**64 + 3 would wrap to 3
+        with pytest.raises(ValueError, match=re.escape(f"top_k must be in [1, {d2l_runtime._model._bound(size_max)}]")):
+            lenet.classify(pixels, top_k=k)
+    for k in (3.5, 3.0, "3", None):
+        with pytest.raises(TypeError, match="top_k must be an integer"):
+            lenet.classify(pixels, top_k=k)
+    assert len(lenet.classify(pixels, top_k=np.int64(3))) == 3
 
 
 def test_classify_rejects_bad_images(lenet):
