@@ -190,5 +190,24 @@ printf 'not a model' > "$tmp/corrupt.onnx"
 refuses "inspect a corrupt model" "corrupt.onnx" "$tool" inspect "$tmp/corrupt.onnx"
 refuses "verify a corrupt model" "corrupt.onnx" "$tool" verify "$tmp/corrupt.onnx" --reference "$fixtures/lenet-ref"
 
+# Sizes far beyond the checkpoint or the platform: refused before anything is allocated
+# (they used to abort in the allocator or trap on an overflowing product).
+refuses "--image-size far beyond the checkpoint" "would hold more than .* but .*lenet.params holds 61706" \
+    "$tool" convert --arch lenet --input "$fixtures/lenet.params" --output "$tmp/bad.onnx" --image-size 20000
+refuses "--image-size whose square overflows" "the image size must be at most 65536, got 3037000500" \
+    "$tool" convert --arch lenet --input "$fixtures/lenet.params" --output "$tmp/bad.onnx" --image-size 3037000500
+refuses "--num-classes beyond the limit" "the number of classes must be at most" \
+    "$tool" convert --arch lenet --input "$fixtures/lenet.params" --output "$tmp/bad.onnx" --num-classes 10000000000
+refuses "--in-channels beyond the limit" "the number of input channels must be at most" \
+    "$tool" convert --arch lenet --input "$fixtures/lenet.params" --output "$tmp/bad.onnx" --in-channels 100000000
+refuses "--hidden beyond the limit" "the hidden width must be at most" \
+    "$tool" convert --arch mlp --input "$fixtures/mlp.params" --output "$tmp/bad.onnx" --hidden 10000000000
+refuses "a language model's --hidden beyond the checkpoint" "would hold more than .* check --hidden and --layers" \
+    "$tool" convert --arch gru-lm --input "$fixtures/gru-lm.params" --vocab "$fixtures/gru-lm.vocab.json" --output "$tmp/bad.onnx" --hidden 10000000
+refuses "a language model's --layers beyond the limit" "the number of layers must be at most 1024" \
+    "$tool" convert --arch gru-lm --input "$fixtures/gru-lm.params" --vocab "$fixtures/gru-lm.vocab.json" --output "$tmp/bad.onnx" --layers 100000
+refuses "a check that cannot fit in memory" "would need about .* GiB of memory; choose a smaller --image-size or pass --no-check" \
+    "$tool" convert --arch resnet18 --input "$fixtures/resnet18-small.params" --output "$tmp/bad.onnx" --width-divisor 32 --image-size 60000
+
 if [ $failures -ne 0 ]; then echo "$failures d2l-export test(s) failed"; exit 1; fi
 echo "d2l-export: all tests passed"

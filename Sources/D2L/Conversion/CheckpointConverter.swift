@@ -289,7 +289,9 @@ public enum CheckpointConverter {
             modelOptions.widthDivisor = ratio
             notes.append("vgg11: ratio \(ratio) inferred from the first convolution (\(64 / ratio) channels)")
         }
-        let module = try Models.make(arch: arch, options: modelOptions)
+        let module = try withCheckpointBudget(checkpoint, source: source, what: "--arch \(arch) \(Models.describe(arch, modelOptions))") {
+            try Models.make(arch: arch, options: modelOptions)
+        }
         let inputShape = [1] + (try Models.inputShape(arch: arch, options: modelOptions))
 
         // The state dictionary, strictly.
@@ -298,7 +300,7 @@ public enum CheckpointConverter {
         } catch let error as ToolkitError where error.kind == .shape {
             var message = error.message.replacingOccurrences(of: "\n  ", with: "; ")
             if let range = message.range(of: "state dictionary does not match \(type(of: module))") {
-                message.replaceSubrange(range, with: "\(source) does not match --arch \(arch) \(describe(arch, modelOptions))")
+                message.replaceSubrange(range, with: "\(source) does not match --arch \(arch) \(Models.describe(arch, modelOptions))")
             }
             if error.message.contains("mis-shaped") {
                 message += " (check --num-classes, --in-channels, --image-size, --hidden and --width-divisor)"
@@ -391,19 +393,26 @@ public enum CheckpointConverter {
         return 64 / channels
     }
 
-    /// `(1×28×28, 10 classes)`: the options that shape the model, for mismatch messages.
-    static func describe(_ arch: String, _ options: ModelOptions) -> String {
-        guard let o = try? Models.resolved(arch: arch, options) else { return "" }
-        var parts: [String] = []
-        if arch == "mlp-block" {
-            parts.append("\(o.inFeatures) inputs")
-        } else {
-            parts.append("\(o.inChannels)×\(o.imageSize)×\(o.imageSize) input")
+    /// Builds a model for `checkpoint` with `build`, refusing one that would hold more than
+    /// twice the checkpoint's values (at least 2^16) before it is allocated: options such as
+    /// `--image-size 20000` are checked against the checkpoint's tensors, not against memory.
+    /// (Twice, so that a near miss still reaches the strict load, whose message names the
+    /// mis-shaped tensors.)
+    /// `options` names the options to check in the message.
+    static func withCheckpointBudget<M>(_ checkpoint: CheckpointReader, source: String, what: String,
+                                        options: String = "--num-classes, --in-channels, --image-size, --hidden and --width-divisor",
+                                        _ build: () throws -> M) throws -> M {
+        var values = 0
+        for entry in checkpoint.entries {
+            var n = 1
+            for d in entry.shape { n = n.multipliedReportingOverflow(by: max(d, 0)).overflow ? Int.max : n * max(d, 0) }
+            values = values.addingReportingOverflow(n).overflow ? Int.max : values + n
         }
-        parts.append("\(o.classes) classes")
-        if ["mlp", "mlp-block", "vgg11"].contains(arch) { parts.append("hidden \(o.hidden)") }
-        if o.widthDivisor != 1 { parts.append("width divisor \(o.widthDivisor)") }
-        return "(" + parts.joined(separator: ", ") + ")"
+        let limit = max(values.multipliedReportingOverflow(by: 2).overflow ? Int.max : 2 * values, 1 << 16)
+        return try ConstructionBudget.withLimit(
+            limit, what: what,
+            advice: ", but \(source) holds \(values); check \(options)",
+            build)
     }
 
     /// Refuses an output path whose folder is missing or not writable, that names a
@@ -441,6 +450,17 @@ public enum CheckpointConverter {
     static func classifierReference(_ module: Module, inputShape: [Int]) throws -> CheckReference {
         var shape = inputShape
         shape[0] = 2
+        // The book's networks keep at most a few dozen input-sized activations alive in a
+        // forward pass (16 for ResNet-18's first 64-channel map of a 1-channel input): refuse
+        // a check that could not fit in memory before allocating any of it.
+        let elements = shape.reduce(1, *), activationFactor = 64
+        let available = ConstructionBudget.memoryElements(share: 2)
+        if elements > available / activationFactor {
+            let gib = Double(elements) * Double(activationFactor) * 4 / Double(1 << 30)
+            throw ToolkitError(.invalidArgument, String(
+                format: "checking the export on a batch of 2 inputs of %@ would need about %.0f GiB of memory; choose a smaller --image-size or pass --no-check",
+                inputShape.dropFirst().map(String.init).joined(separator: "×"), gib))
+        }
         var generator = SeededGenerator(seed: 0x9E37_79B9_7F4A_7C15)
         let values = (0..<shape.reduce(1, *)).map { _ in Float(generator.next() >> 40) / Float(1 << 24) }
         let input = Tensor(values, shape: shape)

@@ -116,8 +116,11 @@ extension CheckpointConverter {
         if options.bidirectional == nil { inferred.append(bidirectional ? "bidirectional" : "one direction") }
         if !inferred.isEmpty { notes.append("\(arch): " + inferred.joined(separator: ", ") + " inferred from the checkpoint") }
 
-        let model = try LanguageModels.make(arch, vocabSize: vocab.count, hidden: hidden, layers: layers,
-                                            bidirectional: bidirectional)
+        let model = try withCheckpointBudget(checkpoint, source: source, what: "--arch \(arch) with hidden \(hidden) and \(layers) layer\(layers == 1 ? "" : "s")",
+                                         options: "--hidden and --layers") {
+            try LanguageModels.make(arch, vocabSize: vocab.count, hidden: hidden, layers: layers,
+                                    bidirectional: bidirectional)
+        }
         do {
             try loadStateDict(checkpoint, into: model)
         } catch let error as ToolkitError where error.kind == .shape {

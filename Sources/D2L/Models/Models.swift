@@ -53,8 +53,21 @@ extension Models {
     /// Builds the architecture `arch` (one of `architectures`) with `options`. Throws
     /// `ToolkitError(.invalidArgument)` for an unknown name (listing the valid ones) or
     /// options that give an empty layer or an image too small for the network.
-    public static func make(arch: String, options: ModelOptions = ModelOptions()) throws -> Module {
+    ///
+    /// The sizes are checked before anything is allocated (see `limits`), and the model's
+    /// parameters and buffers may hold at most `maxValues` float32 values (default: a
+    /// quarter of physical memory, see `ConstructionBudget.memoryElements(share:)`), so
+    /// that `imageSize: 20000` is an error rather than an abort in the allocator.
+    public static func make(arch: String, options: ModelOptions = ModelOptions(), maxValues: Int? = nil) throws -> Module {
         let o = try resolved(arch: arch, options)
+        let limit = maxValues ?? ConstructionBudget.memoryElements(share: 4)
+        return try ConstructionBudget.withLimit(limit, what: "--arch \(arch) \(describe(arch, options))") {
+            try build(arch, o)
+        }
+    }
+
+    /// The model of `arch` with resolved options `o`.
+    static func build(_ arch: String, _ o: Resolved) throws -> Module {
         switch arch {
         case "softmax":
             return softmaxRegression(inputs: o.inFeatures, classes: o.classes)
@@ -112,10 +125,31 @@ extension Models {
         }
     }
 
+    /// `(1×28×28, 10 classes)`: the options that shape the model, for mismatch messages.
+    static func describe(_ arch: String, _ options: ModelOptions) -> String {
+        guard let o = try? Models.resolved(arch: arch, options) else { return "" }
+        var parts: [String] = []
+        if arch == "mlp-block" {
+            parts.append("\(o.inFeatures) inputs")
+        } else {
+            parts.append("\(o.inChannels)×\(o.imageSize)×\(o.imageSize) input")
+        }
+        parts.append("\(o.classes) classes")
+        if ["mlp", "mlp-block", "vgg11"].contains(arch) { parts.append("hidden \(o.hidden)") }
+        if o.widthDivisor != 1 { parts.append("width divisor \(o.widthDivisor)") }
+        return "(" + parts.joined(separator: ", ") + ")"
+    }
+
     static func unknownArchitecture(_ arch: String) -> ToolkitError {
         ToolkitError(.invalidArgument,
                      "unknown architecture '\(arch)'; valid names: " + architectures.joined(separator: ", "))
     }
+
+    /// The largest value of each option that `make` accepts: far above any model of the
+    /// book, low enough that no size computed from them overflows `Int` (the memory a model
+    /// may take is checked separately, as it is built).
+    public static let limits = (classes: 1 << 24, inChannels: 1 << 16, imageSize: 1 << 16, hidden: 1 << 24,
+                                inFeatures: 1 << 40, widthDivisor: 1 << 16)
 
     /// Options with every default filled in and checked.
     struct Resolved {
@@ -129,19 +163,23 @@ extension Models {
         let inChannels = options.inChannels ?? (torchvision ? 3 : 1)
         let imageSize = try options.imageSize ?? defaultImageSize(arch: arch) ?? 0
         let hidden = options.hidden ?? (arch == "vgg11" ? 4096 : 256)
-        let inFeatures = options.inFeatures ?? (arch == "mlp-block" ? 20 : inChannels * imageSize * imageSize)
         let widthDivisor = options.widthDivisor ?? 1
-        func check(_ value: Int, _ what: String) throws {
+        func check(_ value: Int, _ what: String, max: Int) throws {
             guard value >= 1 else {
                 throw ToolkitError(.invalidArgument, "\(arch): \(what) must be positive, got \(value)")
             }
+            guard value <= max else {
+                throw ToolkitError(.invalidArgument, "\(arch): \(what) must be at most \(max), got \(value)")
+            }
         }
-        try check(classes, "the number of classes")
-        try check(inChannels, "the number of input channels")
-        if arch != "mlp-block" { try check(imageSize, "the image size") }
-        try check(hidden, "the hidden width")
-        try check(inFeatures, "the number of input features")
-        try check(widthDivisor, "the width divisor")
+        try check(classes, "the number of classes", max: limits.classes)
+        try check(inChannels, "the number of input channels", max: limits.inChannels)
+        if arch != "mlp-block" { try check(imageSize, "the image size", max: limits.imageSize) }
+        try check(hidden, "the hidden width", max: limits.hidden)
+        try check(widthDivisor, "the width divisor", max: limits.widthDivisor)
+        // At most 2^16 · 2^32: no overflow in 64-bit Int.
+        let inFeatures = options.inFeatures ?? (arch == "mlp-block" ? 20 : inChannels * imageSize * imageSize)
+        try check(inFeatures, "the number of input features", max: limits.inFeatures)
         return Resolved(classes: classes, inChannels: inChannels, imageSize: imageSize, hidden: hidden,
                         inFeatures: inFeatures, widthDivisor: widthDivisor)
     }

@@ -1,7 +1,8 @@
 extension Tensor {
     /// A tensor of `shape` filled with `value`.
     public static func full(_ shape: [Int], _ value: Float) -> Tensor {
-        Tensor([Float](repeating: value, count: shape.reduce(1, *)), shape: shape)
+        guard let n = ConstructionBudget.admit(shape) else { return Tensor([Float](), shape: [0]) }
+        return Tensor([Float](repeating: value, count: n), shape: shape)
     }
     /// Zeros of `shape`.
     public static func zeros(_ shape: [Int]) -> Tensor { full(shape, 0) }

@@ -89,7 +89,8 @@ public struct Tensor {
 
     /// A new tensor of `shape` whose values `fill` writes (all `count` of them).
     static func make(shape: [Int], _ fill: (UnsafeMutablePointer<Float>) -> Void) -> Tensor {
-        let n = shape.reduce(1, *)
+        // Inside a ConstructionBudget scope, a tensor past the limit is created empty.
+        guard let n = ConstructionBudget.admit(shape) else { return Tensor([Float](), shape: [0]) }
         let values = [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
             if let base = buffer.baseAddress { fill(base) }
             initialized = n

@@ -264,22 +264,36 @@ public enum LanguageModels {
 
     /// A freshly initialised model (PyTorch's default init from `Random.generator`).
     ///
-    /// - Throws: `ToolkitError(.invalidArgument)` for an unknown name, or a vocabulary size,
-    ///   hidden size or layer count below 1.
+    /// - Throws: `ToolkitError(.invalidArgument)` for an unknown name, a vocabulary size,
+    ///   hidden size or layer count below 1 or above `limits`, or a model that would hold
+    ///   more than `maxValues` float32 values (default: a quarter of physical memory), checked
+    ///   before it is allocated.
     public static func make(_ arch: String, vocabSize: Int, hidden: Int = 256, layers: Int = 1,
-                            bidirectional: Bool = false) throws -> RNNModel {
+                            bidirectional: Bool = false, maxValues: Int? = nil) throws -> RNNModel {
         guard names.contains(arch) else {
             throw ToolkitError(.invalidArgument, "unknown language model '\(arch)' (expected \(names.joined(separator: ", ")))")
         }
         guard vocabSize >= 1 else { throw ToolkitError(.invalidArgument, "the vocabulary size must be positive, got \(vocabSize)") }
         guard hidden >= 1 else { throw ToolkitError(.invalidArgument, "the hidden size must be positive, got \(hidden)") }
         guard layers >= 1 else { throw ToolkitError(.invalidArgument, "the number of layers must be positive, got \(layers)") }
-        let rnn: RecurrentLayer
-        switch arch {
-        case "rnn-lm": rnn = RNN(inputSize: vocabSize, hiddenSize: hidden, numLayers: layers, bidirectional: bidirectional)
-        case "gru-lm": rnn = GRU(inputSize: vocabSize, hiddenSize: hidden, numLayers: layers, bidirectional: bidirectional)
-        default: rnn = LSTM(inputSize: vocabSize, hiddenSize: hidden, numLayers: layers, bidirectional: bidirectional)
+        for (value, what, limit) in [(vocabSize, "the vocabulary size", limits.vocabSize), (hidden, "the hidden size", limits.hidden),
+                                     (layers, "the number of layers", limits.layers)] where value > limit {
+            throw ToolkitError(.invalidArgument, "\(what) must be at most \(limit), got \(value)")
         }
-        return RNNModel(rnn, vocabSize: vocabSize)
+        return try ConstructionBudget.withLimit(
+            maxValues ?? ConstructionBudget.memoryElements(share: 4),
+            what: "--arch \(arch) with vocabulary \(vocabSize), hidden \(hidden) and \(layers) layer\(layers == 1 ? "" : "s")") {
+            let rnn: RecurrentLayer
+            switch arch {
+            case "rnn-lm": rnn = RNN(inputSize: vocabSize, hiddenSize: hidden, numLayers: layers, bidirectional: bidirectional)
+            case "gru-lm": rnn = GRU(inputSize: vocabSize, hiddenSize: hidden, numLayers: layers, bidirectional: bidirectional)
+            default: rnn = LSTM(inputSize: vocabSize, hiddenSize: hidden, numLayers: layers, bidirectional: bidirectional)
+            }
+            return RNNModel(rnn, vocabSize: vocabSize)
+        }
     }
+
+    /// The largest sizes `make` accepts: far above the book's, low enough that no size
+    /// computed from them overflows `Int` (memory is checked as the model is built).
+    public static let limits = (vocabSize: 1 << 24, hidden: 1 << 24, layers: 1 << 10)
 }
