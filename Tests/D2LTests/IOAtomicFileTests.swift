@@ -27,6 +27,42 @@ func ioAssertThrows<T>(_ kind: ToolkitError.Kind, _ parts: [String], file: Stati
 }
 
 final class IOAtomicFileTests: XCTestCase {
+    /// A PID that no process has: a child that has exited and been reaped.
+    func deadPID() throws -> pid_t {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/true")
+        try child.run()
+        child.waitUntilExit()
+        return child.processIdentifier
+    }
+
+    func testWritesSweepTemporariesOfDeadProcessesOnly() throws {
+        let dir = try ioTemporaryDirectory(self) + "/"
+        let dead = try deadPID()
+        let stale = [".model.onnx.tmp-\(dead)-123", ".model.onnx.tmp-\(dead)-123.check-5.onnx",
+                     "..model.onnx.tmp-\(dead)-123.check-5.onnx.tmp-\(dead)-77"]
+        let kept = [".model.onnx.tmp-1-5",            // PID 1 is alive
+                    ".model.onnx.tmp-\(getpid())-9",  // this process: maybe another write in progress
+                    ".other.onnx.tmp-\(dead)-1",       // another target's
+                    "model.onnx.tmp-\(dead)-1", ".model.onnx.tmp-x-1", ".model.onnx.tmp-\(dead)", "notes.txt"]
+        for name in stale + kept { try AtomicFile.write([7], to: dir + name) }
+        try FileManager.default.createDirectory(atPath: dir + ".model.onnx.tmp-\(dead)-8", withIntermediateDirectories: false)
+        try AtomicFile.write([1, 2], to: dir + "model.onnx")
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: dir))
+        XCTAssertEqual(left, Set(kept + ["model.onnx", ".model.onnx.tmp-\(dead)-8"]))  // folders are never removed
+        XCTAssertEqual(try AtomicFile.read(dir + "model.onnx"), [1, 2])
+    }
+
+    func testTemporaryOwnerParsesOnlyTemporaryNames() {
+        XCTAssertEqual(AtomicFile.temporaryOwner(".a.onnx.tmp-42-7", target: "a.onnx"), 42)
+        XCTAssertEqual(AtomicFile.temporaryOwner("..a.onnx.tmp-42-7.check-1.onnx.tmp-42-9", target: "a.onnx"), 42)
+        XCTAssertNil(AtomicFile.temporaryOwner(".a.onnx.tmp-42-7", target: "b.onnx"))
+        XCTAssertNil(AtomicFile.temporaryOwner(".a.onnx.tmp--7", target: "a.onnx"))
+        XCTAssertNil(AtomicFile.temporaryOwner(".a.onnx.tmp-0-7", target: "a.onnx"))
+        XCTAssertNil(AtomicFile.temporaryOwner(".a.onnx.tmp-99999999999999999999-7", target: "a.onnx"))
+        XCTAssertNil(AtomicFile.temporaryOwner("a.onnx", target: "a.onnx"))
+    }
+
     func testWritesNewFileAndReplacesExistingOne() throws {
         let dir = try ioTemporaryDirectory(self)
         let path = dir + "/out.bin"

@@ -190,6 +190,13 @@ printf 'not a model' > "$tmp/corrupt.onnx"
 refuses "inspect a corrupt model" "corrupt.onnx" "$tool" inspect "$tmp/corrupt.onnx"
 refuses "verify a corrupt model" "corrupt.onnx" "$tool" verify "$tmp/corrupt.onnx" --reference "$fixtures/lenet-ref"
 
+# What a killed run left beside the output (its process is gone) is removed by the next write.
+sleep 0.01 & dead=$!; wait $dead
+touch "$tmp/.swept.onnx.tmp-$dead-1" "$tmp/.swept.onnx.tmp-$dead-1.check-2.onnx" "$tmp/.swept.onnx.tmp-1-3"
+check "convert beside a killed run's temporary files" "$tool" convert --arch lenet --input "$fixtures/lenet.params" --output "$tmp/swept.onnx"
+check "the killed run's files are removed, a live process's kept" \
+    test ! -e "$tmp/.swept.onnx.tmp-$dead-1" -a ! -e "$tmp/.swept.onnx.tmp-$dead-1.check-2.onnx" -a -e "$tmp/.swept.onnx.tmp-1-3"
+
 # Sizes far beyond the checkpoint or the platform: refused before anything is allocated
 # (they used to abort in the allocator or trap on an overflowing product).
 refuses "--image-size far beyond the checkpoint" "would hold more than .* but .*lenet.params holds 61706" \

@@ -41,6 +41,7 @@ public enum AtomicFile {
             throw ToolkitError(.io, "cannot write \(path): the path names a directory")
         }
         let (directory, name) = splitPath(path)
+        sweepStaleTemporaries(directory: directory, name: name)
         let temp = directory + "." + name + ".tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))"
 
         // An existing target's permissions carry over to the replacement.
@@ -161,6 +162,50 @@ public enum AtomicFile {
             result.append(contentsOf: chunk[0 ..< n])
         }
         return result
+    }
+
+    // MARK: - Stale temporary files
+
+    /// Removes what writes of `name` in `directory` left behind when their process was
+    /// killed (`kill -9`, power loss) before it could clean up: the temporary files
+    /// `.NAME.tmp-PID-RAND`, and files named after one (`d2l-export`'s
+    /// `.NAME.tmp-PID-RAND.check-N.onnx` and its own temporary file, with a second dot),
+    /// whose process PID no longer exists. Files of a live process (this one, another
+    /// writer of the same target) are kept, as is anything else in the folder. Best effort:
+    /// errors are ignored, the write goes on.
+    static func sweepStaleTemporaries(directory: String, name: String) {
+        guard let dir = opendir(directory.isEmpty ? "." : directory) else { return }
+        defer { closedir(dir) }
+        var stale: [String] = []
+        while let entry = readdir(dir) {
+            let entryName = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+            }
+            if let pid = temporaryOwner(entryName, target: name), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH {
+                stale.append(entryName)
+            }
+        }
+        for entryName in stale {
+            var info = stat()
+            let full = directory + entryName
+            if lstat(full, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG { unlink(full) }
+        }
+    }
+
+    /// The PID in `entry` if it is a temporary file of a write of `target`
+    /// (`.TARGET.tmp-PID-…` or `..TARGET.tmp-PID-…`), else nil.
+    static func temporaryOwner(_ entry: String, target: String) -> pid_t? {
+        var rest = Substring(entry)
+        guard rest.hasPrefix(".") else { return nil }
+        rest = rest.dropFirst()
+        if rest.hasPrefix(".") { rest = rest.dropFirst() }
+        guard rest.hasPrefix(target + ".tmp-") else { return nil }
+        rest = rest.dropFirst(target.count + 5)
+        let digits = rest.prefix { $0.isASCII && $0.isNumber }
+        guard !digits.isEmpty, rest.dropFirst(digits.count).hasPrefix("-"), let pid = pid_t(digits), pid > 0 else {
+            return nil
+        }
+        return pid
     }
 
     // MARK: - Helpers
