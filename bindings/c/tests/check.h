@@ -50,7 +50,7 @@ static char *path_of(const char *relative) {
 
 /** Reads a whole file into a new buffer (one spare byte, so a 0-byte file still gives a
  *  non-NULL pointer). Returns NULL on error. */
-static unsigned char *read_file(const char *path, size_t *out_size) {
+__attribute__((unused)) static unsigned char *read_file(const char *path, size_t *out_size) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     unsigned char *data = NULL;
