@@ -10,11 +10,45 @@ public protocol Optimizer: AnyObject {
     var learningRate: Float { get set }
     /// One update.
     func step()
+    /// The running state (momentum buffers, Adam's moments and step counts) by name, with
+    /// the parameter's index in the name (`momentum_buffer.3`); empty for a stateless
+    /// optimizer. Saved with a checkpoint so that a resumed run continues exactly.
+    func stateEntries() -> [(name: String, values: [Float])]
+    /// Restores what ``stateEntries()`` returned (for the same parameters).
+    /// - Throws: `ToolkitError(.invalidData)` naming an unknown entry or one whose size is
+    ///   not its parameter's; nothing changes on error.
+    func loadStateEntries(_ entries: [(name: String, values: [Float])]) throws
 }
 
 extension Optimizer {
     /// Clears every parameter's gradient.
     public func zeroGrad() { for p in parameters { p.zeroGrad() } }
+
+    /// No state (an optimizer that keeps none).
+    public func stateEntries() -> [(name: String, values: [Float])] { [] }
+
+    /// Accepts only an empty state.
+    public func loadStateEntries(_ entries: [(name: String, values: [Float])]) throws {
+        if let first = entries.first {
+            throw ToolkitError(.invalidData, "optimizer state: unexpected entry \(first.name) (this optimizer keeps no state)")
+        }
+    }
+
+    /// Splits `name` (`<kind>.<index>`) into its kind and a valid parameter index whose
+    /// parameter has `values.count` elements (or 1 when `scalar`).
+    func stateSlot(_ name: String, _ values: [Float], kinds: Set<String>, scalar: Set<String> = []) throws -> (kind: String, index: Int) {
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, kinds.contains(String(parts[0])), let index = Int(parts[1]),
+              parameters.indices.contains(index) else {
+            throw ToolkitError(.invalidData, "optimizer state: unexpected entry \(name)")
+        }
+        let kind = String(parts[0])
+        let expected = scalar.contains(kind) ? 1 : parameters[index].value.count
+        guard values.count == expected else {
+            throw ToolkitError(.invalidData, "optimizer state: \(name) has \(values.count) values, its parameter needs \(expected)")
+        }
+        return (kind, index)
+    }
 }
 
 /// Stochastic gradient descent with optional momentum and weight decay, exactly as
@@ -55,6 +89,19 @@ public final class SGD: Optimizer {
             }
             buffers[index] = buffer
         }
+    }
+
+    /// `momentum_buffer.<i>` for every parameter that has one (PyTorch's name).
+    public func stateEntries() -> [(name: String, values: [Float])] {
+        buffers.enumerated().compactMap { index, buffer in buffer.map { ("momentum_buffer.\(index)", $0) } }
+    }
+
+    public func loadStateEntries(_ entries: [(name: String, values: [Float])]) throws {
+        var restored = [[Float]?](repeating: nil, count: parameters.count)
+        for (name, values) in entries {
+            restored[try stateSlot(name, values, kinds: ["momentum_buffer"]).index] = values
+        }
+        buffers = restored
     }
 }
 
@@ -102,6 +149,31 @@ public final class Adam: Optimizer {
             m[index] = mi
             v[index] = vi
         }
+    }
+
+    /// `exp_avg.<i>`, `exp_avg_sq.<i>` and `step.<i>` for every parameter that has taken a step.
+    public func stateEntries() -> [(name: String, values: [Float])] {
+        parameters.indices.filter { steps[$0] > 0 }.flatMap { i in
+            [("exp_avg.\(i)", m[i]), ("exp_avg_sq.\(i)", v[i]), ("step.\(i)", [Float(steps[i])])]
+        }
+    }
+
+    public func loadStateEntries(_ entries: [(name: String, values: [Float])]) throws {
+        var m = parameters.map { [Float](repeating: 0, count: $0.value.count) }, v = m
+        var steps = [Int](repeating: 0, count: parameters.count)
+        for (name, values) in entries {
+            let (kind, index) = try stateSlot(name, values, kinds: ["exp_avg", "exp_avg_sq", "step"], scalar: ["step"])
+            switch kind {
+            case "exp_avg": m[index] = values
+            case "exp_avg_sq": v[index] = values
+            default:
+                guard let count = values.first, count >= 0, count == count.rounded(), count < 16_777_216 else {
+                    throw ToolkitError(.invalidData, "optimizer state: \(name) is not a step count")
+                }
+                steps[index] = Int(count)
+            }
+        }
+        (self.m, self.v, self.steps) = (m, v, steps)
     }
 }
 
