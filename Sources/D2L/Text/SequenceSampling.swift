@@ -253,6 +253,13 @@ public struct SeqDataLoader: Sequence {
         return batches ?? []
     }
 
+    /// The state of the loader's own generator (nil without a seed): saved with a checkpoint
+    /// and set again when a run resumes, so that the next epochs are the ones it would have had.
+    public var generatorState: UInt64? {
+        get { box?.generator.state }
+        nonmutating set { if let newValue { box?.generator.state = newValue } }
+    }
+
     /// Starts a new epoch.
     public func makeIterator() -> IndexingIterator<[SequenceBatch]> {
         if let box { return epoch(using: &box.generator).makeIterator() }

@@ -22,14 +22,29 @@ public struct LanguageModelTrainingConfiguration {
     public var predictPrefixes: [String] = ["time traveller", "traveller"]
     /// Tokens predicted after each prefix (the book: 50).
     public var predictTokens: Int = 50
+    /// Settings that identify the run besides these (architecture, sizes, sampling, seed):
+    /// recorded with every checkpoint; a resumed run must have the same (see ``identity``).
+    public var run: [String: String] = [:]
+    /// Continue the run in `outputDirectory` (``TrainingRun``): its weights, random states
+    /// and `metrics.csv`, from the epoch after its checkpoint's; `epochs` is the total.
+    public var resume = false
 
     public init(epochs: Int = 500, learningRate: Float = 1) {
         self.epochs = epochs
         self.learningRate = learningRate
     }
 
+    /// What a resumed run must share with the run it continues: ``run``, the learning rate
+    /// and the clipping norm.
+    public var identity: [String: String] {
+        run.merging(["lr": String(learningRate), "clip": String(gradientClipNorm)]) { ours, _ in ours }
+    }
+
     /// Checks the numbers before a run starts.
     public func validate() throws {
+        guard !resume || outputDirectory != nil else {
+            throw ToolkitError(.invalidArgument, "resuming a run needs its output directory")
+        }
         guard epochs >= 0 else { throw ToolkitError(.invalidArgument, "epochs must be ≥ 0, got \(epochs)") }
         guard learningRate > 0, learningRate.isFinite else {
             throw ToolkitError(.invalidArgument, "learning rate must be positive, got \(learningRate)")
@@ -66,7 +81,8 @@ public struct LanguageModelEpochMetrics: Equatable {
 ///
 /// Per epoch: append `epoch, perplexity, tokens_per_sec` to `metrics.csv`, redraw
 /// `curves.svg` and save `checkpoint.safetensors` atomically (the file on disk is always the
-/// last complete epoch's). Every `predictEvery` epochs print `predict("time traveller")`.
+/// last complete epoch's) with the run's record (``TrainingRun``), from which `resume`
+/// continues the run exactly, its epochs numbered on from the checkpoint's. Every `predictEvery` epochs print `predict("time traveller")`.
 /// A non-finite loss or gradient norm stops the run with `ToolkitError(.numerical)`, leaving
 /// the last good checkpoint in place.
 ///
@@ -145,25 +161,55 @@ public final class LanguageModelTrainer {
             throw ToolkitError(.invalidArgument,
                                "the loader's vocabulary has \(loader.vocab.count) tokens, but the model predicts \(model.vocabSize)")
         }
-        return try fit(epochs: { Array(loader) }, useRandomIter: loader.useRandomIter)
+        return try fit(epochs: { Array(loader) }, useRandomIter: loader.useRandomIter, sampler: loader)
     }
 
-    /// Runs every epoch on the minibatches `batches()` gives for it.
+    /// Runs every epoch on the minibatches `batches()` gives for it (on resume, the random
+    /// state is `Random.generator`'s only: `batches` must draw from it, or be the same for
+    /// every epoch).
     @discardableResult
     public func fit(epochs batches: () throws -> [SequenceBatch], useRandomIter: Bool) throws -> [LanguageModelEpochMetrics] {
+        try fit(epochs: batches, useRandomIter: useRandomIter, sampler: nil)
+    }
+
+    /// The epochs, with `sampler`'s own generator saved and restored with the checkpoint.
+    private func fit(epochs batches: () throws -> [SequenceBatch], useRandomIter: Bool,
+                     sampler: SeqDataLoader?) throws -> [LanguageModelEpochMetrics] {
         ComputeThreads.set(configuration.threads)
         MemoryTuning.keepFreedMemory()
         var metricsLog: MetricsLog?
+        var first = 1
+        let columns = ["epoch", "perplexity", "tokens_per_sec"]
         if let dir = configuration.outputDirectory {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            metricsLog = try MetricsLog(path: dir + "/metrics.csv", columns: ["epoch", "perplexity", "tokens_per_sec"])
+            if configuration.resume {
+                let resumed = try TrainingRun.resume(directory: dir, identity: configuration.identity,
+                                                     epochs: configuration.epochs, expected: checkpointMetadata,
+                                                     optimizer: optimizer, metricsColumns: columns) {
+                    try loadCheckpoint(from: $0)
+                }
+                if let state = resumed.record.samplerState { sampler?.generatorState = state }
+                metricsLog = resumed.log
+                first = resumed.record.epoch + 1
+                history = resumed.rows.map {
+                    LanguageModelEpochMetrics(epoch: Int($0[0]), perplexity: $0[1], tokensPerSecond: $0[2], tokens: 0)
+                }
+            } else {
+                metricsLog = try MetricsLog(path: dir + "/metrics.csv", columns: columns)
+            }
         }
         let prefixes = configuration.predictPrefixes
-        for epoch in 1...max(configuration.epochs, 1) where configuration.epochs > 0 {
+        for epoch in first...max(configuration.epochs, first) where configuration.epochs >= first {
             let metrics = try trainEpoch(try batches(), useRandomIter: useRandomIter, epoch: epoch)
             history.append(metrics)
             try metricsLog?.append([Double(epoch), metrics.perplexity, metrics.tokensPerSecond])
-            if let path = checkpointPath { try model.saveCheckpoint(to: path, metadata: checkpointMetadata) }
+            if let dir = configuration.outputDirectory {
+                try TrainingRun.save(model: model, optimizer: optimizer,
+                                     record: RunRecord(epoch: epoch, identity: configuration.identity,
+                                                       randomState: Random.generator.state,
+                                                       samplerState: sampler?.generatorState),
+                                     metadata: checkpointMetadata, directory: dir)
+            }
             if let path = curvesPath { try curves().write(to: path) }
             if configuration.predictEvery > 0, epoch % configuration.predictEvery == 0, let prefix = prefixes.first {
                 log(try predict(prefix))

@@ -21,6 +21,13 @@ public struct TrainingConfiguration {
     public var outputDirectory: String?
     /// Show a progress bar when standard output is a terminal.
     public var showProgress: Bool = true
+    /// Settings that identify the run besides these (the architecture, the data subset):
+    /// recorded with every checkpoint; a resumed run must have the same (see ``identity``).
+    public var run: [String: String] = [:]
+    /// Continue the run in `outputDirectory` (``TrainingRun``): its weights, optimizer and
+    /// random state and `metrics.csv`, from the epoch after its checkpoint's; `epochs` is
+    /// the total, as for the run that is continued.
+    public var resume = false
 
     public init(epochs: Int, batchSize: Int, learningRate: Float) {
         self.epochs = epochs
@@ -28,8 +35,22 @@ public struct TrainingConfiguration {
         self.learningRate = learningRate
     }
 
+    /// What a resumed run must share with the run it continues: ``run`` and the settings
+    /// that change the weights' path (everything but `epochs`, `threads` and the output).
+    public var identity: [String: String] {
+        run.merging([
+            "batch_size": String(batchSize), "lr": String(learningRate), "optimizer": optimizer.rawValue,
+            "momentum": String(momentum), "weight_decay": String(weightDecay),
+            "clip": gradientClipNorm.map { String($0) } ?? "none", "seed": String(seed),
+            "resize": resize.map { "\($0.height)x\($0.width)" } ?? "none",
+        ]) { ours, _ in ours }
+    }
+
     /// Checks the numbers before a run starts.
     public func validate() throws {
+        guard !resume || outputDirectory != nil else {
+            throw ToolkitError(.invalidArgument, "resuming a run needs its output directory")
+        }
         guard epochs >= 0 else { throw ToolkitError(.invalidArgument, "epochs must be ≥ 0, got \(epochs)") }
         guard batchSize > 0 else { throw ToolkitError(.invalidArgument, "batch size must be positive, got \(batchSize)") }
         guard learningRate > 0, learningRate.isFinite else {
@@ -56,7 +77,8 @@ public struct EpochMetrics: Equatable {
 /// per epoch, train on shuffled minibatches, then measure test accuracy in eval mode;
 /// report progress, append a row to `metrics.csv`, redraw `curves.svg` and save
 /// `checkpoint.safetensors` (atomically, so the file on disk is always the last
-/// complete epoch's). A non-finite loss stops the run with `ToolkitError(.numerical)`,
+/// complete epoch's) with the run's record (``TrainingRun``), from which `resume`
+/// continues the run exactly. A non-finite loss stops the run with `ToolkitError(.numerical)`,
 /// leaving the last good checkpoint in place.
 public final class Trainer {
     public let model: Module
@@ -106,17 +128,35 @@ public final class Trainer {
         ComputeThreads.set(configuration.threads)
         MemoryTuning.keepFreedMemory()
         var log: MetricsLog?
+        var first = 1
+        let columns = ["epoch", "train_loss", "train_acc", "test_acc", "examples_per_sec"]
         if let dir = configuration.outputDirectory {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            log = try MetricsLog(path: dir + "/metrics.csv",
-                                 columns: ["epoch", "train_loss", "train_acc", "test_acc", "examples_per_sec"])
+            if configuration.resume {
+                let resumed = try TrainingRun.resume(directory: dir, identity: configuration.identity,
+                                                     epochs: configuration.epochs, optimizer: optimizer,
+                                                     metricsColumns: columns) { try model.loadCheckpoint(from: $0) }
+                log = resumed.log
+                first = resumed.record.epoch + 1
+                history = resumed.rows.map {
+                    EpochMetrics(epoch: Int($0[0]), trainLoss: $0[1], trainAccuracy: $0[2], testAccuracy: $0[3],
+                                 examplesPerSecond: $0[4])
+                }
+            } else {
+                log = try MetricsLog(path: dir + "/metrics.csv", columns: columns)
+            }
         }
-        for epoch in 1...max(configuration.epochs, 1) where configuration.epochs > 0 {
+        for epoch in first...max(configuration.epochs, first) where configuration.epochs >= first {
             let metrics = try trainEpoch(epoch, train: train, test: test)
             history.append(metrics)
             try log?.append([Double(epoch), metrics.trainLoss, metrics.trainAccuracy, metrics.testAccuracy,
                              metrics.examplesPerSecond])
-            if let path = checkpointPath { try model.saveCheckpoint(to: path) }
+            if let dir = configuration.outputDirectory {
+                try TrainingRun.save(model: model, optimizer: optimizer,
+                                     record: RunRecord(epoch: epoch, identity: configuration.identity,
+                                                       randomState: Random.generator.state),
+                                     directory: dir)
+            }
             if let path = curvesPath { try curves().write(to: path) }
             onEpoch?(metrics)
         }
