@@ -12,6 +12,18 @@ struct D2LCLI: ParsableCommand {
         abstract: "Train the book's models, evaluate ONNX models through libd2l, generate text.",
         version: "\(CheckpointConverter.version) (kernels: \(kernelISA))",
         subcommands: [Train.self, Eval.self, Generate.self, BenchTrain.self, BenchTrainLM.self])
+
+    /// Runs the command; an option that cannot be parsed (`--seed -1`, `--epochs ten`) is
+    /// one line on standard error and exit 1, as the commands' own checks are.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
+            Foundation.exit(fail(ToolkitError(.invalidArgument, message(for: error) + " (see --help)")).rawValue)
+        }
+    }
 }
 
 /// Prints `error` as one line on standard error (`ToolkitError.line(for:)`, as d2l-export

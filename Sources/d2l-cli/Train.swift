@@ -9,29 +9,53 @@ struct Train: ParsableCommand {
     @Argument(help: "The model: \((TrainingRecipe.classifiers + LanguageModels.names).joined(separator: ", ")).")
     var model: String
 
-    @Option(help: "Epochs (default: the book's, 10; language models 500).") var epochs: Int?
-    @Option(name: .customLong("batch-size"), help: "Minibatch size (default: the book's).") var batchSize: Int?
-    @Option(help: "Learning rate (default: the book's).") var lr: Float?
+    @Option(parsing: .unconditional, help: "Epochs (default: the book's, 10; language models 500).") var epochs: Int?
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Minibatch size (default: the book's).") var batchSize: Int?
+    @Option(parsing: .unconditional, help: "Learning rate (default: the book's).") var lr: Float?
     @Option(help: "Output folder.") var out: String = "out"
-    @Option(help: "Kernel threads.") var threads: Int = 1
-    @Option(help: "Train on the first N training images only.") var subset: Int?
-    @Option(name: .customLong("test-subset"), help: "Evaluate on the first N test images only.") var testSubset: Int?
+    @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 1
+    @Option(parsing: .unconditional, help: "Train on the first N training images only.") var subset: Int?
+    @Option(name: .customLong("test-subset"), parsing: .unconditional, help: "Evaluate on the first N test images only.") var testSubset: Int?
     @Option(help: "Fashion-MNIST folder (default: $D2L_DATA_DIR, then /usr/share/datasets/fashion-mnist); for the language models, The Time Machine's text file.") var data: String?
-    @Option(help: "Seed for initialisation and shuffling.") var seed: UInt64 = 0
-    @Option(help: "Image size for the 96/224 models (overrides the book's resize).") var resize: Int?
+    @Option(parsing: .unconditional, help: "Seed for initialisation and shuffling.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Image size for the 96/224 models (overrides the book's resize).") var resize: Int?
+    @Flag(help: "Continue the run in --out from its last checkpoint: weights, optimizer and random state, metrics.csv; --epochs is the total, the other settings must be the run's.")
+    var resume = false
+    @Flag(help: "Start a new run even though --out holds a checkpoint (it is overwritten).")
+    var force = false
     @OptionGroup var languageModel: LanguageModelOptions
 
     func run() throws {
         do {
+            try TrainingOptionChecks.checkShared(epochs: epochs, batchSize: batchSize, lr: lr, threads: threads)
             if LanguageModels.names.contains(model) {
                 return try trainLanguageModel(arch: model, options: languageModel, epochs: epochs, batchSize: batchSize,
-                                              lr: lr, out: out, threads: threads, data: data, seed: seed)
+                                              lr: lr, out: out, threads: threads, data: data, seed: seed,
+                                              resume: resume, force: force)
             }
+            try TrainingOptionChecks.check("--subset", subset, in: 1...Int.max)
+            try TrainingOptionChecks.check("--test-subset", testSubset, in: 1...Int.max)
+            try TrainingOptionChecks.check("--resize", resize, in: 1...TrainingOptionChecks.maxImageSize)
             var recipe = try TrainingRecipe.book(model)
             if let epochs { recipe.epochs = epochs }
             if let batchSize { recipe.batchSize = batchSize }
             if let lr { recipe.learningRate = lr }
             if let resize { recipe.resize = (resize, resize); recipe.options.imageSize = resize }
+            try TrainingOptionChecks.checkImageBatch(batchSize: recipe.batchSize, channels: 1, size: recipe.resize ?? (28, 28))
+
+            var configuration = TrainingConfiguration(epochs: recipe.epochs, batchSize: recipe.batchSize,
+                                                      learningRate: recipe.learningRate)
+            configuration.resize = recipe.resize
+            configuration.seed = seed
+            configuration.threads = threads
+            configuration.outputDirectory = out
+            configuration.resume = resume
+            configuration.run = ["arch": model, "image_size": recipe.options.imageSize.map(String.init) ?? "default",
+                                 "width_divisor": recipe.options.widthDivisor.map(String.init) ?? "default",
+                                 "subset": subset.map(String.init) ?? "all", "test_subset": testSubset.map(String.init) ?? "all"]
+            try configuration.validate()
+            let record = try TrainingRun.preflight(directory: out, resume: resume, force: force,
+                                                   identity: configuration.identity, epochs: recipe.epochs)
             Random.seed(seed)
             let net = try recipe.makeModel()
 
@@ -40,12 +64,7 @@ struct Train: ParsableCommand {
             if let subset { train = try train.prefix(subset) }
             if let testSubset { test = try test.prefix(testSubset) }
 
-            var configuration = TrainingConfiguration(epochs: recipe.epochs, batchSize: recipe.batchSize,
-                                                      learningRate: recipe.learningRate)
-            configuration.resize = recipe.resize
-            configuration.seed = seed
-            configuration.threads = threads
-            configuration.outputDirectory = out
+            if let record { print("resuming \(out) after epoch \(record.epoch) of \(recipe.epochs)") }
             print("training \(model) (\(net.parameterCount) parameters) on \(train.count) images, "
                   + "\(recipe.epochs) epochs, batch \(recipe.batchSize), lr \(recipe.learningRate)"
                   + (recipe.resize.map { ", resized to \($0.height)×\($0.width)" } ?? ""))

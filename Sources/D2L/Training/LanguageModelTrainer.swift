@@ -181,7 +181,7 @@ public final class LanguageModelTrainer {
         var first = 1
         let columns = ["epoch", "perplexity", "tokens_per_sec"]
         if let dir = configuration.outputDirectory {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try TrainingRun.createDirectory(dir)
             if configuration.resume {
                 let resumed = try TrainingRun.resume(directory: dir, identity: configuration.identity,
                                                      epochs: configuration.epochs, expected: checkpointMetadata,

@@ -131,7 +131,7 @@ public final class Trainer {
         var first = 1
         let columns = ["epoch", "train_loss", "train_acc", "test_acc", "examples_per_sec"]
         if let dir = configuration.outputDirectory {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try TrainingRun.createDirectory(dir)
             if configuration.resume {
                 let resumed = try TrainingRun.resume(directory: dir, identity: configuration.identity,
                                                      epochs: configuration.epochs, optimizer: optimizer,

@@ -90,7 +90,9 @@ public enum TrainingRun {
     public static let optimizerStateName = "optimizer.safetensors"
 
     /// Checks that `directory` is, or can be created as, a folder this process can write
-    /// to, without creating anything.
+    /// to: the folder, or its nearest existing parent, must be a folder in which a folder can
+    /// be made (a probe folder is made and removed at once, so that a read-only file system
+    /// or `/proc` is found even for root). Leaves nothing behind.
     /// - Throws: `ToolkitError(.io)`: `cannot write to '<path>': <reason>`.
     public static func checkWritable(_ directory: String) throws {
         func refuse(_ reason: String) -> ToolkitError { ToolkitError(.io, "cannot write to '\(directory)': \(reason)") }
@@ -102,15 +104,29 @@ public enum TrainingRun {
                 guard (info.st_mode & S_IFMT) == S_IFDIR else {
                     throw refuse(path == directory ? "it is a file, not a folder" : "'\(path)' is a file, not a folder")
                 }
-                guard access(path, W_OK | X_OK) == 0 else {
+                let probe = path + "/.d2l-write-check-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+                guard mkdir(probe, 0o700) == 0 else {
                     let reason = String(cString: strerror(errno))
-                    throw refuse(path == directory ? reason : "'\(path)': \(reason)")
+                    throw refuse(path == directory ? reason : "no folder can be made in '\(path)' (\(reason))")
                 }
+                rmdir(probe)
                 return
             }
             guard errno == ENOENT else { throw refuse(String(cString: strerror(errno))) }
             let parent = (path as NSString).deletingLastPathComponent
-            path = parent.isEmpty ? "." : parent
+            path = parent.isEmpty || parent == path ? "." : parent
+        }
+    }
+
+    /// Creates `directory` (and its parents) for a run's files.
+    /// - Throws: `ToolkitError(.io)`: `cannot write to '<path>': <reason>`.
+    static func createDirectory(_ directory: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            let reason = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError)?.localizedDescription
+                ?? error.localizedDescription
+            throw ToolkitError(.io, "cannot write to '\(directory)': \(reason)")
         }
     }
 
