@@ -43,5 +43,98 @@ refuses "missing data folder" "fashion-mnist\|Fashion-MNIST" "$cli" train softma
 refuses "eval of a missing model" "nowhere.onnx" "$cli" eval "$tmp/nowhere.onnx"
 printf 'not a model' > "$tmp/bad.onnx"
 refuses "eval of a corrupt model" "bad.onnx" "$cli" eval "$tmp/bad.onnx"
+
+# Bad options: exit 1, exactly one line on stderr (matching PATTERN), nothing written.
+bad_option() {  # bad_option DESCRIPTION PATTERN ARGS... (run with --out a folder that must not appear)
+    local what=$1 pattern=$2; shift 2
+    local out="$tmp/never" rc
+    "$cli" train "$@" --out "$out" >"$tmp/stdout" 2>"$tmp/stderr"; rc=$?
+    if [ $rc -ne 1 ]; then echo "FAIL $what (exit $rc, not 1)"; sed 's/^/     /' "$tmp/stderr"; failures=$((failures + 1));
+    elif [ "$(wc -l < "$tmp/stderr")" -ne 1 ]; then echo "FAIL $what (stderr is not one line:)"; sed 's/^/     /' "$tmp/stderr"; failures=$((failures + 1));
+    elif ! grep -q -- "$pattern" "$tmp/stderr"; then echo "FAIL $what (no '$pattern' in:)"; sed 's/^/     /' "$tmp/stderr"; failures=$((failures + 1));
+    elif [ -e "$out" ]; then echo "FAIL $what (wrote $out)"; failures=$((failures + 1));
+    else echo "ok   $what"; fi
+}
+bad_option "--subset -1" "--subset must be ≥ 1" softmax --subset -1
+bad_option "--subset 0" "--subset must be ≥ 1" softmax --subset 0
+bad_option "--test-subset 0" "--test-subset must be ≥ 1" softmax --test-subset 0
+bad_option "--threads 100000" "--threads must be in 1…1024" softmax --threads 100000
+bad_option "--threads 0" "--threads must be in 1…1024" softmax --threads 0
+bad_option "--epochs 0" "--epochs must be ≥ 1" softmax --epochs 0
+bad_option "--epochs -3" "--epochs must be ≥ 1" softmax --epochs -3
+bad_option "--resize 100000" "--resize must be in 1…4096" resnet18 --resize 100000
+bad_option "--resize 0" "--resize must be in 1…4096" resnet18 --resize 0
+bad_option "--resize 4096 does not fit in memory" "GiB, more than this machine's" resnet18 --resize 4096
+bad_option "--batch-size 0" "--batch-size must be ≥ 1" softmax --batch-size 0
+bad_option "--batch-size too large for memory" "GiB, more than this machine's" softmax --batch-size 1000000000
+bad_option "--lr nan" "--lr must be a finite number > 0" softmax --lr nan
+bad_option "--lr -1" "--lr must be a finite number > 0" softmax --lr -1
+bad_option "--lr 0" "--lr must be a finite number > 0" softmax --lr 0
+bad_option "--seed -1 (unparseable)" "'--seed <seed>'" softmax --seed -1
+bad_option "--epochs ten (unparseable)" "'--epochs <epochs>'" softmax --epochs ten
+bad_option "language model --epochs 0" "--epochs must be ≥ 1" gru-lm --epochs 0
+bad_option "language model --threads 100000" "--threads must be in 1…1024" gru-lm --threads 100000
+bad_option "language model --lr inf" "--lr must be a finite number > 0" gru-lm --lr inf
+bad_option "language model --batch-size 0" "--batch-size must be ≥ 1" gru-lm --batch-size 0
+bad_option "language model --steps 0" "--steps must be ≥ 1" gru-lm --steps 0
+bad_option "language model --hidden 1000000 does not fit in memory" "GiB, more than this machine's" gru-lm --hidden 1000000
+
+# --out that cannot be written: one line naming it, exit 1, nothing written.
+bad_out() {  # bad_out DESCRIPTION OUT PATTERN [MODEL]
+    local what=$1 out=$2 pattern=$3 model=${4:-softmax} rc
+    "$cli" train "$model" --epochs 1 --subset 10 --out "$out" >"$tmp/stdout" 2>"$tmp/stderr"; rc=$?
+    if [ $rc -ne 1 ] || [ "$(wc -l < "$tmp/stderr")" -ne 1 ] || ! grep -q -- "$pattern" "$tmp/stderr"; then
+        echo "FAIL $what (exit $rc, stderr:)"; sed 's/^/     /' "$tmp/stderr"; failures=$((failures + 1))
+    else echo "ok   $what"; fi
+}
+printf 'keep' > "$tmp/afile"
+bad_out "--out is a file" "$tmp/afile" "cannot write to '$tmp/afile': it is a file"
+bad_out "--out is a file (language model)" "$tmp/afile" "cannot write to '$tmp/afile': it is a file" gru-lm
+bad_out "--out under a file" "$tmp/afile/run" "cannot write to '$tmp/afile/run'"
+check "the file --out named is unchanged" bash -c "[ \"\$(cat '$tmp/afile')\" = keep ]"
+if [ "$(id -u)" -eq 0 ]; then
+    bad_out "--out in a folder that cannot be written" "/proc/d2l-cli-test/run" "cannot write to '/proc/d2l-cli-test/run'"
+else
+    mkdir "$tmp/readonly" && chmod 555 "$tmp/readonly"
+    bad_out "--out in a folder that cannot be written" "$tmp/readonly/run" "cannot write to '$tmp/readonly/run'"
+    check "nothing written in the read-only folder" bash -c "[ -z \"\$(ls -A '$tmp/readonly')\" ]"
+fi
+
+# A new run does not overwrite a checkpoint without --force.
+cp "$tmp/run/checkpoint.safetensors" "$tmp/saved.safetensors"
+bad_out "a new run over a checkpoint needs --force" "$tmp/run" "checkpoint.safetensors exists.*--force"
+check "the checkpoint is unchanged" cmp "$tmp/run/checkpoint.safetensors" "$tmp/saved.safetensors"
+check "--force starts over" "$cli" train softmax --epochs 1 --subset 100 --test-subset 50 --out "$tmp/run" --force
+check "--force is in the help" bash -c "'$cli' train --help | grep -q -- '--force'"
+
+# --resume: 1 epoch, then resumed to 3, ends with the checkpoint of an uninterrupted 3-epoch run.
+small=(softmax --subset 300 --test-subset 100 --batch-size 64)
+check "train 3 epochs uninterrupted" "$cli" train "${small[@]}" --epochs 3 --out "$tmp/whole"
+check "train 1 epoch" "$cli" train "${small[@]}" --epochs 1 --out "$tmp/part"
+check "resume it to 3 epochs" "$cli" train "${small[@]}" --epochs 3 --out "$tmp/part" --resume
+check "the resumed checkpoint is the uninterrupted one's" cmp "$tmp/whole/checkpoint.safetensors" "$tmp/part/checkpoint.safetensors"
+check "metrics.csv continues: epochs 1, 2, 3" bash -c "[ \"\$(cut -d, -f1 '$tmp/part/metrics.csv' | tr '\n' ' ')\" = 'epoch 1 2 3 ' ]"
+bad_out "resuming a finished run" "$tmp/part" "finished (3 epochs of 3)"
+refuses_one_line() {  # refuses_one_line DESCRIPTION PATTERN ARGS...
+    local what=$1 pattern=$2 rc; shift 2
+    "$cli" train "$@" >"$tmp/stdout" 2>"$tmp/stderr"; rc=$?
+    if [ $rc -ne 1 ] || [ "$(wc -l < "$tmp/stderr")" -ne 1 ] || ! grep -q -- "$pattern" "$tmp/stderr"; then
+        echo "FAIL $what (exit $rc, stderr:)"; sed 's/^/     /' "$tmp/stderr"; failures=$((failures + 1))
+    else echo "ok   $what"; fi
+}
+cp "$tmp/part/checkpoint.safetensors" "$tmp/saved.safetensors"
+refuses_one_line "resuming with another model" "another run (arch softmax there, lenet here" lenet --subset 300 --test-subset 100 --batch-size 64 --epochs 4 --out "$tmp/part" --resume
+refuses_one_line "resuming with another learning rate" "lr 0.1 there, 0.5 here" "${small[@]}" --lr 0.5 --epochs 4 --out "$tmp/part" --resume
+check "refused resumes leave the checkpoint" cmp "$tmp/part/checkpoint.safetensors" "$tmp/saved.safetensors"
+refuses_one_line "resuming without a checkpoint" "does not exist" "${small[@]}" --epochs 2 --out "$tmp/empty" --resume
+check "nothing written for it" test ! -e "$tmp/empty"
+# Language models: the epoch count continues.
+lm=(gru-lm --hidden 8 --steps 5 --batch-size 4 --max-tokens 1000 --data "$root/data/timemachine.txt")
+check "language model: 1 epoch" "$cli" train "${lm[@]}" --epochs 1 --out "$tmp/lm"
+check "language model: resumed to 2 epochs" "$cli" train "${lm[@]}" --epochs 2 --out "$tmp/lm" --resume
+check "language model: metrics.csv has epochs 1, 2" bash -c "[ \"\$(cut -d, -f1 '$tmp/lm/metrics.csv' | tr '\n' ' ')\" = 'epoch 1 2 ' ]"
+check "language model: uninterrupted 2 epochs" "$cli" train "${lm[@]}" --epochs 2 --out "$tmp/lm-whole"
+check "language model: the resumed checkpoint is the uninterrupted one's" cmp "$tmp/lm/checkpoint.safetensors" "$tmp/lm-whole/checkpoint.safetensors"
+
 if [ $failures -ne 0 ]; then echo "$failures d2l-cli test(s) failed"; exit 1; fi
 echo "d2l-cli: all tests passed"
