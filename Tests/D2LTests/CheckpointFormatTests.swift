@@ -91,6 +91,24 @@ final class CheckpointFormatTests: XCTestCase {
         XCTAssertEqual(text?.message.contains("opcode 0x49 ('I') at offset 2"), true, text?.message ?? "")
     }
 
+    /// Containers that hold themselves (`d["self"] = d`, a list in a dict in that list) are
+    /// refused, and the cycle cut so that nothing leaks (found by tools/dev/fuzz pickle under
+    /// LeakSanitizer; tools/dev/test-asan runs this test).
+    func testSelfReferencingContainersAreRefused() throws {
+        let selfDict: [UInt8] = [128, 2, 125, 113, 0, 88, 4, 0, 0, 0, 115, 101, 108, 102, 113, 1, 104, 0, 115, 46]
+        let listDictList: [UInt8] = [128, 2, 93, 113, 0, 125, 113, 1, 88, 1, 0, 0, 0, 108, 113, 2, 104, 0, 115, 97, 46]
+        for (name, bytes) in [("self-dict.pkl", selfDict), ("list-dict-list.pkl", listDictList)] {
+            let error = checkpointError { _ = try PickleReader.load(bytes, source: name) }
+            XCTAssertEqual(error?.message, "\(name): the pickle's lists or dicts contain themselves (a cycle), which a state_dict never does")
+        }
+        // Shared, acyclic references stay allowed: x = []; [x, {"a": x}].
+        let shared: [UInt8] = [128, 2, 93, 113, 0, 40, 93, 113, 1, 125, 113, 2, 88, 1, 0, 0, 0, 97, 113, 3, 104, 1, 115, 101, 46]
+        let (value, _) = try PickleReader.load(shared, source: "shared.pkl")
+        guard case .list(let outer) = value, outer.items.count == 2, case .list(let x) = outer.items[0],
+              case .dict(let d) = outer.items[1], case .list(let y) = d.entries[0].value else { return XCTFail("shape") }
+        XCTAssertTrue(x === y)
+    }
+
     func testGlobalsOutsideTheAllowListAreRefusedByName() {
         for (module, name) in [("builtins", "eval"), ("torch", "load"), ("collections", "defaultdict"), ("torch._utils", "_rebuild_qtensor")] {
             let p: [UInt8] = [0x80, 0x02] + Array("c\(module)\n\(name)\n".utf8) + [0x29, 0x52, 0x2e]

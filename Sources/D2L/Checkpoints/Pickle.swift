@@ -172,6 +172,10 @@ struct PickleReader {
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
     private var opcodeOffset = 0
+    /// Every list and dict made, so that a pickle whose containers hold themselves can be
+    /// refused and its cycles cut (see ``cutCycles()``).
+    private var lists: [PickleList] = []
+    private var dicts: [PickleDict] = []
 
     /// Reads the pickle that starts at `start`, returning its value and the offset after its STOP.
     /// - Throws: ``ToolkitError`` `.invalidData` for malformed or truncated data, an unknown
@@ -181,8 +185,80 @@ struct PickleReader {
                          throw ToolkitError(.invalidData, "unexpected persistent id (a \(pid.kindName))")
                      }) throws -> (value: PickleValue, end: Int) {
         var reader = PickleReader(source: source, bytes: bytes, position: start, persistentLoad: persistentLoad)
-        let value = try reader.run()
+        let value: PickleValue
+        do {
+            value = try reader.run()
+        } catch {
+            reader.cutCycles()
+            throw error
+        }
+        if reader.cutCycles() {
+            throw ToolkitError(.invalidData, "\(source): the pickle's lists or dicts contain themselves (a cycle), "
+                               + "which a state_dict never does")
+        }
         return (value, reader.position)
+    }
+
+    private mutating func newList() -> PickleValue {
+        let list = PickleList()
+        lists.append(list)
+        return .list(list)
+    }
+
+    private mutating func newDict(ordered: Bool) -> PickleDict {
+        let dict = PickleDict(ordered: ordered)
+        dicts.append(dict)
+        return dict
+    }
+
+    /// Whether the lists and dicts made form a cycle; when they do, empties them all, so that
+    /// they are freed with the values that hold them (reference counting never frees a
+    /// cycle). Iterative: no recursion on the file's nesting depth.
+    @discardableResult
+    private func cutCycles() -> Bool {
+        var listsByID: [ObjectIdentifier: PickleList] = [:]
+        var dictsByID: [ObjectIdentifier: PickleDict] = [:]
+        for l in lists { listsByID[ObjectIdentifier(l)] = l }
+        for d in dicts { dictsByID[ObjectIdentifier(d)] = d }
+        /// The containers `id` holds, directly or through tuples.
+        func children(_ id: ObjectIdentifier) -> [ObjectIdentifier] {
+            var pending: [PickleValue]
+            if let list = listsByID[id] { pending = list.items }
+            else if let dict = dictsByID[id] { pending = dict.entries.flatMap { [$0.key, $0.value] } + dict.attributes.map(\.value) }
+            else { return [] }
+            var out: [ObjectIdentifier] = []
+            while let value = pending.popLast() {
+                switch value {
+                case .list(let l): out.append(ObjectIdentifier(l))
+                case .dict(let d): out.append(ObjectIdentifier(d))
+                case .tuple(let items): pending.append(contentsOf: items)
+                default: break
+                }
+            }
+            return out
+        }
+        var done: [ObjectIdentifier: Bool] = [:]  // false: on the current path; true: explored
+        var cyclic = false
+        search: for root in Array(listsByID.keys) + Array(dictsByID.keys) where done[root] == nil {
+            var path: [(id: ObjectIdentifier, next: [ObjectIdentifier])] = [(root, children(root))]
+            done[root] = false
+            while !path.isEmpty {
+                if let child = path[path.count - 1].next.popLast() {
+                    switch done[child] {
+                    case .some(false): cyclic = true; break search
+                    case .some(true): continue
+                    case .none: done[child] = false; path.append((child, children(child)))
+                    }
+                } else {
+                    done[path.removeLast().id] = true
+                }
+            }
+        }
+        if cyclic {
+            for l in lists { l.items = [] }
+            for d in dicts { d.entries = []; d.attributes = [] }
+        }
+        return cyclic
     }
 
     private init(source: String, bytes: [UInt8], position: Int, persistentLoad: @escaping (PickleValue) throws -> PickleValue) {
@@ -294,10 +370,10 @@ struct PickleReader {
                 }
                 return stack[0]
             case 0x28: marks.append(stack.count)  // MARK
-            case 0x7d: stack.append(.dict(PickleDict(ordered: false)))  // EMPTY_DICT
-            case 0x5d: stack.append(.list(PickleList()))  // EMPTY_LIST
+            case 0x7d: stack.append(.dict(newDict(ordered: false)))  // EMPTY_DICT
+            case 0x5d: stack.append(newList())  // EMPTY_LIST
             case 0x29: stack.append(.tuple([]))  // EMPTY_TUPLE
-            case 0x8f: stack.append(.list(PickleList()))  // EMPTY_SET (a list will do)
+            case 0x8f: stack.append(newList())  // EMPTY_SET (a list will do)
             case 0x85: stack.append(.tuple([try pop()]))  // TUPLE1
             case 0x86:  // TUPLE2
                 let b = try pop(), a = try pop()
@@ -422,7 +498,7 @@ struct PickleReader {
 
     // MARK: Calls
 
-    private func reduce(_ callable: PickleValue, _ args: PickleValue) throws -> PickleValue {
+    private mutating func reduce(_ callable: PickleValue, _ args: PickleValue) throws -> PickleValue {
         guard case .global(let module, let name) = callable else {
             throw bad("REDUCE at offset \(opcodeOffset) calls a \(callable.kindName), not an allowed global")
         }
@@ -431,7 +507,7 @@ struct PickleReader {
         }
         switch (module, name) {
         case ("collections", "OrderedDict"):
-            let dict = PickleDict(ordered: true)
+            let dict = newDict(ordered: true)
             if let items = a.first {
                 let pairs: [PickleValue]
                 switch items {
@@ -465,8 +541,8 @@ struct PickleReader {
         }
     }
 
-    private func newObject(_ cls: PickleValue, _ args: PickleValue) throws -> PickleValue {
-        if case .global("collections", "OrderedDict") = cls { return .dict(PickleDict(ordered: true)) }
+    private mutating func newObject(_ cls: PickleValue, _ args: PickleValue) throws -> PickleValue {
+        if case .global("collections", "OrderedDict") = cls { return .dict(newDict(ordered: true)) }
         throw bad("NEWOBJ at offset \(opcodeOffset) of a \(cls.kindName): not something a state_dict holds")
     }
 
