@@ -1,0 +1,61 @@
+/*
+ * libFuzzer entry for the readers of bindings/c/examples/classify.c (built and run by
+ * tools/dev/fuzz-toolkit, target `classify-c`): what a C user copies from the example
+ * must hold up against any file. The example is included whole (its static functions are
+ * what is fuzzed; its main is renamed away). For every input:
+ *   - as text: labels_parse (`d2l.labels`) and preprocessing_parse (`d2l.input`);
+ *   - as a file: read_pgm, and read_idx for images 0 and 1 (plain or gzip-compressed).
+ * A crash, sanitizer report, leak or timeout is a bug; a refusal is a message on stderr
+ * (closed by the script with -close_fd_mask=... only when asked: FUZZ_QUIET=1).
+ */
+#define main classify_example_main
+#include "../../../bindings/c/examples/classify.c"
+#undef main
+
+#include <unistd.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    /* The metadata readers take a NUL-terminated string, as d2l_model_metadata returns. */
+    char *text = malloc(size + 1);
+    if (!text) return 0;
+    memcpy(text, data, size);
+    text[size] = '\0';
+    labels names;
+    if (labels_parse(text, &names) == 0) {
+        size_t total = 0;
+        for (size_t i = 0; i < names.count; i++) total += strlen(names.names[i]);
+        (void)total;
+        labels_free(&names);
+    }
+    preprocessing input;
+    (void)preprocessing_parse(text, &input);
+    free(text);
+
+    /* The image readers take a path: one scratch file per process. */
+    static char path[256];
+    if (!path[0]) {
+        const char *folder = getenv("FUZZ_SCRATCH");
+        snprintf(path, sizeof path, "%s/fuzz-classify-%ld.img", folder ? folder : "/tmp", (long)getpid());
+    }
+    FILE *f = fopen(path, "wb");
+    if (!f) abort();
+    if (size && fwrite(data, 1, size, f) != size) abort();
+    fclose(f);
+    image img = {0, 0, NULL};
+    if (read_pgm(path, &img) == 0) {
+        unsigned sum = 0;
+        for (size_t i = 0; i < img.width * img.height; i++) sum += img.pixels[i];
+        (void)sum;
+        image_free(&img);
+    }
+    for (unsigned long index = 0; index < 2; index++) {
+        image idx = {0, 0, NULL};
+        if (read_idx(path, index, &idx) == 0) {
+            unsigned sum = 0;
+            for (size_t i = 0; i < idx.width * idx.height; i++) sum += idx.pixels[i];
+            (void)sum;
+            image_free(&idx);
+        }
+    }
+    return 0;
+}
