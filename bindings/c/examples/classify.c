@@ -26,6 +26,7 @@
 #include "d2l.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -58,6 +59,10 @@ static int fail_d2l(const char *what, d2l_status status) {
 /* ------------------------------------------------------------------------------------ */
 /* Images                                                                               */
 /* ------------------------------------------------------------------------------------ */
+
+/** The largest width or height the readers take (an image this example could feed to a
+ *  model; larger headers in a small file are refused before any memory is taken). */
+#define MAX_IMAGE_SIDE 16384
 
 /** An 8-bit grayscale image, row-major. */
 typedef struct {
@@ -122,6 +127,11 @@ static int read_pgm(const char *path, image *out) {
         fail("%s: empty image (%zux%zu)", path, width, height);
         goto done;
     }
+    if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) {
+        fail("%s: %zux%zu is larger than this example reads (at most %d on a side)", path, width, height,
+             MAX_IMAGE_SIDE);
+        goto done;
+    }
     if (maxval != 255) {
         fail("%s: maxval %zu is not supported (only 255)", path, maxval);
         goto done;
@@ -130,6 +140,13 @@ static int read_pgm(const char *path, image *out) {
     int c = fgetc(f);
     if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
         fail("%s: malformed PGM header", path);
+        goto done;
+    }
+    /* The pixels must be in the file before memory is taken for them. */
+    long here = ftell(f);
+    if (here < 0 || fseek(f, 0, SEEK_END) != 0 || ftell(f) - here < (long)(width * height) ||
+        fseek(f, here, SEEK_SET) != 0) {
+        fail("%s: truncated PGM file (expected %zu pixels)", path, width * height);
         goto done;
     }
     pixels = malloc(width * height);
@@ -188,7 +205,7 @@ static int read_idx(const char *path, unsigned long index, image *out) {
         fail("%s: not an IDX3 unsigned-byte file (magic 0x%08x)", path, (unsigned)magic);
         goto done;
     }
-    if (rows == 0 || cols == 0 || rows > 65536 || cols > 65536) {
+    if (rows == 0 || cols == 0 || rows > MAX_IMAGE_SIDE || cols > MAX_IMAGE_SIDE) {
         fail("%s: bad image size %ux%u", path, (unsigned)rows, (unsigned)cols);
         goto done;
     }
@@ -197,19 +214,34 @@ static int read_idx(const char *path, unsigned long index, image *out) {
         goto done;
     }
     size_t size = (size_t)rows * cols;
-    /* gzseek on a compressed file decompresses up to the position, which is fine here. */
-    if (gzseek(f, (z_off_t)(16 + (size_t)index * size), SEEK_SET) < 0) {
+    /* The offset must fit z_off_t (32 bits on armv7). gzseek on a compressed file
+     * decompresses up to the position, which is fine here. */
+    if (index > (unsigned long)((LONG_MAX - 16) / (long)size)) {
+        fail("%s: image %lu lies beyond what this platform can seek to", path, index);
+        goto done;
+    }
+    if (gzseek(f, (z_off_t)(16 + (long)index * (long)size), SEEK_SET) < 0) {
         fail("%s: cannot seek to image %lu", path, index);
         goto done;
     }
-    pixels = malloc(size);
-    if (!pixels) {
-        fail("out of memory");
-        goto done;
-    }
-    if (gz_read_exact(f, pixels, size) != 0) {
-        fail("%s: truncated file (image %lu is incomplete)", path, index);
-        goto done;
+    /* Memory grows with the pixels actually read (1 MiB at a time), so a header that claims
+     * a large image in a small file takes none. */
+    for (size_t have = 0, capacity = 0; have < size;) {
+        size_t want = size - have < ((size_t)1 << 20) ? size - have : ((size_t)1 << 20);
+        if (have + want > capacity) {
+            capacity = capacity * 2 > have + want ? (capacity * 2 < size ? capacity * 2 : size) : have + want;
+            unsigned char *grown = realloc(pixels, capacity);
+            if (!grown) {
+                fail("out of memory");
+                goto done;
+            }
+            pixels = grown;
+        }
+        if (gz_read_exact(f, pixels + have, want) != 0) {
+            fail("%s: truncated file (image %lu is incomplete)", path, index);
+            goto done;
+        }
+        have += want;
     }
     out->width = cols;
     out->height = rows;
