@@ -3,6 +3,7 @@
 
 #include "d2l_system.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -67,40 +68,80 @@ void *d2l_sys_thread_scratch(int slot, size_t bytes) {
 
 int d2l_sys_errno(void) { return errno; }
 
-int64_t d2l_sys_file_size(const char *path) {
+/* Opens `path` for reading without blocking (a FIFO nobody writes to would block a
+ * plain open) and checks it is a regular file. Returns the descriptor and sets *size,
+ * or returns -1 with errno set (D2L_SYS_ENOTREG for a directory, FIFO, device, ...). */
+static int open_regular(const char *path, int64_t *size) {
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return -1;
     struct stat st;
-    if (stat(path, &st) != 0) return -1;
-    if (!S_ISREG(st.st_mode)) { errno = EISDIR; return -1; }
-    return (int64_t)st.st_size;
+    if (fstat(fd, &st) != 0) { int e = errno; close(fd); errno = e; return -1; }
+    if (!S_ISREG(st.st_mode)) { close(fd); errno = D2L_SYS_ENOTREG; return -1; }
+    *size = (int64_t)st.st_size;
+    return fd;
+}
+
+/* Reads exactly `length` bytes at `offset`, retrying short and interrupted reads.
+ * Returns 0, EIO when the file ends early, or errno. */
+static int read_fully(int fd, uint64_t offset, void *destination, size_t length) {
+    size_t done = 0;
+    while (done < length) {
+        size_t chunk = length - done;
+        if (chunk > ((size_t)1 << 30)) chunk = (size_t)1 << 30;
+        ssize_t n = pread(fd, (char *)destination + done, chunk, (off_t)(offset + done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno ? errno : EIO;
+        if (n == 0) return EIO;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+int64_t d2l_sys_file_size(const char *path) {
+    int64_t size = 0;
+    int fd = open_regular(path, &size);
+    if (fd < 0) return -1;
+    close(fd);
+    return size;
 }
 
 int d2l_sys_read_file(const char *path, size_t max_size, void **out_data, size_t *out_size) {
-    int64_t size = d2l_sys_file_size(path);
-    if (size < 0) return errno ? errno : EIO;
-    if ((uint64_t)size > (uint64_t)max_size) return EFBIG;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return errno ? errno : EIO;
+    int64_t size = 0;
+    int fd = open_regular(path, &size);
+    if (fd < 0) return errno ? errno : EIO;
+    if ((uint64_t)size > (uint64_t)max_size) { close(fd); return EFBIG; }
     void *data = malloc(size > 0 ? (size_t)size : 1);
-    if (data == NULL) { fclose(f); return ENOMEM; }
-    size_t got = size > 0 ? fread(data, 1, (size_t)size, f) : 0;
-    int failed = ferror(f);
-    fclose(f);
-    if (failed || got != (size_t)size) { free(data); return EIO; }
+    if (data == NULL) { close(fd); return ENOMEM; }
+    int status = read_fully(fd, 0, data, (size_t)size);
+    close(fd);
+    if (status != 0) { free(data); return status; }
     *out_data = data;
     *out_size = (size_t)size;
     return 0;
 }
 
+int d2l_sys_read_file_head(const char *path, void *buffer, size_t capacity, size_t *out_count,
+                           int64_t *out_size) {
+    int64_t size = 0;
+    int fd = open_regular(path, &size);
+    if (fd < 0) return errno ? errno : EIO;
+    size_t count = (uint64_t)size < (uint64_t)capacity ? (size_t)size : capacity;
+    int status = read_fully(fd, 0, buffer, count);
+    close(fd);
+    if (status != 0) return status;
+    *out_count = count;
+    *out_size = size;
+    return 0;
+}
+
 int d2l_sys_read_file_range(const char *path, uint64_t offset, size_t length, void *destination) {
-    int64_t size = d2l_sys_file_size(path);
-    if (size < 0) return errno ? errno : EIO;
-    if (offset > (uint64_t)size || (uint64_t)length > (uint64_t)size - offset) return EINVAL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return errno ? errno : EIO;
-    if (fseeko(f, (off_t)offset, SEEK_SET) != 0) { fclose(f); return EIO; }
-    size_t got = length > 0 ? fread(destination, 1, length, f) : 0;
-    fclose(f);
-    return got == length ? 0 : EIO;
+    int64_t size = 0;
+    int fd = open_regular(path, &size);
+    if (fd < 0) return errno ? errno : EIO;
+    if (offset > (uint64_t)size || (uint64_t)length > (uint64_t)size - offset) { close(fd); return EINVAL; }
+    int status = read_fully(fd, offset, destination, length);
+    close(fd);
+    return status;
 }
 
 /* ---- Thread pool ----

@@ -44,6 +44,8 @@ struct TestNode {
     var inputs: [String]
     var outputs: [String]
     var attributes: [TestAttribute] = []
+    /// The node's name; nil names it `n<index>`.
+    var name: String? = nil
 }
 
 /// Owns every C allocation of one message tree; frees them when done.
@@ -144,7 +146,7 @@ func buildModel(opset: Int = 17, inputs: [(String, DType, [Int])], outputs: [(St
         }
         var np = Onnx__NodeProto()
         onnx__node_proto__init(&np)
-        np.name = arena.string("n\(index)")
+        np.name = arena.string(n.name ?? "n\(index)")
         np.op_type = arena.string(n.op)
         np.domain = arena.string("")
         np.n_input = n.inputs.count

@@ -8,7 +8,7 @@ extension Session {
         guard topK >= 1 else { throw .invalidArgument("top_k must be at least 1, got \(topK)") }
         guard let out = output(0) else { throw .invalidArgument("no successful run yet") }
         guard out.type.dtype == .float32 else {
-            throw .invalidModel("output 0 '\(model.outputs.first?.name ?? "")' is \(out.type.dtype.name); classification needs float32 logits")
+            throw .invalidModel("output 0 \(quoted(model.outputs.first?.name ?? "")) is \(out.type.dtype.name); classification needs float32 logits")
         }
         let classes = out.type.shape.last ?? 1
         guard classes >= 1, out.type.count >= classes else { throw .shape("output 0 is empty") }

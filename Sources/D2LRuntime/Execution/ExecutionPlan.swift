@@ -98,7 +98,7 @@ final class ExecutionPlan {
             for (position, id) in node.inputs.enumerated() {
                 guard let id else { inputs.append(nil); allKnown.append(nil); continue }
                 guard let type = types[id] else {
-                    throw D2LError(.internal, "\(node.label): input '\(graph.values[id].name)' has no planned type")
+                    throw D2LError(.internal, "\(node.label): input \(quoted(graph.values[id].name)) has no planned type")
                 }
                 let readsValue = node.planTimeInputs.contains(position)
                 inputs.append(PlanInput(type: type, constant: deps[id].isEmpty || readsValue ? known[id] : nil))
@@ -198,7 +198,7 @@ final class ExecutionPlan {
             steps.append(Step(op: node.op, io: io, label: node.label))
         }
         for id in graph.outputValues {
-            guard let v = view(id) else { throw D2LError(.internal, "graph output '\(graph.values[id].name)' has no planned type") }
+            guard let v = view(id) else { throw D2LError(.internal, "graph output \(quoted(graph.values[id].name)) has no planned type") }
             outputs.append(v)
         }
     }

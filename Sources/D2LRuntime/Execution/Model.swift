@@ -18,7 +18,29 @@ public final class Model {
     public static let maximumFileSize = Int(Int32.max)
 
     /// Loads the ONNX file at `path`; external data is read from the file's folder.
+    ///
+    /// Before reading the file whole, checks that it is a regular file (a FIFO, device or
+    /// directory is refused without reading), that it is at most ``maximumFileSize``
+    /// bytes, and that its first bytes can begin an ONNX ModelProto (``ModelProtoHead``),
+    /// so that a large file that is not a model fails in milliseconds.
     public convenience init(path: String) throws(D2LError) {
+        var head = [UInt8](repeating: 0, count: ModelProtoHead.length)
+        var headCount = 0
+        var fileSize: Int64 = 0
+        let headStatus = head.withUnsafeMutableBytes { raw in
+            d2l_sys_read_file_head(path, raw.baseAddress, raw.count, &headCount, &fileSize)
+        }
+        guard headStatus == 0 else { throw D2LError(.io, "cannot read '\(path)': \(errnoText(headStatus))") }
+        if fileSize > Int64(Model.maximumFileSize) {
+            throw D2LError(.io, "'\(path)' is larger than 2 GiB (\(fileSize) bytes); ONNX models are at most 2 GiB − 1 (larger weights go in external data)")
+        }
+        if fileSize == 0 { throw .invalidModel("the model is empty (0 bytes)") }
+        let problem = head.withUnsafeBytes { raw in
+            ModelProtoHead.problem(UnsafeRawBufferPointer(rebasing: raw.prefix(headCount)), fileSize: Int(fileSize))
+        }
+        if let problem {
+            throw .invalidModel("not an ONNX model: the \(fileSize) bytes do not parse as an onnx.ModelProto: \(problem)")
+        }
         var data: UnsafeMutableRawPointer?
         var size = 0
         let status = d2l_sys_read_file(path, Model.maximumFileSize, &data, &size)
@@ -77,7 +99,7 @@ public final class Model {
             }
             let type = TensorType(input.type.dtype, shape)
             guard checkedElementCount(shape, limit: maxTensorElements) != nil else {
-                throw .invalidModel("graph input '\(input.name)' is too large: \(shapeText(shape))")
+                throw .invalidModel("graph input \(quoted(input.name)) is too large: \(shapeText(shape))")
             }
             if type.dtype == .int64 && (checkedElementCount(shape) ?? Int.max) <= ExecutionPlan.planTimeElementLimit {
                 hasValueInputs = true

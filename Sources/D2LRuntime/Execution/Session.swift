@@ -47,22 +47,22 @@ public final class Session {
         }
         let declared = model.inputs[index]
         guard dtype == declared.type.dtype else {
-            throw .invalidArgument("input '\(declared.name)' takes \(declared.type.dtype.name), not \(dtype.name)")
+            throw .invalidArgument("input \(quoted(declared.name)) takes \(declared.type.dtype.name), not \(dtype.name)")
         }
         guard shape.count == declared.type.dims.count else {
-            throw .shape("input '\(declared.name)' has rank \(declared.type.dims.count) (\(describeDeclared(declared.type.dims))), got rank \(shape.count) \(shapeText(shape))")
+            throw .shape("input \(quoted(declared.name)) has rank \(declared.type.dims.count) (\(describeDeclared(declared.type.dims))), got rank \(shape.count) \(shapeText(shape))")
         }
         for (i, d) in shape.enumerated() {
             if let fixed = declared.type.dims[i] {
                 guard d == fixed else {
-                    throw .shape("input '\(declared.name)' must have shape \(describeDeclared(declared.type.dims)), got \(shapeText(shape)) (dimension \(i) differs)")
+                    throw .shape("input \(quoted(declared.name)) must have shape \(describeDeclared(declared.type.dims)), got \(shapeText(shape)) (dimension \(i) differs)")
                 }
             } else if d < 1 {
-                throw .shape("input '\(declared.name)': dimension \(i) must be at least 1, got \(d)")
+                throw .shape("input \(quoted(declared.name)): dimension \(i) must be at least 1, got \(d)")
             }
         }
         guard let count = checkedElementCount(shape, limit: maxTensorElements) else {
-            throw .shape("input '\(declared.name)' shape \(shapeText(shape)) is too large")
+            throw .shape("input \(quoted(declared.name)) shape \(shapeText(shape)) is too large")
         }
         let type = TensorType(dtype, shape)
         let bytes = count * dtype.size
@@ -99,7 +99,7 @@ public final class Session {
             var pointers: [UnsafeMutableRawPointer] = []
             for i in 0..<model.inputs.count {
                 guard let type = inputTypes[i], let buffer = inputBuffers[i] else {
-                    throw .invalidArgument("input '\(model.inputs[i].name)' (#\(i)) has not been set")
+                    throw .invalidArgument("input \(quoted(model.inputs[i].name)) (#\(i)) has not been set")
                 }
                 types.append(type)
                 pointers.append(buffer.pointer)

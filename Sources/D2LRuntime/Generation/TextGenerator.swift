@@ -14,18 +14,18 @@ extension Session {
             throw .invalidModel("a language model needs token ids as input 0 and logits as output 0")
         }
         guard first.type.dtype == .int64, first.type.dims.count == 2 else {
-            throw .invalidModel("input 0 '\(first.name)' must be int64 token ids [batch, steps], not \(first.type.dtype.name)\(describeDeclared(first.type.dims))")
+            throw .invalidModel("input 0 \(quoted(first.name)) must be int64 token ids [batch, steps], not \(first.type.dtype.name)\(describeDeclared(first.type.dims))")
         }
         for (i, d) in first.type.dims.enumerated() {
             if let d, d != 1 {
-                throw .unsupported("input 0 '\(first.name)' has fixed dimension \(i) = \(d); generation feeds one token at a time ([1, 1])")
+                throw .unsupported("input 0 \(quoted(first.name)) has fixed dimension \(i) = \(d); generation feeds one token at a time ([1, 1])")
             }
         }
         guard outputs[0].type.dtype == .float32 else {
-            throw .invalidModel("output 0 '\(outputs[0].name)' (logits) must be float32, not \(outputs[0].type.dtype.name)")
+            throw .invalidModel("output 0 \(quoted(outputs[0].name)) (logits) must be float32, not \(outputs[0].type.dtype.name)")
         }
         if let last = outputs[0].type.dims.last, let d = last, d != vocabulary.count {
-            throw .invalidModel("output 0 '\(outputs[0].name)' has \(d) logits per token but d2l.vocab has \(vocabulary.count) tokens")
+            throw .invalidModel("output 0 \(quoted(outputs[0].name)) has \(d) logits per token but d2l.vocab has \(vocabulary.count) tokens")
         }
         guard inputs.count == outputs.count else {
             throw .invalidModel("recurrent inputs and outputs do not pair up: \(inputs.count) inputs, \(outputs.count) outputs")
@@ -33,11 +33,11 @@ extension Session {
         var states: [TensorType] = []
         for k in 1..<max(inputs.count, 1) {
             guard inputs[k].type.dtype == outputs[k].type.dtype else {
-                throw .invalidModel("recurrent inputs and outputs do not pair up: input \(k) '\(inputs[k].name)' is \(inputs[k].type.dtype.name), output \(k) '\(outputs[k].name)' is \(outputs[k].type.dtype.name)")
+                throw .invalidModel("recurrent inputs and outputs do not pair up: input \(k) \(quoted(inputs[k].name)) is \(inputs[k].type.dtype.name), output \(k) \(quoted(outputs[k].name)) is \(outputs[k].type.dtype.name)")
             }
             let shape = inputs[k].type.dims.map { $0 ?? 1 }
             guard checkedElementCount(shape, limit: maxTensorElements) != nil else {
-                throw .shape("state input '\(inputs[k].name)' \(shapeText(shape)) is too large")
+                throw .shape("state input \(quoted(inputs[k].name)) \(shapeText(shape)) is too large")
             }
             states.append(TensorType(inputs[k].type.dtype, shape))
         }
@@ -72,7 +72,7 @@ extension Session {
             for k in 1..<max(model.inputs.count, 1) {
                 guard let out = output(k), out.type == inputType(k) else {
                     let got = output(k).map { $0.type.text } ?? "nothing"
-                    throw .invalidModel("recurrent inputs and outputs do not pair up: output \(k) '\(model.outputs[k].name)' is \(got), input \(k) '\(model.inputs[k].name)' is \(inputType(k)?.text ?? "unset")")
+                    throw .invalidModel("recurrent inputs and outputs do not pair up: output \(k) \(quoted(model.outputs[k].name)) is \(got), input \(k) \(quoted(model.inputs[k].name)) is \(inputType(k)?.text ?? "unset")")
                 }
                 try setInput(k, dtype: out.type.dtype, data: UnsafeRawPointer(out.pointer), shape: out.type.shape)
             }

@@ -9,6 +9,8 @@ enum ExternalData {
     /// folder, a declared length (if any) equal to `byteCount`, and a file long enough.
     struct Location {
         var path: String
+        /// The location as the model writes it (for messages).
+        var name: String
         var offset: Int
     }
 
@@ -27,12 +29,12 @@ enum ExternalData {
             case "location": location = value
             case "offset":
                 guard let v = parseNonNegative(value) else {
-                    throw .invalidModel("\(what) has an invalid external data offset '\(value)'")
+                    throw .invalidModel("\(what) has an invalid external data offset \(quoted(value))")
                 }
                 offset = v
             case "length":
                 guard let v = parseNonNegative(value) else {
-                    throw .invalidModel("\(what) has an invalid external data length '\(value)'")
+                    throw .invalidModel("\(what) has an invalid external data length \(quoted(value))")
                 }
                 length = v
             default: break // "checksum" and unknown keys are not needed to read the data.
@@ -42,13 +44,13 @@ enum ExternalData {
             throw .invalidModel("\(what) is stored as external data but names no location")
         }
         guard let modelDirectory else {
-            throw .invalidModel("\(what) is stored as external data in '\(location)': a model loaded from memory cannot read it; load the model from its file instead")
+            throw .invalidModel("\(what) is stored as external data in \(quoted(location)): a model loaded from memory cannot read it; load the model from its file instead")
         }
         if location.utf8.first == UInt8(ascii: "/") {
-            throw .invalidModel("\(what) names an absolute external data location '\(location)'; only files in the model's folder are read")
+            throw .invalidModel("\(what) names an absolute external data location \(quoted(location)); only files in the model's folder are read")
         }
         for component in location.split(separator: "/") where component == ".." {
-            throw .invalidModel("\(what) names external data location '\(location)' outside the model's folder ('..' is not allowed)")
+            throw .invalidModel("\(what) names external data location \(quoted(location)) outside the model's folder ('..' is not allowed)")
         }
         if let length, length != byteCount {
             throw .invalidModel("\(what) has \(length) bytes of external data, but its shape needs \(byteCount)")
@@ -56,12 +58,12 @@ enum ExternalData {
         let path = modelDirectory.isEmpty ? location : modelDirectory + "/" + location
         let size = d2l_sys_file_size(path)
         if size < 0 {
-            throw D2LError(.io, "\(what): cannot read external data file '\(path)': \(errnoText(d2l_sys_errno()))")
+            throw D2LError(.io, "\(what): cannot read external data file \(quoted(location)) in the model's folder: \(errnoText(d2l_sys_errno()))")
         }
         guard let end = checkedAdd(offset, byteCount), Int64(end) <= size else {
-            throw .invalidModel("\(what): external data file '\(location)' (\(size) bytes) is too short for \(byteCount) bytes at offset \(offset)")
+            throw .invalidModel("\(what): external data file \(quoted(location)) (\(size) bytes) is too short for \(byteCount) bytes at offset \(offset)")
         }
-        return Location(path: path, offset: offset)
+        return Location(path: path, name: location, offset: offset)
     }
 
     /// Reads `byteCount` bytes of a located external tensor into `destination`.
@@ -69,10 +71,10 @@ enum ExternalData {
                      what: String) throws(D2LError) {
         let status = d2l_sys_read_file_range(location.path, UInt64(location.offset), byteCount, destination)
         if status == EINVAL {
-            throw .invalidModel("\(what): external data file '\(location.path)' is too short for \(byteCount) bytes at offset \(location.offset)")
+            throw .invalidModel("\(what): external data file \(quoted(location.name)) is too short for \(byteCount) bytes at offset \(location.offset)")
         }
         if status != 0 {
-            throw D2LError(.io, "\(what): cannot read external data file '\(location.path)': \(errnoText(status))")
+            throw D2LError(.io, "\(what): cannot read external data file \(quoted(location.name)) in the model's folder: \(errnoText(status))")
         }
     }
 
@@ -90,6 +92,7 @@ enum ExternalData {
 
 /// strerror's text for an errno value.
 func errnoText(_ code: Int32) -> String {
+    if code == Int32(D2L_SYS_ENOTREG) { return "not a regular file (a directory, FIFO or device is not read)" }
     guard let s = strerror(code) else { return "error \(code)" }
     return String(cString: s)
 }

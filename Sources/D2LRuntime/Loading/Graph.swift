@@ -39,7 +39,7 @@ final class Graph {
 
         func define(_ name: String, _ source: Source, _ what: String) throws(D2LError) -> Int {
             if ids[name] != nil {
-                throw .invalidModel("tensor '\(name)' is defined twice (again as \(what))")
+                throw .invalidModel("tensor \(quoted(name)) is defined twice (again as \(what))")
             }
             let id = values.count
             values.append(Value(name: name, source: source))
@@ -60,7 +60,7 @@ final class Graph {
             let node = description.nodes[index]
             let label = node.label(index)
             guard node.domain == "" || node.domain == "ai.onnx" else {
-                throw .unsupported("operator '\(node.opType)' in domain '\(node.domain)' (\(label)) is not supported: libd2l runs the default ONNX domain only")
+                throw .unsupported("operator \(quoted(node.opType)) in domain \(quoted(node.domain)) (\(label)) is not supported: libd2l runs the default ONNX domain only")
             }
             if node.opType == Constant.schema.name {
                 let tensor = try Constant.value(node, label: label)
@@ -83,7 +83,7 @@ final class Graph {
                     inputs.append(nil)
                 } else {
                     // Resolved by topologicalOrder; a miss here would be an internal error.
-                    guard let id = ids[name] else { throw D2LError(.internal, "\(label): input '\(name)' unresolved") }
+                    guard let id = ids[name] else { throw D2LError(.internal, "\(label): input \(quoted(name)) unresolved") }
                     inputs.append(id)
                 }
             }
@@ -110,7 +110,7 @@ final class Graph {
 
         for output in description.outputs {
             guard let id = ids[output.name] else {
-                throw .invalidModel("graph output '\(output.name)' is not produced by any node, input or initializer")
+                throw .invalidModel("graph output \(quoted(output.name)) is not produced by any node, input or initializer")
             }
             outputValues.append(id)
         }
@@ -130,7 +130,7 @@ final class Graph {
         for (i, node) in d.nodes.enumerated() {
             for name in node.outputs where !name.isEmpty {
                 if producer[name] != nil || known[name] != nil {
-                    throw .invalidModel("tensor '\(name)' is produced twice (again by \(node.label(i)))")
+                    throw .invalidModel("tensor \(quoted(name)) is produced twice (again by \(node.label(i)))")
                 }
                 producer[name] = i
             }
@@ -141,7 +141,7 @@ final class Graph {
             for name in node.inputs where !name.isEmpty {
                 if known[name] != nil { continue }
                 guard let p = producer[name] else {
-                    throw .invalidModel("\(node.label(i)) reads tensor '\(name)', which no node, input or initializer produces")
+                    throw .invalidModel("\(node.label(i)) reads tensor \(quoted(name)), which no node, input or initializer produces")
                 }
                 pending[i] += 1
                 consumers[p].append(i)

@@ -46,7 +46,7 @@ package struct NodeDescription {
 
     /// A name for messages: `Conv node 'conv1'` or `Conv node #3`.
     func label(_ index: Int) -> String {
-        name.isEmpty ? "\(opType) node #\(index)" : "\(opType) node '\(name)'"
+        name.isEmpty ? "\(quotedUnlessPlain(opType)) node #\(index)" : "\(quotedUnlessPlain(opType)) node \(quoted(name))"
     }
 }
 

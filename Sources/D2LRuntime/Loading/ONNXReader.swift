@@ -25,6 +25,11 @@ enum ONNXReader {
         guard let base = bytes.baseAddress, bytes.count > 0 else {
             throw .invalidModel("the model is empty (0 bytes)")
         }
+        if let problem = ModelProtoHead.problem(UnsafeRawBufferPointer(rebasing: bytes.prefix(ModelProtoHead.length)),
+                                                fileSize: bytes.count) {
+            releaseInput()
+            throw .invalidModel("not an ONNX model: the \(bytes.count) bytes do not parse as an onnx.ModelProto: \(problem)")
+        }
         let message = onnx__model_proto__unpack(nil, bytes.count, base.assumingMemoryBound(to: UInt8.self))
         releaseInput()
         guard let message else {
@@ -57,14 +62,14 @@ enum ONNXReader {
             guard let proto = graph.initializer[i] else { continue }
             let name = string(proto.pointee.name)
             if name.isEmpty { throw .invalidModel("initializer #\(i) has no name") }
-            if initializerNames.contains(name) { throw .invalidModel("two initializers are named '\(name)'") }
+            if initializerNames.contains(name) { throw .invalidModel("two initializers are named \(quoted(name))") }
             initializerNames.insert(name)
-            let (dtype, shape) = try tensorHeader(proto.pointee, what: "initializer '\(name)'")
+            let (dtype, shape) = try tensorHeader(proto.pointee, what: "initializer \(quoted(name))")
             // Check the data is all there before any memory is reserved for it.
-            try checkDataLength(proto.pointee, dtype: dtype, shape: shape, what: "initializer '\(name)'",
+            try checkDataLength(proto.pointee, dtype: dtype, shape: shape, what: "initializer \(quoted(name))",
                                 modelDirectory: modelDirectory)
             guard let offset = builder.reserve(shape.reduce(1, *) * dtype.size) else {
-                throw D2LError(.outOfMemory, "the weights are too large (at initializer '\(name)')")
+                throw D2LError(.outOfMemory, "the weights are too large (at initializer \(quoted(name)))")
             }
             pending.append((name: name, dtype: dtype, shape: shape, offset: offset, proto: proto))
         }
@@ -73,7 +78,7 @@ enum ONNXReader {
         initializers.reserveCapacity(pending.count)
         for item in pending {
             let tensor = ConstantTensor(dtype: item.dtype, shape: item.shape, storage: arena, offset: item.offset)
-            try copyData(item.proto.pointee, into: tensor, what: "initializer '\(item.name)'", modelDirectory: modelDirectory)
+            try copyData(item.proto.pointee, into: tensor, what: "initializer \(quoted(item.name))", modelDirectory: modelDirectory)
             releaseRawData(item.proto)
             initializers.append((name: item.name, tensor: tensor))
         }
@@ -259,23 +264,23 @@ enum ONNXReader {
         if name.isEmpty { throw .invalidModel("a \(what) has no name") }
         guard let type = info.type, type.pointee.value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE,
               let tensorType = type.pointee.tensor_type else {
-            throw .unsupported("\(what) '\(name)' is not a tensor (sequences, maps and optionals are not supported)")
+            throw .unsupported("\(what) \(quoted(name)) is not a tensor (sequences, maps and optionals are not supported)")
         }
         let code = tensorType.pointee.has_elem_type != 0 ? tensorType.pointee.elem_type : 0
         guard let dtype = DType(rawValue: code) else {
-            throw .unsupported("\(what) '\(name)' has element type \(DType.onnxName(code)), which libd2l does not support")
+            throw .unsupported("\(what) \(quoted(name)) has element type \(DType.onnxName(code)), which libd2l does not support")
         }
         guard let shapeProto = tensorType.pointee.shape else {
-            throw .unsupported("\(what) '\(name)' has no declared shape (libd2l needs at least its rank)")
+            throw .unsupported("\(what) \(quoted(name)) has no declared shape (libd2l needs at least its rank)")
         }
         var dims: [Int?] = []
-        if shapeProto.pointee.n_dim > 64 { throw .invalidModel("\(what) '\(name)' has more than 64 dimensions") }
+        if shapeProto.pointee.n_dim > 64 { throw .invalidModel("\(what) \(quoted(name)) has more than 64 dimensions") }
         for i in 0..<shapeProto.pointee.n_dim {
             guard let dim = shapeProto.pointee.dim[i] else { dims.append(nil); continue }
             if dim.pointee.value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE {
                 let v = dim.pointee.dim_value
                 guard v >= 0 && v <= Int64(maxTensorElements) else {
-                    throw .invalidModel("\(what) '\(name)' has an invalid dimension \(v)")
+                    throw .invalidModel("\(what) \(quoted(name)) has an invalid dimension \(v)")
                 }
                 dims.append(Int(v))
             } else {
@@ -297,7 +302,7 @@ enum ONNXReader {
             guard let a = node.attribute[i] else { continue }
             let name = string(a.pointee.name)
             description.attributes.append(
-                Attribute(name: name, value: try attributeValue(a.pointee, what: "attribute '\(name)' of \(description.label(index))")))
+                Attribute(name: name, value: try attributeValue(a.pointee, what: "attribute \(quoted(name)) of \(description.label(index))")))
         }
         return description
     }

@@ -25,7 +25,7 @@ public struct TensorFile {
         }
         defer { onnx__tensor_proto__free_unpacked(proto, nil) }
         let name = string(proto.pointee.name)
-        let tensor = try ONNXReader.attributeTensor(proto.pointee, what: "tensor '\(name)'")
+        let tensor = try ONNXReader.attributeTensor(proto.pointee, what: "tensor \(quoted(name))")
         self.name = name
         type = TensorType(tensor.dtype, tensor.shape)
         bytes = Array(UnsafeRawBufferPointer(start: tensor.pointer, count: tensor.byteCount))

@@ -13,7 +13,7 @@ struct AttributeReader {
     /// Throws D2L_ERR_UNSUPPORTED naming the first attribute not in `known`.
     func allowOnly(_ known: [String]) throws(D2LError) {
         for a in attributes where !known.contains(a.name) {
-            throw .unsupported("\(label) has attribute '\(a.name)', which libd2l does not support for this operator")
+            throw .unsupported("\(label) has attribute \(quoted(a.name)), which libd2l does not support for this operator")
         }
     }
 
@@ -103,11 +103,11 @@ struct AttributeReader {
     }
 
     func wrongType(_ name: String, _ expected: String) -> D2LError {
-        .invalidModel("attribute '\(name)' of \(label) must be \(expected)")
+        .invalidModel("attribute \(quoted(name)) of \(label) must be \(expected)")
     }
 
     func invalid(_ name: String, _ problem: String) -> D2LError {
-        .invalidModel("attribute '\(name)' of \(label) \(problem)")
+        .invalidModel("attribute \(quoted(name)) of \(label) \(problem)")
     }
 }
 

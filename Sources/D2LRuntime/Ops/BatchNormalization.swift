@@ -35,7 +35,7 @@ struct BatchNormalization: OperatorKernel {
             let p = try required(inputs, i, label)
             try requireFloat(p, label, names[i])
             guard p.type.shape == [channels] else {
-                throw .shape("\(label): '\(names[i])' is \(p.type.text); [\(channels)] expected for X \(x.type.text)")
+                throw .shape("\(label): \(quoted(names[i])) is \(p.type.text); [\(channels)] expected for X \(x.type.text)")
             }
         }
         outer = x.type.shape[0]

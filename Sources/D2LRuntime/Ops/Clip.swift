@@ -5,7 +5,7 @@ struct Clip: OperatorKernel {
         try requireDType(x, [.float32, .int64, .int32, .uint8], label, "input")
         for i in 1..<3 where i < inputs.count {
             if let b = inputs[i], b.type.dtype != x.type.dtype || b.type.count != 1 {
-                throw .invalidModel("\(label): '\(i == 1 ? "min" : "max")' must be one \(x.type.dtype.name), not \(b.type.text)")
+                throw .invalidModel("\(label): \(quoted(i == 1 ? "min" : "max")) must be one \(x.type.dtype.name), not \(b.type.text)")
             }
         }
         return [x.type]

@@ -77,10 +77,10 @@ package func rowMajorStrides(_ shape: [Int]) -> [Int] {
 func planTimeInts(_ inputs: [PlanInput?], _ i: Int, _ label: String, _ what: String) throws(D2LError) -> [Int]? {
     guard i < inputs.count, let input = inputs[i] else { return nil }
     guard input.type.dtype == .int64 || input.type.dtype == .int32 else {
-        throw .invalidModel("\(label): '\(what)' must be int64, not \(input.type.dtype.name)")
+        throw .invalidModel("\(label): \(quoted(what)) must be int64, not \(input.type.dtype.name)")
     }
     guard let c = input.constant else {
-        throw .unsupported("\(label): '\(what)' must be known when planning (a constant or computed from constants and shapes)")
+        throw .unsupported("\(label): \(quoted(what)) must be known when planning (a constant or computed from constants and shapes)")
     }
     return c.integers()
 }
@@ -101,7 +101,7 @@ func requireDType(_ t: PlanInput, _ allowed: [DType], _ label: String, _ which: 
     guard allowed.contains(t.type.dtype) else {
         var names = ""
         for (i, d) in allowed.enumerated() { names += (i > 0 ? ", " : "") + d.name }
-        throw .unsupported("\(label): input '\(which)' is \(t.type.dtype.name); this operator takes \(names)")
+        throw .unsupported("\(label): input \(quoted(which)) is \(t.type.dtype.name); this operator takes \(names)")
     }
 }
 

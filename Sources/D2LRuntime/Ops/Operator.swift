@@ -45,7 +45,7 @@ enum Operator {
     /// The schema of `opType`, or D2L_ERR_UNSUPPORTED naming the operator and the opset.
     static func schema(_ opType: String, opset: Int) throws(D2LError) -> OperatorSchema {
         guard let schema = schemasByName[opType], schema.version(forOpset: opset) != nil else {
-            throw .unsupported("operator '\(opType)' (domain '', opset \(opset)) is not supported by libd2l")
+            throw .unsupported("operator \(quoted(opType)) (domain '', opset \(opset)) is not supported by libd2l")
         }
         return schema
     }
@@ -104,7 +104,7 @@ func copyThrough(_ io: KernelIO) {
 /// Throws unless `input` is float32: the kernels of this release compute in float32.
 func requireFloat(_ input: PlanInput, _ label: String, _ which: String) throws(D2LError) {
     guard input.type.dtype == .float32 else {
-        throw .unsupported("\(label): input '\(which)' is \(input.type.dtype.name); this operator runs on float32")
+        throw .unsupported("\(label): input \(quoted(which)) is \(input.type.dtype.name); this operator runs on float32")
     }
 }
 

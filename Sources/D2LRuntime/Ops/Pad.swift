@@ -16,7 +16,7 @@ struct Pad: OperatorKernel {
         case "reflect": mode = .reflect
         case "edge": mode = .edge
         case "wrap" where version >= 19: mode = .wrap
-        case let m: throw a.invalid("mode", "is '\(m)'; libd2l pads with constant, reflect, edge or wrap")
+        case let m: throw a.invalid("mode", "is \(quoted(m)); libd2l pads with constant, reflect, edge or wrap")
         }
     }
 

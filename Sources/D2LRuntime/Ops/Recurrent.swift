@@ -89,7 +89,7 @@ struct Recurrent: OperatorKernel {
         case "forward": direction = .forward
         case "reverse": direction = .reverse
         case "bidirectional": direction = .bidirectional
-        case let other: throw a.invalid("direction", "must be forward, reverse or bidirectional, not '\(other)'")
+        case let other: throw a.invalid("direction", "must be forward, reverse or bidirectional, not \(quoted(other))")
         }
         if a.has("hidden_size") {
             let h = try a.int("hidden_size", default: 0)
@@ -125,7 +125,7 @@ struct Recurrent: OperatorKernel {
                 case "Tanh": parsed.append(.tanh)
                 case "Relu": parsed.append(.relu)
                 default:
-                    throw .unsupported("\(a.label) uses activation '\(name)'; libd2l supports Sigmoid, Tanh and Relu in recurrent operators")
+                    throw .unsupported("\(a.label) uses activation \(quoted(name)); libd2l supports Sigmoid, Tanh and Relu in recurrent operators")
                 }
             }
             if parsed.count < perDirection * directions { parsed += parsed }

@@ -21,7 +21,7 @@ struct SpatialWindow {
         case "SAME_UPPER": autoPad = .sameUpper
         case "SAME_LOWER": autoPad = .sameLower
         case "VALID": autoPad = .valid
-        case let other: throw a.invalid("auto_pad", "has unknown value '\(other)'")
+        case let other: throw a.invalid("auto_pad", "has unknown value \(quoted(other))")
         }
         for (name, values) in [("kernel_shape", kernel), ("strides", strides), ("dilations", dilations)] {
             guard let values else { continue }

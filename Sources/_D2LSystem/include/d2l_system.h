@@ -58,10 +58,21 @@ void *d2l_sys_thread_scratch(int slot, size_t bytes);
 
 /* ---- Files ----------------------------------------------------------------------- */
 
-/** Reads the whole file at `path` into a malloc'ed buffer (free with free()).
+/** What the file functions return (and set errno to) for a path that is not a regular
+ *  file (a directory, FIFO, socket or device such as /dev/zero): those are refused
+ *  before any read, so that nothing blocks or reads without end. Not an errno value. */
+#define D2L_SYS_ENOTREG 0x10001
+
+/** Reads the whole regular file at `path` into a malloc'ed buffer (free with free()).
  *  Returns 0 and sets out_data and out_size on success; on failure returns errno
  *  (or EFBIG when the file exceeds `max_size`) and leaves the out-params untouched. */
 int d2l_sys_read_file(const char *path, size_t max_size, void **out_data, size_t *out_size);
+
+/** Reads the first min(capacity, file size) bytes of the regular file at `path` into
+ *  `buffer`. Returns 0 and sets out_count (the bytes read) and out_size (the file's
+ *  size); on failure returns errno (D2L_SYS_ENOTREG, see above) and leaves them untouched. */
+int d2l_sys_read_file_head(const char *path, void *buffer, size_t capacity, size_t *out_count,
+                           int64_t *out_size);
 
 /** Reads `length` bytes at `offset` of the file at `path` into `destination`.
  *  Returns 0 on success, errno on failure (EINVAL when the file is too short). */
@@ -70,7 +81,8 @@ int d2l_sys_read_file_range(const char *path, uint64_t offset, size_t length, vo
 /** This thread's errno (a macro, so Swift cannot read it directly). */
 int d2l_sys_errno(void);
 
-/** Size of the file at `path`, or -1 with errno set. */
+/** Size of the regular file at `path`, or -1 with errno set (D2L_SYS_ENOTREG when it is
+ *  not a regular file). */
 int64_t d2l_sys_file_size(const char *path);
 
 /* ---- Thread pool ----------------------------------------------------------------- */
