@@ -6,6 +6,7 @@
 // torch._utils._rebuild_parameter[_with_state], torch.*Storage, torch.UntypedStorage, torch
 // dtypes) to markers; REDUCE / NEWOBJ / BUILD apply only those markers' known meaning.
 // Anything else is refused with a ``ToolkitError`` naming the global, the opcode or the offset.
+import D2LRuntime
 
 /// A mutable pickled list (shared through the memo, as Python's are).
 final class PickleList {
@@ -491,9 +492,9 @@ struct PickleReader {
         let qualified = "\(module).\(name)"
         if module == "__main__" || module.hasPrefix("torch.nn.") || module == "torch.nn"
             || module.hasPrefix("torchvision.models") || module.hasPrefix("d2l.") {
-            throw ToolkitError(.unsupported, "\(source): refusing to load \(qualified): the file holds a whole pickled module, not a state_dict; save it with torch.save(net.state_dict(), path)")
+            throw ToolkitError(.unsupported, "\(source): refusing to load \(quoted(qualified)): the file holds a whole pickled module, not a state_dict; save it with torch.save(net.state_dict(), path)")
         }
-        throw ToolkitError(.unsupported, "\(source): refusing to load \(qualified): the pickle names a global outside what a state_dict holds (tensors, OrderedDict, numbers, strings); nothing in the file was run. If it is a whole pickled model or a training checkpoint, save the model's state_dict alone with torch.save(net.state_dict(), path)")
+        throw ToolkitError(.unsupported, "\(source): refusing to load \(quoted(qualified)): the pickle names a global outside what a state_dict holds (tensors, OrderedDict, numbers, strings); nothing in the file was run. If it is a whole pickled model or a training checkpoint, save the model's state_dict alone with torch.save(net.state_dict(), path)")
     }
 
     // MARK: Calls

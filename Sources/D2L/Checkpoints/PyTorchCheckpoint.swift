@@ -1,4 +1,5 @@
 import Foundation
+import D2LRuntime
 
 // Reading PyTorch checkpoints (what `torch.save(net.state_dict(), path)` writes) without PyTorch.
 //
@@ -97,24 +98,71 @@ public struct PyTorchCheckpoint {
     }
 
     /// Reads the checkpoint at `path`, with its format (see ``read(path:)``).
+    ///
+    /// The file must be a regular file (a FIFO, device or directory is refused without
+    /// reading). Its kind is told from its first bytes before anything else is read: a file
+    /// that starts like none of the formats (say 2 GiB of zeros) is refused after reading 16
+    /// bytes; a zip is read from its end records, entry by entry (one storage in memory at a
+    /// time); a safetensors file's header length is checked against the file's size before
+    /// the header is read, and each tensor is read by offset.
     public static func load(path: String) throws -> PyTorchCheckpoint {
-        // A zip is read entry by entry (one storage in memory at a time); the others whole.
-        let file = try CheckpointBytes(path: path)
-        if ZipArchive.looksLikeZip(try file.read(0, min(4, file.count))) {
-            return PyTorchCheckpoint(format: .zip, tensors: try decodeZip(file, source: path))
+        try load(BoundedFile(path: path), source: path)
+    }
+
+    private static func load(_ file: BoundedFile, source path: String) throws -> PyTorchCheckpoint {
+        switch try sniff(file, source: path) {
+        case .zip:
+            return PyTorchCheckpoint(format: .zip, tensors: try decodeZip(CheckpointBytes(file), source: path))
+        case .safetensors:
+            return PyTorchCheckpoint(format: .safetensors,
+                                     tensors: try checkpointTensors(SafeTensorsFile.read(file, source: path)))
+        case .legacy:
+            return PyTorchCheckpoint(format: .legacy, tensors: try decodeLegacy(try readLegacy(file), source: path))
         }
-        return try decode(AtomicFile.read(path), source: path)
     }
 
     /// Opens the checkpoint at `path` for reading one tensor at a time (see
     /// ``CheckpointReader``): a zip's tensors are decoded on demand; the other formats are
     /// decoded whole, as ``load(path:)`` does.
     static func open(path: String) throws -> CheckpointReader {
-        let file = try CheckpointBytes(path: path)
-        if ZipArchive.looksLikeZip(try file.read(0, min(4, file.count))) {
-            return try zipReader(file, source: path)
+        let file = try BoundedFile(path: path)
+        if try sniff(file, source: path) == .zip {
+            return try zipReader(CheckpointBytes(file), source: path)
         }
-        return CheckpointReader(try decode(AtomicFile.read(path), source: path))
+        return CheckpointReader(try load(file, source: path))
+    }
+
+    /// The most bytes a legacy (non-zip) torch.save file is read into memory with: it is
+    /// read whole, as its storages follow its pickles with no index.
+    static let legacyFileLimit = 64 << 30
+
+    /// Which format the regular file `file` is, from its first 16 bytes only.
+    /// - Throws: ``ToolkitError`` `.invalidData` naming `source` when it is empty or starts
+    ///   like none of the formats.
+    private static func sniff(_ file: BoundedFile, source: String) throws -> Format {
+        guard file.size > 0 else { throw ToolkitError(.invalidData, "\(source): the file is empty") }
+        let head = try file.head(16)
+        if ZipArchive.looksLikeZip(head) { return .zip }
+        if head[0] == 0x80 { return .legacy }  // pickle PROTO: torch's legacy format
+        if head.count >= 9, head[8] == UInt8(ascii: "{") { return .safetensors }
+        throw notACheckpoint(head, size: file.size, source: source)
+    }
+
+    private static func notACheckpoint(_ bytes: [UInt8], size: Int, source: String) -> ToolkitError {
+        let head = bytes.prefix(8).map { String($0, radix: 16) }.joined(separator: " ")
+        return ToolkitError(.invalidData, "\(source): not a PyTorch checkpoint (zip or legacy torch.save format) nor a safetensors file (\(size) bytes, starting with bytes \(head))")
+    }
+
+    /// A legacy file's bytes, read whole once its first pickle is seen to be torch's magic
+    /// number (a small file is read whole anyway, for ``decodeLegacy(_:source:)``'s message).
+    private static func readLegacy(_ file: BoundedFile) throws -> [UInt8] {
+        let head = try file.head(32)
+        let hasMagic = head.count >= 2 + legacyMagic.count
+            && (0 ... head.count - legacyMagic.count).contains { Array(head[$0 ..< $0 + legacyMagic.count]) == legacyMagic }
+        guard hasMagic || file.size <= 1 << 20 else {
+            throw ToolkitError(.invalidData, "\(file.path): a pickle but not a torch.save file: its first bytes hold no torch magic number (\(file.size) bytes); save it with torch.save(net.state_dict(), path)")
+        }
+        return try file.readAll(limit: legacyFileLimit, what: "a legacy torch.save file")
     }
 
     /// Decodes a checkpoint held in memory.
@@ -130,8 +178,7 @@ public struct PyTorchCheckpoint {
         if bytes.count >= 9, bytes[8] == UInt8(ascii: "{") {
             return PyTorchCheckpoint(format: .safetensors, tensors: try decodeSafeTensors(bytes, source: source))
         }
-        let head = bytes.prefix(8).map { String($0, radix: 16) }.joined(separator: " ")
-        throw ToolkitError(.invalidData, "\(source): not a PyTorch checkpoint (zip or legacy torch.save format) nor a safetensors file (it starts with bytes \(head))")
+        throw notACheckpoint(bytes, size: bytes.count, source: source)
     }
 
     // MARK: - zip
@@ -150,10 +197,10 @@ public struct PyTorchCheckpoint {
         }
         guard pickles.count == 1, let pickleName = pickles.first else {
             if pickles.isEmpty {
-                let some = archive.entries.prefix(5).map { "'\($0.name)'" }.joined(separator: ", ")
+                let some = archive.entries.prefix(5).map { "\(quoted($0.name))" }.joined(separator: ", ")
                 throw ToolkitError(.invalidData, "\(source): a zip archive but not one torch.save wrote: no <folder>/data.pkl among its \(archive.entries.count) entries (\(some))")
             }
-            throw ToolkitError(.invalidData, "\(source): the zip archive holds several pickles (\(pickles.joined(separator: ", "))); torch.save writes one top-level folder")
+            throw ToolkitError(.invalidData, "\(source): the zip archive holds several pickles (\(pickles.prefix(5).map { quoted($0) }.joined(separator: ", "))); torch.save writes one top-level folder")
         }
         let prefix = String(pickleName.dropLast("data.pkl".count))
 
@@ -164,7 +211,7 @@ public struct PyTorchCheckpoint {
             case "big":
                 throw ToolkitError(.unsupported, "\(source): the checkpoint was saved on a big-endian machine (byteorder 'big'); only little-endian checkpoints are read: load it with torch on that machine and save it again on a little-endian one (x86-64, ARM)")
             default:
-                throw ToolkitError(.invalidData, "\(source): \(prefix)byteorder says '\(text.prefix(40))', expected 'little' or 'big'")
+                throw ToolkitError(.invalidData, "\(source): \(prefix)byteorder says \(quoted(text)), expected 'little' or 'big'")
             }
         }
 
@@ -181,7 +228,7 @@ public struct PyTorchCheckpoint {
         for (name, t) in entries {
             let storageName = prefix + "data/" + t.storage.key
             guard let index = archive.index(of: storageName) else {
-                throw ToolkitError(.invalidData, "\(source): tensor '\(name)' refers to storage \(storageName), which the archive does not hold")
+                throw ToolkitError(.invalidData, "\(source): tensor \(quoted(name)) refers to storage \(quoted(storageName)), which the archive does not hold")
             }
             located.append((name, t, storageName, index))
         }
@@ -204,7 +251,7 @@ public struct PyTorchCheckpoint {
             throw ToolkitError(.unsupported, "\(source): refusing to load \(what): the file holds a whole pickled module, not a state_dict; save it with torch.save(net.state_dict(), path)")
         }
         guard kind == "storage", items.count >= 5 else {
-            throw ToolkitError(.invalidData, "\(source): a persistent id of kind '\(kind)' with \(items.count) fields; torch's storage ids are ('storage', type, key, location, numel)")
+            throw ToolkitError(.invalidData, "\(source): a persistent id of kind \(quoted(kind)) with \(items.count) fields; torch's storage ids are ('storage', type, key, location, numel)")
         }
         guard case .global(let module, let typeName) = items[1] else {
             throw ToolkitError(.invalidData, "\(source): a storage id's type is a \(items[1].kindName), not a torch storage class")
@@ -224,13 +271,13 @@ public struct PyTorchCheckpoint {
         default: throw ToolkitError(.invalidData, "\(source): a storage key is a \(items[2].kindName), not a string")
         }
         guard let count = items[4].intValue, count >= 0 else {
-            throw ToolkitError(.invalidData, "\(source): storage '\(key)' has an invalid element count (a \(items[4].kindName))")
+            throw ToolkitError(.invalidData, "\(source): storage \(quoted(key)) has an invalid element count (a \(items[4].kindName))")
         }
         var storage = PickledStorage(key: key, dtype: dtype, claimedCount: count, typeName: "\(module).\(typeName)")
         if legacy, items.count >= 6, case .tuple(let view) = items[5] {
             // An old view of a root storage: (view_key, offset, view_size) in elements.
             guard view.count == 3, let offset = view[1].intValue, let size = view[2].intValue, offset >= 0, size >= 0 else {
-                throw ToolkitError(.invalidData, "\(source): storage '\(key)' has malformed view metadata")
+                throw ToolkitError(.invalidData, "\(source): storage \(quoted(key)) has malformed view metadata")
             }
             storage.viewOffset = offset
             storage.claimedCount = size
@@ -250,7 +297,7 @@ public struct PyTorchCheckpoint {
         for (key, entry) in dict.entries {
             if case .string(let name) = key, case .dict(let inner) = entry,
                inner.entries.contains(where: { if case .tensor = $0.value { return true } else { return false } }) {
-                throw ToolkitError(.unsupported, "\(source): entry '\(name)' is a dict of tensors, not a tensor: the file looks like a training checkpoint holding a state_dict; save that state_dict alone (torch.save(checkpoint['\(name)'], path))")
+                throw ToolkitError(.unsupported, "\(source): entry \(quoted(name)) is a dict of tensors, not a tensor: the file looks like a training checkpoint holding a state_dict; save that state_dict alone (torch.save(checkpoint[\(quoted(name))], path))")
             }
         }
         var out: [(String, PickledTensor)] = []
@@ -262,7 +309,7 @@ public struct PyTorchCheckpoint {
             switch entry {
             case .tensor(let t): out.append((name, t))
             default:
-                throw ToolkitError(.unsupported, "\(source): entry '\(name)' is not a tensor but a value of type \(entry.kindName): not a state_dict; save one with torch.save(net.state_dict(), path)")
+                throw ToolkitError(.unsupported, "\(source): entry \(quoted(name)) is not a tensor but a value of type \(entry.kindName): not a state_dict; save one with torch.save(net.state_dict(), path)")
             }
         }
         return out
@@ -296,7 +343,7 @@ public struct PyTorchCheckpoint {
             let s = try storageFromPersistentID(pid, legacy: true, source: source)
             if case .storage(let storage) = s {
                 if let known = storages[storage.key], known.dtype != storage.dtype {
-                    throw ToolkitError(.invalidData, "\(source): storage '\(storage.key)' is referred to as both \(known.dtype) and \(storage.dtype)")
+                    throw ToolkitError(.invalidData, "\(source): storage \(quoted(storage.key)) is referred to as both \(known.dtype) and \(storage.dtype)")
                 }
                 if storages[storage.key] == nil { storages[storage.key] = storage }
             }
@@ -314,17 +361,17 @@ public struct PyTorchCheckpoint {
         for keyValue in keyList.items {
             guard case .string(let key) = keyValue else { throw bad("a storage key is a \(keyValue.kindName), not a string") }
             guard let storage = storages[key] else {
-                throw bad("the storage list names '\(key)', which no tensor refers to (its element size is unknown)")
+                throw bad("the storage list names \(quoted(key)), which no tensor refers to (its element size is unknown)")
             }
             guard position + 8 <= bytes.count else {
-                throw bad("the file is truncated: storage '\(key)' has no element count at offset \(position) (\(bytes.count) bytes)")
+                throw bad("the file is truncated: storage \(quoted(key)) has no element count at offset \(position) (\(bytes.count) bytes)")
             }
             var count64: UInt64 = 0
             for i in 0 ..< 8 { count64 |= UInt64(bytes[position + i]) << (8 * UInt64(i)) }
             position += 8
             let size = storage.dtype.byteSize
             guard count64 <= UInt64(bytes.count - position) / UInt64(size) else {
-                throw bad("the file is truncated: storage '\(key)' (\(storage.dtype)) claims \(count64) elements at offset \(position), but only \(bytes.count - position) bytes remain")
+                throw bad("the file is truncated: storage \(quoted(key)) (\(storage.dtype)) claims \(count64) elements at offset \(position), but only \(bytes.count - position) bytes remain")
             }
             let length = Int(count64) * size
             ranges[key] = position ..< position + length
@@ -336,12 +383,12 @@ public struct PyTorchCheckpoint {
         try bytes.withUnsafeBytes { raw in
             for (name, t) in entries {
                 guard let range = ranges[t.storage.key] else {
-                    throw bad("tensor '\(name)' refers to storage '\(t.storage.key)', whose data the file does not hold")
+                    throw bad("tensor \(quoted(name)) refers to storage \(quoted(t.storage.key)), whose data the file does not hold")
                 }
                 var view = t
                 view.offset += t.storage.viewOffset
                 let tensor = try gather(view, name: name, storage: UnsafeRawBufferPointer(rebasing: raw[range]),
-                                        storageName: "storage '\(t.storage.key)'", source: source)
+                                        storageName: "storage \(quoted(t.storage.key))", source: source)
                 out.append((name, tensor))
             }
         }
@@ -351,8 +398,11 @@ public struct PyTorchCheckpoint {
     // MARK: - safetensors
 
     private static func decodeSafeTensors(_ bytes: [UInt8], source: String) throws -> [(name: String, tensor: CheckpointTensor)] {
-        let file = try SafeTensorsFile.decode(bytes, source: source)
-        return try file.tensors.map { name, t in
+        try checkpointTensors(SafeTensorsFile.decode(bytes, source: source))
+    }
+
+    private static func checkpointTensors(_ file: SafeTensorsFile) throws -> [(name: String, tensor: CheckpointTensor)] {
+        try file.tensors.map { name, t in
             let dtype: CheckpointDType
             switch t.dtype {
             case .F32: dtype = .float32
@@ -384,7 +434,7 @@ public struct PyTorchCheckpoint {
         let size = dtype.byteSize
         let available = raw.count / size
         func describe() -> String {
-            "tensor '\(name)' (\(dtype), shape \(t.shape), strides \(t.strides), storage offset \(t.offset))"
+            "tensor \(quoted(name)) (\(dtype), shape \(t.shape), strides \(t.strides), storage offset \(t.offset))"
         }
         guard t.offset >= 0 else { throw ToolkitError(.invalidData, "\(source): \(describe()) has a negative storage offset") }
         var count = 1

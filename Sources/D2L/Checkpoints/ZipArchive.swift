@@ -1,4 +1,5 @@
 import CZlib
+import D2LRuntime
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -21,64 +22,51 @@ import Darwin
 
 /// Random access to the bytes of a file, or of an array in memory.
 ///
-/// A file is read with `pread` where needed, so that reading a checkpoint holds one storage
-/// at a time in memory rather than the whole file.
+/// A file is read with `pread` where needed (``BoundedFile``), so that reading a checkpoint
+/// holds one storage at a time in memory rather than the whole file.
 final class CheckpointBytes {
     /// The number of bytes.
     let count: Int
     private let memory: [UInt8]?
-    private let fd: Int32
-    private let path: String
+    private let file: BoundedFile?
 
     /// Bytes in memory.
     init(_ bytes: [UInt8]) {
         memory = bytes
         count = bytes.count
-        fd = -1
-        path = ""
+        file = nil
     }
 
-    /// The file at `path`, opened for reading.
+    /// The regular file at `path`, opened for reading (FIFOs, devices and directories are refused).
     /// - Throws: ``ToolkitError`` `.io` naming `path`.
-    init(path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ToolkitError(.io, "cannot read \(path): \(String(cString: strerror(errno)))") }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            throw ToolkitError(.io, "cannot read \(path): \(reason)")
-        }
-        if (info.st_mode & S_IFMT) == S_IFDIR {
-            close(fd)
-            throw ToolkitError(.io, "cannot read \(path): it is a directory")
-        }
-        self.fd = fd
-        self.path = path
-        memory = nil
-        count = Int(info.st_size)
+    convenience init(path: String) throws {
+        self.init(try BoundedFile(path: path))
     }
 
-    deinit { if fd >= 0 { close(fd) } }
+    /// An open regular file.
+    init(_ file: BoundedFile) {
+        self.file = file
+        memory = nil
+        count = file.size
+    }
 
-    /// The bytes `[offset, offset + length)`, which the caller has checked lie within `count`.
+    /// The bytes `[offset, offset + length)`.
+    /// - Throws: ``ToolkitError`` `.invalidData` when the range does not lie within `count`
+    ///   (callers check first; this is the last guard, not a trap), `.io` when reading fails.
     func read(_ offset: Int, _ length: Int) throws -> [UInt8] {
-        precondition(offset >= 0 && length >= 0 && offset <= count - length, "read out of bounds")
-        if let memory { return Array(memory[offset ..< offset + length]) }
-        var out = [UInt8](repeating: 0, count: length)
-        try out.withUnsafeMutableBytes { buffer in
-            var done = 0
-            while done < length {
-                let n = pread(fd, buffer.baseAddress! + done, length - done, off_t(offset + done))
-                if n < 0, errno == EINTR { continue }
-                guard n > 0 else {
-                    let reason = n < 0 ? String(cString: strerror(errno)) : "the file ended early (it changed while being read?)"
-                    throw ToolkitError(.io, "cannot read \(path): \(reason)")
-                }
-                done += n
-            }
+        guard offset >= 0, length >= 0, offset <= count, length <= count - offset else {
+            throw ToolkitError(.invalidData, "\(length) bytes at offset \(offset) run past the end of the data (\(count) bytes)")
         }
-        return out
+        if let memory { return Array(memory[offset ..< offset + length]) }
+        guard let file else { return [] }
+        return try file.read(offset, length)
+    }
+
+    /// The whole file, at most `limit` bytes (see ``BoundedFile/readAll(limit:what:)``).
+    func readAll(limit: Int, what: String) throws -> [UInt8] {
+        if let memory { return memory }
+        guard let file else { return [] }
+        return try file.readAll(limit: limit, what: what)
     }
 }
 
@@ -110,6 +98,9 @@ final class ZipArchive {
     /// Entries whose CRC was checked, by index, and inflated data of deflated entries.
     private var verified = Set<Int>()
     private var inflated: [Int: [UInt8]] = [:]
+
+    /// The largest central directory read (it is held in memory whole): about a million entries.
+    static let maxCentralDirectorySize = 256 << 20
 
     /// Whether `bytes` start like a ZIP archive (a local header, or the end record of an empty one).
     static func looksLikeZip(_ bytes: [UInt8]) -> Bool {
@@ -210,6 +201,9 @@ final class ZipArchive {
         guard !cdEnd.overflow, cdEnd.partialValue <= eocd else {
             throw bad("the central directory at offset \(cdOffset) (\(cdSize) bytes) runs past the end records at offset \(eocd)")
         }
+        guard cdSize <= ZipArchive.maxCentralDirectorySize else {
+            throw bad("the central directory claims \(cdSize) bytes, more than the \(BoundedFile.sizeText(ZipArchive.maxCentralDirectorySize)) read (a torch.save archive's index is a few KiB)")
+        }
         guard count <= cdSize / 46 else {
             throw bad("the end record claims \(count) entries but the central directory has room for \(cdSize / 46)")
         }
@@ -247,13 +241,13 @@ final class ZipArchive {
                 let id = try u16(extra)
                 let size = try u16(extra + 2)
                 guard extra + 4 + size <= extraEnd else {
-                    throw bad("entry '\(name)': an extra field runs past the end of its header")
+                    throw bad("entry \(quoted(name)): an extra field runs past the end of its header")
                 }
                 if id == 0x0001 {
                     var field = extra + 4
                     func next64() throws -> Int {
                         guard field + 8 <= extra + 4 + size else {
-                            throw bad("entry '\(name)': the zip64 extra field is too short")
+                            throw bad("entry \(quoted(name)): the zip64 extra field is too short")
                         }
                         defer { field += 8 }
                         return try u64(field)
@@ -264,15 +258,15 @@ final class ZipArchive {
                 }
                 extra += 4 + size
             }
-            if flags & 1 != 0 { throw ToolkitError(.unsupported, "\(source): zip entry '\(name)' is encrypted") }
+            if flags & 1 != 0 { throw ToolkitError(.unsupported, "\(source): zip entry \(quoted(name)) is encrypted") }
             guard method == 0 || method == 8 else {
-                throw ToolkitError(.unsupported, "\(source): zip entry '\(name)' uses compression method \(method); only stored (0) and deflate (8) are read")
+                throw ToolkitError(.unsupported, "\(source): zip entry \(quoted(name)) uses compression method \(method); only stored (0) and deflate (8) are read")
             }
             if method == 0, compressed != uncompressed {
-                throw bad("stored entry '\(name)' has compressed size \(compressed) but uncompressed size \(uncompressed)")
+                throw bad("stored entry \(quoted(name)) has compressed size \(compressed) but uncompressed size \(uncompressed)")
             }
             guard local < cdOffset else {
-                throw bad("entry '\(name)': its local header offset \(local) is not before the central directory (\(cdOffset))")
+                throw bad("entry \(quoted(name)): its local header offset \(local) is not before the central directory (\(cdOffset))")
             }
             let entry = Entry(name: name, method: method, flags: flags, crc32: crc, compressedSize: compressed,
                               uncompressedSize: uncompressed, localHeaderOffset: local)
@@ -292,12 +286,12 @@ final class ZipArchive {
         let entry = entries[index]
         let local = entry.localHeaderOffset
         guard try u32(local) == 0x0403_4b50 else {
-            throw bad("entry '\(entry.name)': no local header at offset \(local) (bad signature)")
+            throw bad("entry \(quoted(entry.name)): no local header at offset \(local) (bad signature)")
         }
         let start = local + 30 + (try u16(local + 26)) + (try u16(local + 28))
         let end = start.addingReportingOverflow(entry.compressedSize)
         guard !end.overflow, end.partialValue <= file.count else {
-            throw bad("entry '\(entry.name)': its \(entry.compressedSize) bytes of data at offset \(start) run past the end of the file (\(file.count) bytes)")
+            throw bad("entry \(quoted(entry.name)): its \(entry.compressedSize) bytes of data at offset \(start) run past the end of the file (\(file.count) bytes)")
         }
         return start ..< end.partialValue
     }
@@ -343,7 +337,7 @@ final class ZipArchive {
             offset += chunk
         }
         guard UInt32(truncatingIfNeeded: crc) == entry.crc32 else {
-            throw bad("entry '\(entry.name)' fails its CRC-32 check (stored \(checkpointHex(entry.crc32)), computed \(checkpointHex(UInt32(truncatingIfNeeded: crc))))")
+            throw bad("entry \(quoted(entry.name)) fails its CRC-32 check (stored \(checkpointHex(entry.crc32)), computed \(checkpointHex(UInt32(truncatingIfNeeded: crc))))")
         }
     }
 
@@ -351,12 +345,12 @@ final class ZipArchive {
         let entry = entries[index]
         let fileRange = try dataRange(index)
         guard entry.uncompressedSize <= fileRange.count * 1032 + 1024 else {  // deflate's largest ratio is 1032:1
-            throw bad("entry '\(entry.name)' claims \(entry.uncompressedSize) uncompressed bytes from \(fileRange.count) compressed ones")
+            throw bad("entry \(quoted(entry.name)) claims \(entry.uncompressedSize) uncompressed bytes from \(fileRange.count) compressed ones")
         }
         var output = [UInt8](repeating: 0, count: entry.uncompressedSize)
         var stream = z_stream()
         guard inflateInit2_(&stream, -15, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw ToolkitError(.io, "\(source): zlib could not start inflating entry '\(entry.name)'")
+            throw ToolkitError(.io, "\(source): zlib could not start inflating entry \(quoted(entry.name))")
         }
         defer { inflateEnd(&stream) }
         var status: Int32 = Z_OK
@@ -384,7 +378,7 @@ final class ZipArchive {
                     if status == Z_STREAM_END { break }
                     guard status == Z_OK else {
                         let why = stream.msg.map { String(cString: $0) } ?? "zlib status \(status)"
-                        throw bad("entry '\(entry.name)' does not inflate: \(why)")
+                        throw bad("entry \(quoted(entry.name)) does not inflate: \(why)")
                     }
                     if produced == out.count, inOffset == range.upperBound { break }
                     if inChunk == Int(stream.avail_in), outChunk == Int(stream.avail_out) {
@@ -394,10 +388,10 @@ final class ZipArchive {
             }
         }
         guard status == Z_STREAM_END else {
-            throw bad("entry '\(entry.name)': the deflate stream ends early (\(produced) of \(entry.uncompressedSize) bytes)")
+            throw bad("entry \(quoted(entry.name)): the deflate stream ends early (\(produced) of \(entry.uncompressedSize) bytes)")
         }
         guard produced == entry.uncompressedSize else {
-            throw bad("entry '\(entry.name)' inflates to \(produced) bytes, not the \(entry.uncompressedSize) its header claims")
+            throw bad("entry \(quoted(entry.name)) inflates to \(produced) bytes, not the \(entry.uncompressedSize) its header claims")
         }
         try output.withUnsafeBytes { try checkCRC(entry, $0) }
         return output

@@ -1,4 +1,5 @@
 import Foundation
+import D2LRuntime
 
 // The safetensors format (https://github.com/huggingface/safetensors):
 //
@@ -231,31 +232,50 @@ public struct SafeTensorsFile {
     // MARK: Reading
 
     /// Reads and validates the safetensors file at `path`.
+    ///
+    /// Reads the 8-byte header length first and refuses a length past the file's end (or
+    /// over ``maxHeaderSize``) before reading the header; the header's offsets must cover
+    /// the rest of the file exactly before any tensor is read; each tensor is then read by
+    /// offset, so a large file is never held twice. A FIFO, device or directory is refused
+    /// without reading.
     /// - Throws: ``ToolkitError`` `.io` when the file cannot be read, `.invalidData` naming
     ///   the file (and the tensor) when its contents are not a valid safetensors file.
     public static func read(path: String) throws -> SafeTensorsFile {
-        try decode(AtomicFile.read(path), source: path)
+        try read(BoundedFile(path: path), source: path)
+    }
+
+    /// Reads and validates the safetensors file open as `file` (see ``read(path:)``).
+    static func read(_ file: BoundedFile, source: String) throws -> SafeTensorsFile {
+        try decode(size: file.size, source: source) { offset, length in try file.read(offset, length) }
     }
 
     /// Decodes and validates the bytes of a safetensors file.
     /// - Parameter source: what to call the bytes in error messages (a path).
     /// - Throws: ``ToolkitError`` `.invalidData` naming `source` (and the tensor).
     public static func decode(_ bytes: [UInt8], source: String = "safetensors data") throws -> SafeTensorsFile {
+        try decode(size: bytes.count, source: source) { offset, length in Array(bytes[offset ..< offset + length]) }
+    }
+
+    /// Decodes and validates a safetensors file of `size` bytes, whose bytes
+    /// `[offset, offset + length)` `read` returns (only ever asked for ranges within `size`).
+    private static func decode(size: Int, source: String,
+                               read: (_ offset: Int, _ length: Int) throws -> [UInt8]) throws -> SafeTensorsFile {
         func bad(_ why: String) -> ToolkitError { ToolkitError(.invalidData, "\(source): \(why)") }
 
-        guard bytes.count >= 8 else {
-            throw bad("only \(bytes.count) bytes; a safetensors file starts with an 8-byte header length")
+        guard size >= 8 else {
+            throw bad("only \(size) bytes; a safetensors file starts with an 8-byte header length")
         }
+        let lengthBytes = try read(0, 8)
         var n64: UInt64 = 0
-        for i in 0 ..< 8 { n64 |= UInt64(bytes[i]) << (8 * UInt64(i)) }
+        for (i, byte) in lengthBytes.enumerated() { n64 |= UInt64(byte) << (8 * UInt64(i)) }
         guard n64 <= UInt64(maxHeaderSize) else {
             throw bad("header length \(n64) exceeds the limit of \(maxHeaderSize) bytes")
         }
-        let n = Int(n64)
-        guard n <= bytes.count - 8 else {
-            throw bad("header length \(n) runs past the end of the file (\(bytes.count) bytes)")
+        guard n64 <= UInt64(size - 8) else {
+            throw bad("header length \(n64) runs past the end of the file (\(size) bytes)")
         }
-        let headerBytes = Data(bytes[8 ..< 8 + n])
+        let n = Int(n64)
+        let headerBytes = Data(try read(8, n))
         let json: Any
         do {
             json = try JSONSerialization.jsonObject(with: headerBytes, options: [])
@@ -269,7 +289,7 @@ public struct SafeTensorsFile {
             guard let dict = raw as? [String: Any] else { throw bad("__metadata__ is not an object") }
             for (key, value) in dict {
                 guard let text = value as? String else {
-                    throw bad("__metadata__ entry \"\(key)\" is not a string")
+                    throw bad("__metadata__ entry \(quoted(key)) is not a string")
                 }
                 metadata[key] = text
             }
@@ -278,30 +298,30 @@ public struct SafeTensorsFile {
         struct Entry { var name: String; var dtype: SafeTensorsDType; var shape: [Int]; var begin: Int; var end: Int }
         var entries: [Entry] = []
         for (name, value) in header where name != "__metadata__" {
-            guard let info = value as? [String: Any] else { throw bad("tensor \"\(name)\": entry is not an object") }
-            guard let dtypeName = info["dtype"] as? String else { throw bad("tensor \"\(name)\": no dtype") }
+            guard let info = value as? [String: Any] else { throw bad("tensor \(quoted(name)): entry is not an object") }
+            guard let dtypeName = info["dtype"] as? String else { throw bad("tensor \(quoted(name)): no dtype") }
             guard let dtype = SafeTensorsDType(rawValue: dtypeName) else {
-                throw bad("tensor \"\(name)\": unknown or unsupported dtype \(dtypeName)")
+                throw bad("tensor \(quoted(name)): unknown or unsupported dtype \(quoted(dtypeName))")
             }
             guard let shapeValues = info["shape"] as? [Any], let shape = integers(shapeValues) else {
-                throw bad("tensor \"\(name)\": shape is not a list of integers")
+                throw bad("tensor \(quoted(name)): shape is not a list of integers")
             }
             guard let offsetValues = info["data_offsets"] as? [Any], let offsets = integers(offsetValues),
                   offsets.count == 2 else {
-                throw bad("tensor \"\(name)\": data_offsets is not a pair of integers")
+                throw bad("tensor \(quoted(name)): data_offsets is not a pair of integers")
             }
             if let d = shape.first(where: { $0 < 0 }) {
-                throw bad("tensor \"\(name)\": shape \(shape) has a negative dimension \(d)")
+                throw bad("tensor \(quoted(name)): shape \(shape) has a negative dimension \(d)")
             }
             guard offsets[0] >= 0, offsets[1] >= offsets[0] else {
-                throw bad("tensor \"\(name)\": data_offsets \(offsets) are not an increasing pair of non-negative integers")
+                throw bad("tensor \(quoted(name)): data_offsets \(offsets) are not an increasing pair of non-negative integers")
             }
             let expected: Int
             do { expected = try SafeTensor.byteCount(dtype: dtype, shape: shape) } catch {
-                throw bad("tensor \"\(name)\": shape \(shape) is too large")
+                throw bad("tensor \(quoted(name)): shape \(shape) is too large")
             }
             guard offsets[1] - offsets[0] == expected else {
-                throw bad("tensor \"\(name)\": \(dtype.rawValue) shape \(shape) needs \(expected) bytes but data_offsets \(offsets) span \(offsets[1] - offsets[0])")
+                throw bad("tensor \(quoted(name)): \(dtype.rawValue) shape \(shape) needs \(expected) bytes but data_offsets \(offsets) span \(offsets[1] - offsets[0])")
             }
             entries.append(Entry(name: name, dtype: dtype, shape: shape, begin: offsets[0], end: offsets[1]))
         }
@@ -309,17 +329,17 @@ public struct SafeTensorsFile {
         // The data must be covered exactly once: sorted by offsets, each starts where the last ended.
         entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
         let bufferStart = 8 + n
-        let bufferSize = bytes.count - bufferStart
+        let bufferSize = size - bufferStart
         var position = 0
         for entry in entries {
             if entry.end > bufferSize {
-                throw bad("tensor \"\(entry.name)\": data_offsets [\(entry.begin), \(entry.end)] run past the data buffer (\(bufferSize) bytes)")
+                throw bad("tensor \(quoted(entry.name)): data_offsets [\(entry.begin), \(entry.end)] run past the data buffer (\(bufferSize) bytes)")
             }
             if entry.begin < position {
-                throw bad("tensor \"\(entry.name)\": data_offsets [\(entry.begin), \(entry.end)] overlap another tensor's data (which ends at \(position))")
+                throw bad("tensor \(quoted(entry.name)): data_offsets [\(entry.begin), \(entry.end)] overlap another tensor's data (which ends at \(position))")
             }
             if entry.begin > position {
-                throw bad("tensor \"\(entry.name)\": data_offsets [\(entry.begin), \(entry.end)] leave a hole at bytes [\(position), \(entry.begin)) of the data buffer")
+                throw bad("tensor \(quoted(entry.name)): data_offsets [\(entry.begin), \(entry.end)] leave a hole at bytes [\(position), \(entry.begin)) of the data buffer")
             }
             position = entry.end
         }
@@ -330,7 +350,7 @@ public struct SafeTensorsFile {
         var file = SafeTensorsFile(metadata: metadata)
         file.tensors.reserveCapacity(entries.count)
         for entry in entries {
-            let data = Array(bytes[bufferStart + entry.begin ..< bufferStart + entry.end])
+            let data = try read(bufferStart + entry.begin, entry.end - entry.begin)
             let tensor = try SafeTensor(dtype: entry.dtype, shape: entry.shape, bytes: data)
             file.tensors.append((name: entry.name, tensor: tensor))
         }
