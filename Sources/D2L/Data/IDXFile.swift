@@ -28,10 +28,39 @@ public struct IDXFile: Sendable, Equatable {
     ///   expected and found values), a dimension is zero for rows or columns, or the byte
     ///   count differs from what the header claims (message gives both counts).
     public init(bytes: [UInt8], expectedMagic: UInt32, path: String = "<memory>") throws {
+        let header = try IDXFile.header(bytes, total: bytes.count, expectedMagic: expectedMagic, path: path)
+        try IDXFile.checkSize(header, bytes.count, path: path)
+        self.magic = header.magic
+        self.dimensions = header.dimensions
+        self.data = Array(bytes[header.size...])
+    }
+
+    private init(header: Header, data: [UInt8]) {
+        magic = header.magic
+        dimensions = header.dimensions
+        self.data = data
+    }
+
+    /// What an IDX header says: the magic, the dimensions, the header's size and the
+    /// file's size it implies.
+    private struct Header {
+        var magic: UInt32
+        var dimensions: [Int]
+        var size: Int
+        var elementCount: Int
+        var fileSize: Int
+    }
+
+    /// The longest IDX header: the magic and 255 dimensions.
+    private static let maxHeaderSize = 4 + 4 * 255
+
+    /// Parses the header at the start of `bytes`, the first bytes (at least
+    /// ``maxHeaderSize`` of them, or all) of a file of `total` bytes.
+    private static func header(_ bytes: [UInt8], total: Int, expectedMagic: UInt32, path: String) throws -> Header {
         guard bytes.count >= 4 else {
             throw ToolkitError(
                 .invalidData,
-                "'\(path)' is not an IDX file: \(bytes.count) bytes, fewer than the 4-byte magic")
+                "'\(path)' is not an IDX file: \(total) bytes, fewer than the 4-byte magic")
         }
         let magic = IDXFile.bigEndianUInt32(bytes, at: 0)
         guard magic == expectedMagic else {
@@ -48,7 +77,7 @@ public struct IDXFile: Sendable, Equatable {
         guard bytes.count >= headerSize else {
             throw ToolkitError(
                 .invalidData,
-                "'\(path)' is truncated: its header needs \(headerSize) bytes, the file has \(bytes.count)")
+                "'\(path)' is truncated: its header needs \(headerSize) bytes, the file has \(total)")
         }
         var dimensions: [Int] = []
         var elementCount = 1
@@ -64,24 +93,62 @@ public struct IDXFile: Sendable, Equatable {
             elementCount = product
             dimensions.append(size)
         }
-        let expectedBytes = headerSize + elementCount
-        guard bytes.count == expectedBytes else {
-            let problem = bytes.count < expectedBytes ? "is truncated" : "has trailing bytes"
+        let (fileSize, overflow) = headerSize.addingReportingOverflow(elementCount)
+        guard !overflow else {
+            throw ToolkitError(.invalidData, "'\(path)': IDX dimensions \(dimensions) are too large")
+        }
+        return Header(magic: magic, dimensions: dimensions, size: headerSize, elementCount: elementCount, fileSize: fileSize)
+    }
+
+    /// Checks that a file of `count` (decompressed) bytes is what `header` claims.
+    private static func checkSize(_ header: Header, _ count: Int, path: String, decompressed: Bool = false) throws {
+        guard count == header.fileSize else {
+            let problem = count < header.fileSize ? "is truncated" : "has trailing bytes"
+            let has = decompressed && count > header.fileSize ? "decompresses to more" : "has \(count)"
             throw ToolkitError(
                 .invalidData,
-                "'\(path)' \(problem): the header \(dimensions) claims \(expectedBytes) bytes, the file has \(bytes.count)")
+                "'\(path)' \(problem): the header \(header.dimensions) claims \(header.fileSize) bytes, the file \(has)\(decompressed ? " (decompressed)" : "")")
         }
-        self.magic = magic
-        self.dimensions = dimensions
-        self.data = Array(bytes[headerSize...])
     }
 
     /// Reads and parses an IDX file, gzip-compressed or plain.
     ///
+    /// The header is read first and its dimensions checked against the file's size before
+    /// the data is read: a plain file must be exactly the header's size; a gzip file must
+    /// be able to decompress to it (deflate expands at most 1032:1), and decompression
+    /// stops one byte past it. A FIFO, device or directory is refused without reading.
+    ///
     /// - Throws: `ToolkitError(.io)` when the file cannot be read, `.invalidData` as
     ///   `init(bytes:expectedMagic:path:)` does or when the gzip stream is corrupt.
     public static func read(path: String, expectedMagic: UInt32) throws -> IDXFile {
-        try IDXFile(bytes: readPossiblyGzipped(path: path), expectedMagic: expectedMagic, path: path)
+        let file = try BoundedFile(path: path)
+        if try !GzipStream.isGzip(file) {
+            let header = try IDXFile.header(try file.head(maxHeaderSize), total: file.size,
+                                            expectedMagic: expectedMagic, path: path)
+            try checkSize(header, file.size, path: path)
+            return IDXFile(header: header, data: try file.read(header.size, header.elementCount))
+        }
+        let stream = try GzipStream(file)
+        var head = try stream.read(upTo: maxHeaderSize)
+        if head.count < maxHeaderSize { try stream.finish() }  // the whole stream: report corruption first
+        let header = try IDXFile.header(head, total: head.count, expectedMagic: expectedMagic, path: path)
+        let (most, overflow) = file.size.multipliedReportingOverflow(by: 1032)
+        guard overflow || header.fileSize <= most + 1024 else {
+            throw ToolkitError(
+                .invalidData,
+                "'\(path)' is truncated: the header \(header.dimensions) claims \(header.fileSize) bytes, more than its \(file.size) compressed bytes can hold")
+        }
+        if head.count > header.fileSize {
+            try checkSize(header, head.count, path: path, decompressed: true)
+        }
+        if head.count == maxHeaderSize {
+            // At most one byte past what the header claims: enough to tell trailing bytes.
+            head += try stream.read(upTo: header.fileSize - head.count + 1)
+            if head.count <= header.fileSize { try stream.finish() }
+        }
+        try checkSize(header, head.count, path: path, decompressed: true)
+        head.removeSubrange(0 ..< header.size)
+        return IDXFile(header: header, data: head)
     }
 
     /// Reads an image file (magic `0x00000803`).
