@@ -1,4 +1,5 @@
 import Foundation
+import D2LRuntime
 
 /// A table read from a CSV file with a header row, and its conversion to numbers the
 /// way the book's chapter 2 does with pandas:
@@ -58,18 +59,17 @@ public struct CSVTable: Sendable, Equatable {
         self.rows = rows
     }
 
+    /// The largest CSV file ``load(path:)`` reads (it is parsed in memory, as text and as cells).
+    public static let maxFileSize = 256 << 20
+
     /// Reads a CSV file (UTF-8) whose first line is the header.
     ///
     /// - Throws: `ToolkitError(.io)` naming the path when it cannot be read or is not
     ///   UTF-8, and `.invalidData` as `init(parsing:source:)` does.
     public static func load(path: String) throws -> CSVTable {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw ToolkitError(.io, "cannot read '\(path)': \(error.localizedDescription)")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
+        // A regular file of at most maxFileSize bytes (FIFOs and devices are refused unread).
+        let bytes = try BoundedFile.read(path: path, limit: maxFileSize, what: "a CSV file")
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ToolkitError(.io, "'\(path)' is not UTF-8 text")
         }
         return try CSVTable(parsing: text, source: path)
@@ -82,7 +82,7 @@ public struct CSVTable: Sendable, Equatable {
     public func columnIndex(named name: String) throws -> Int {
         guard let index = columns.firstIndex(of: name) else {
             throw ToolkitError(
-                .invalidArgument, "CSVTable: no column '\(name)'; the columns are \(columns)")
+                .invalidArgument, "CSVTable: no column \(quoted(name)); the columns are \(columns.map { quoted($0) }.joined(separator: ", "))")
         }
         return index
     }
@@ -153,7 +153,7 @@ public struct CSVTable: Sendable, Equatable {
                 let present = numbers.compactMap { $0 }
                 guard !present.isEmpty else {
                     throw ToolkitError(
-                        .invalidData, "CSVTable: column '\(columns[index])' has no values to take the mean of")
+                        .invalidData, "CSVTable: column \(quoted(columns[index])) has no values to take the mean of")
                 }
                 fill = present.reduce(0, +) / Double(present.count)
             }
@@ -165,7 +165,7 @@ public struct CSVTable: Sendable, Equatable {
                 let example = rows.lazy.compactMap { $0[index] }.first(where: { Double($0) == nil }) ?? ""
                 throw ToolkitError(
                     .invalidData,
-                    "CSVTable: column '\(columns[index])' is not numeric (e.g. '\(example)'); pass oneHotCategoricals: true")
+                    "CSVTable: column \(quoted(columns[index])) is not numeric (e.g. \(quoted(example))); pass oneHotCategoricals: true")
             }
             let categories = Set(rows.compactMap { $0[index] }).sorted()
             for category in categories {
