@@ -7,10 +7,14 @@ public enum FileInspection {
 
     /// Whether `path` is an ONNX model (by the `.onnx` extension, else by content) or a
     /// checkpoint (torch.save zip or legacy, safetensors).
+    ///
+    /// Only the first 16 bytes are read, and only from a regular file: a FIFO, a device
+    /// (`/dev/zero`) or a directory is refused in one line without reading or blocking.
     public static func kind(of path: String) throws -> Kind {
+        let file = try BoundedFile(path: path)
         if path.lowercased().hasSuffix(".onnx") { return .onnx }
-        let head = try AtomicFile.read(path).prefix(16)
-        return ONNXModelSummary.looksLikeONNX(head) ? .onnx : .checkpoint
+        let head = try file.head(16)
+        return ONNXModelSummary.looksLikeONNX(head[...]) ? .onnx : .checkpoint
     }
 
     /// The lines `d2l-export inspect` prints for `path`.

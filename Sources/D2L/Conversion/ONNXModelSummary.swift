@@ -15,7 +15,7 @@ public struct ONNXModelSummary: Sendable {
         public var dims: [String]
 
         /// `x: float32 [batch, 1, 28, 28]`.
-        public var text: String { "\(name): \(elementType) [\(dims.joined(separator: ", "))]" }
+        public var text: String { "\(quotedUnlessPlain(name)): \(elementType) [\(dims.map(quotedUnlessPlain).joined(separator: ", "))]" }
     }
 
     public var irVersion: Int
@@ -41,7 +41,7 @@ public struct ONNXModelSummary: Sendable {
     public func metadata(_ key: String) -> String? { metadata.first(where: { $0.key == key })?.value }
 
     /// `Conv×2, Relu×3, Gemm×1`.
-    public var opCountText: String { opCounts.map { "\($0.op)×\($0.count)" }.joined(separator: ", ") }
+    public var opCountText: String { opCounts.map { "\(quotedUnlessPlain($0.op))×\($0.count)" }.joined(separator: ", ") }
 
     /// Parses serialized `ModelProto` bytes.
     /// - Parameter source: what to call the bytes in messages (a path).
@@ -128,21 +128,34 @@ public struct ONNXModelSummary: Sendable {
     }
 
     /// Reads and parses the ONNX file at `path`.
+    ///
+    /// As the runtime's loader does, checks before reading the file whole that it is a
+    /// regular file of at most 2 GiB − 1 bytes whose first bytes can begin an ONNX
+    /// ModelProto (``ModelProtoHead``), so that a large file that is not a model is
+    /// refused after reading 64 bytes.
     public init(path: String) throws {
-        try self.init(bytes: AtomicFile.read(path), source: path)
+        let file = try BoundedFile(path: path)
+        guard file.size <= Model.maximumFileSize else {
+            throw ToolkitError(.invalidData, "\(path): \(file.size) bytes is larger than an ONNX model can be (at most 2 GiB − 1; larger weights go in external data)")
+        }
+        let head = try file.head(ModelProtoHead.length)
+        if file.size > 0, let problem = head.withUnsafeBytes({ ModelProtoHead.problem($0, fileSize: file.size) }) {
+            throw ToolkitError(.invalidData, "\(path): not an ONNX model: the \(file.size) bytes do not parse as an onnx.ModelProto: \(problem)")
+        }
+        try self.init(bytes: file.read(0, file.size), source: path)
     }
 
     /// Lines describing the model (inputs, outputs, operators, opset, initializers, metadata).
     public var lines: [String] {
         var out: [String] = []
         out.append("ONNX model, \(byteCount) bytes, IR version \(irVersion)"
-                   + (producerName.isEmpty ? "" : ", producer '\(producerName)'"))
-        out.append("opset: " + opsets.map { ($0.domain.isEmpty ? "ai.onnx" : $0.domain) + " \($0.version)" }.joined(separator: ", "))
+                   + (producerName.isEmpty ? "" : ", producer \(quoted(producerName))"))
+        out.append("opset: " + opsets.map { ($0.domain.isEmpty ? "ai.onnx" : quotedUnlessPlain($0.domain)) + " \($0.version)" }.joined(separator: ", "))
         for v in inputs { out.append("input  " + v.text) }
         for v in outputs { out.append("output " + v.text) }
         out.append("\(nodeCount) nodes: \(opCountText)")
         out.append("\(initializerCount) initializers, \(initializerElements) values")
-        for (key, value) in metadata { out.append("metadata \(key) = \(value)") }
+        for (key, value) in metadata { out.append("metadata \(quotedUnlessPlain(key)) = \(ONNXModelSummary.shown(value))") }
         return out
     }
 
@@ -167,6 +180,13 @@ public struct ONNXModelSummary: Sendable {
             }
         }
         return Value(name: name, elementType: DType.onnxName(code), dims: dims)
+    }
+
+    /// A metadata value as the summary shows it: bare when quoting would only add the quote
+    /// marks (printable, at most ``quotedTextLimit`` characters), else ``quoted(_:)``.
+    static func shown(_ text: String) -> String {
+        let q = quoted(text)
+        return q == "'" + text + "'" ? text : q
     }
 
     static func string(_ p: UnsafeMutablePointer<CChar>?) -> String {
