@@ -110,9 +110,10 @@ public struct CheckpointSummary: Sendable {
 
     /// One line per tensor: `name  shape  dtype`.
     public var tensorLines: [String] {
-        let width = min(48, tensors.map(\.name.count).max() ?? 0)
+        let width = min(48, tensors.map { quotedUnlessPlain($0.name).count }.max() ?? 0)
         return tensors.map { t in
-            let name = t.name.count < width ? t.name + String(repeating: " ", count: width - t.name.count) : t.name
+            let shown = quotedUnlessPlain(t.name)
+            let name = shown.count < width ? shown + String(repeating: " ", count: width - shown.count) : shown
             return "\(name)  [\(t.shape.map(String.init).joined(separator: ", "))]  \(t.dtype.rawValue)"
         }
     }
@@ -356,13 +357,13 @@ public enum CheckpointConverter {
         var misShaped: [String] = []
         for (name, parameter) in entries {
             if let index = given[name], checkpoint.entries[index].shape != parameter.shape {
-                misShaped.append("\(name): checkpoint \(checkpoint.entries[index].shape), model \(parameter.shape)")
+                misShaped.append("\(quotedUnlessPlain(name)): checkpoint \(checkpoint.entries[index].shape), model \(parameter.shape)")
             }
         }
         if !missing.isEmpty || !unexpected.isEmpty || !misShaped.isEmpty {
             var lines: [String] = ["state dictionary does not match \(type(of: module))"]
-            if !missing.isEmpty { lines.append("missing keys: " + missing.joined(separator: ", ")) }
-            if !unexpected.isEmpty { lines.append("unexpected keys: " + unexpected.joined(separator: ", ")) }
+            if !missing.isEmpty { lines.append("missing keys: " + missing.map(quotedUnlessPlain).joined(separator: ", ")) }
+            if !unexpected.isEmpty { lines.append("unexpected keys: " + unexpected.map(quotedUnlessPlain).joined(separator: ", ")) }
             if !misShaped.isEmpty { lines.append("mis-shaped keys: " + misShaped.joined(separator: "; ")) }
             throw ToolkitError(.shape, lines.joined(separator: "\n  "))
         }

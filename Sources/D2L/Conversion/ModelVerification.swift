@@ -35,7 +35,7 @@ enum RuntimeRunner {
 
     static func run(_ model: D2LRuntime.Model, source: String, inputs: [Input]) throws -> [Output] {
         guard inputs.count == model.inputs.count else {
-            throw ToolkitError(.invalidArgument, "\(source): the model takes \(model.inputs.count) inputs (\(model.inputs.map(\.name).joined(separator: ", "))), \(inputs.count) given")
+            throw ToolkitError(.invalidArgument, "\(source): the model takes \(model.inputs.count) inputs (\(model.inputs.map { quoted($0.name) }.joined(separator: ", "))), \(inputs.count) given")
         }
         let session = D2LRuntime.Session(model: model)
         do {
@@ -127,10 +127,10 @@ public struct ModelVerification {
                 guard manager.fileExists(atPath: path) else { continue }
                 let reference = try Self.tensor(path)
                 guard reference.type.shape == output.shape else {
-                    throw ToolkitError(.shape, "\(set): output \(k) '\(output.name)' has shape \(output.shape) but \(path) holds \(reference.type.shape)")
+                    throw ToolkitError(.shape, "\(set): output \(k) \(quoted(output.name)) has shape \(output.shape) but \(path) holds \(reference.type.shape)")
                 }
                 guard reference.type.dtype == output.dtype else {
-                    throw ToolkitError(.invalidData, "\(set): output \(k) '\(output.name)' is \(output.dtype.name) but \(path) holds \(reference.type.dtype.name)")
+                    throw ToolkitError(.invalidData, "\(set): output \(k) \(quoted(output.name)) is \(output.dtype.name) but \(path) holds \(reference.type.dtype.name)")
                 }
                 let expected = Self.floats(reference)
                 comparisons.append(Comparison(dataSet: set, index: k, name: output.name, shape: output.shape,

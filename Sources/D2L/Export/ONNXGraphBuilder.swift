@@ -1,3 +1,5 @@
+import D2LRuntime
+
 /// Builds one ONNX model (a single graph in the default domain) and serializes it to
 /// `ModelProto` bytes through the package's protobuf-c binding.
 ///
@@ -154,7 +156,7 @@ public struct ONNXGraphBuilder: Sendable {
         var keys: Set<String> = []
         for entry in metadata {
             guard !entry.key.isEmpty else { throw fail("a metadata entry has an empty key") }
-            guard keys.insert(entry.key).inserted else { throw fail("metadata key '\(entry.key)' appears twice") }
+            guard keys.insert(entry.key).inserted else { throw fail("metadata key \(quoted(entry.key)) appears twice") }
         }
 
         // Where each tensor name comes from, for messages about duplicates.
@@ -162,7 +164,7 @@ public struct ONNXGraphBuilder: Sendable {
         func define(_ name: String, _ what: String) throws {
             guard !name.isEmpty else { throw fail("\(what) has an empty name") }
             if let earlier = defined[name] {
-                throw fail("tensor name '\(name)' is used twice: by \(earlier) and by \(what)")
+                throw fail("tensor name \(quoted(name)) is used twice: by \(earlier) and by \(what)")
             }
             defined[name] = what
         }
@@ -179,35 +181,35 @@ public struct ONNXGraphBuilder: Sendable {
         }
 
         for input in inputs {
-            let what = "graph input '\(input.name)'"
+            let what = "graph input \(quoted(input.name))"
             try define(input.name, what)
             try checkShape(input.shape, what)
             guard input.shape != nil else { throw fail("\(what) has no shape") }
         }
         for initializer in initializers {
-            let what = "initializer '\(initializer.name)'"
+            let what = "initializer \(quoted(initializer.name))"
             try define(initializer.name, what)
             try initializer.tensor.validate(what)
         }
         var nodeNames: Set<String> = []
         for (index, node) in nodes.enumerated() {
-            let what = "node \(index) (\(node.opType)\(node.name.map { " '\($0)'" } ?? ""))"
+            let what = "node \(index) (\(node.opType)\(node.name.map { " \(quoted($0))" } ?? ""))"
             guard !node.opType.isEmpty else { throw fail("\(what) has an empty op type") }
             if let name = node.name {
                 guard !name.isEmpty else { throw fail("\(what) has an empty name (pass nil for none)") }
-                guard nodeNames.insert(name).inserted else { throw fail("node name '\(name)' is used twice") }
+                guard nodeNames.insert(name).inserted else { throw fail("node name \(quoted(name)) is used twice") }
             }
             for input in node.inputs where !input.isEmpty && defined[input] == nil {
-                throw fail("\(what) reads '\(input)', which no graph input, initializer or earlier node produces")
+                throw fail("\(what) reads \(quoted(input)), which no graph input, initializer or earlier node produces")
             }
             var attributeNames: Set<String> = []
             for attribute in node.attributes {
                 guard !attribute.name.isEmpty else { throw fail("\(what) has an attribute with an empty name") }
                 guard attributeNames.insert(attribute.name).inserted else {
-                    throw fail("\(what) has attribute '\(attribute.name)' twice")
+                    throw fail("\(what) has attribute \(quoted(attribute.name)) twice")
                 }
                 if case .tensor(let name, let tensor) = attribute {
-                    try tensor.validate("attribute '\(name)' of \(what)")
+                    try tensor.validate("attribute \(quoted(name)) of \(what)")
                 }
             }
             guard node.outputs.contains(where: { !$0.isEmpty }) else { throw fail("\(what) has no outputs") }
@@ -218,7 +220,7 @@ public struct ONNXGraphBuilder: Sendable {
         guard !outputs.isEmpty else { throw fail("the graph declares no outputs") }
         var outputNames: Set<String> = []
         for output in outputs {
-            let what = "graph output '\(output.name)'"
+            let what = "graph output \(quoted(output.name))"
             guard !output.name.isEmpty else { throw fail("a graph output has an empty name") }
             guard outputNames.insert(output.name).inserted else { throw fail("\(what) is declared twice") }
             guard defined[output.name] != nil else {

@@ -1,3 +1,5 @@
+import D2LRuntime
+
 /// The base of every layer and model (PyTorch's `nn.Module`): parameters, buffers and
 /// child modules registered by name, so that `namedParameters()` and `stateDict()` use
 /// PyTorch's keys for the same structure (`0.weight`, `b1.0.conv1.bias`, …).
@@ -103,13 +105,13 @@ open class Module {
         var misShaped: [String] = []
         for (name, parameter) in entries {
             if let value = given[name], value.shape != parameter.shape {
-                misShaped.append("\(name): checkpoint \(value.shape), model \(parameter.shape)")
+                misShaped.append("\(quotedUnlessPlain(name)): checkpoint \(value.shape), model \(parameter.shape)")
             }
         }
         if !missing.isEmpty || !unexpected.isEmpty || !misShaped.isEmpty {
             var lines: [String] = ["state dictionary does not match \(type(of: self))"]
-            if !missing.isEmpty { lines.append("missing keys: " + missing.joined(separator: ", ")) }
-            if !unexpected.isEmpty { lines.append("unexpected keys: " + unexpected.joined(separator: ", ")) }
+            if !missing.isEmpty { lines.append("missing keys: " + missing.map(quotedUnlessPlain).joined(separator: ", ")) }
+            if !unexpected.isEmpty { lines.append("unexpected keys: " + unexpected.map(quotedUnlessPlain).joined(separator: ", ")) }
             if !misShaped.isEmpty { lines.append("mis-shaped keys: " + misShaped.joined(separator: "; ")) }
             throw ToolkitError(.shape, lines.joined(separator: "\n  "))
         }

@@ -1,3 +1,4 @@
+import D2LRuntime
 import Foundation
 
 /// A token compared and hashed by its exact Unicode scalars, as Python compares `str`
@@ -92,7 +93,7 @@ public struct Vocab: Sendable, Equatable {
             throw ToolkitError(.invalidData, "Vocab: the token list is empty (index 0 must be \"<unk>\")")
         }
         guard first == "<unk>" else {
-            throw ToolkitError(.invalidData, "Vocab: index 0 is \(jsonStringLiteral(first)), expected \"<unk>\"")
+            throw ToolkitError(.invalidData, "Vocab: index 0 is \(quoted(first)), expected \"<unk>\"")
         }
         var tokenToIdx: [ExactToken: Int] = [:]
         for (i, token) in idxToToken.enumerated() { tokenToIdx[ExactToken(token)] = i }
