@@ -13,8 +13,8 @@ public enum LanguageModelVocabulary {
     /// - Throws: `ToolkitError(.io)` when unreadable, `.invalidData` when not such an array.
     public static func load(json path: String) throws -> Vocab {
         let bytes: [UInt8]
-        do { bytes = try AtomicFile.read(path) } catch {
-            throw ToolkitError(.io, "--vocab: cannot read \(path)")
+        do { bytes = try BoundedFile.read(path: path, limit: 64 << 20, what: "a vocabulary") } catch let error as ToolkitError {
+            throw ToolkitError(error.kind, "--vocab: \(error.message)")
         }
         guard let tokens = try? JSONDecoder().decode([String].self, from: Data(bytes)) else {
             throw ToolkitError(.invalidData, "--vocab: \(path) is not a JSON array of strings (the tokens in index order, e.g. [\"<unk>\", \" \", \"e\"])")
@@ -30,8 +30,8 @@ public enum LanguageModelVocabulary {
     /// - Throws: `ToolkitError(.io)` when unreadable, `.invalidData` when empty or not text.
     public static func rebuild(corpus path: String, token: TokenKind) throws -> Vocab {
         let bytes: [UInt8]
-        do { bytes = try AtomicFile.read(path) } catch {
-            throw ToolkitError(.io, "--vocab-corpus: cannot read \(path)")
+        do { bytes = try BoundedFile.read(path: path, limit: 1 << 30, what: "a corpus") } catch let error as ToolkitError {
+            throw ToolkitError(error.kind, "--vocab-corpus: \(error.message)")
         }
         let lines = try TimeMachine.cleanLines(bytes, what: "--vocab-corpus \(path)")
         return Vocab(tokens: tokenize(lines, token: token))
