@@ -113,11 +113,11 @@ final class CheckpointFormatTests: XCTestCase {
         for (module, name) in [("builtins", "eval"), ("torch", "load"), ("collections", "defaultdict"), ("torch._utils", "_rebuild_qtensor")] {
             let p: [UInt8] = [0x80, 0x02] + Array("c\(module)\n\(name)\n".utf8) + [0x29, 0x52, 0x2e]
             let error = checkpointError { _ = try PickleReader.load(p, source: "g.pkl") }
-            XCTAssertEqual(error?.message.contains("refusing to load \(module).\(name)"), true, error?.message ?? "")
+            XCTAssertEqual(error?.message.contains("refusing to load '\(module).\(name)'"), true, error?.message ?? "")
         }
         let module: [UInt8] = [0x80, 0x02] + Array("ctorch.nn.modules.linear\nLinear\n".utf8) + [0x29, 0x81, 0x2e]
         let error = checkpointError { _ = try PickleReader.load(module, source: "m.pkl") }
-        XCTAssertEqual(error?.message.contains("torch.nn.modules.linear.Linear: the file holds a whole pickled module"), true, error?.message ?? "")
+        XCTAssertEqual(error?.message.contains("'torch.nn.modules.linear.Linear': the file holds a whole pickled module"), true, error?.message ?? "")
     }
 
     func testMalformedPicklesThrow() {
@@ -125,6 +125,24 @@ final class CheckpointFormatTests: XCTestCase {
                            [0x80, 0x02, 0x28, 0x61, 0x2e], [0x80, 0x02, 0x68, 0x05, 0x2e], [0x80, 0x02, 0x58, 0xff, 0xff, 0xff, 0x7f],
                            [0x80, 0x02, 0x4e, 0x4e, 0x2e], [0x80, 0x02, 0x4e, 0x4e, 0x52, 0x2e], [0x80, 0x02, 0x4e, 0x51, 0x2e]] {
             XCTAssertThrowsError(try PickleReader.load(p, source: "m"), "\(p)")
+        }
+    }
+
+    /// A pickle global and zip entry names holding ANSI escapes, newlines and 200 more
+    /// characters come out escaped and cut at 80 characters (issue 14, item 5).
+    func testFileTextInMessagesIsEscapedAndCapped() {
+        let long = String(repeating: "x", count: 200)
+        let global: [UInt8] = [0x80, 0x02] + Array("cos\u{1b}[31m\(long)\nsystem\n".utf8) + [0x29, 0x52, 0x2e]
+        let pickle = checkpointError { _ = try PickleReader.load(global, source: "g.pkl") }
+        let entry = checkpointError {
+            _ = try PyTorchCheckpoint.decode(makeZip([("x/\u{1b}]0;title\u{7}\n\(long)", [1])]), source: "z.zip")
+        }
+        for (error, expected) in [(pickle, "refusing to load 'os\\x1b[31mxxx"), (entry, "entries ('x/\\x1b]0;title\\x07\\nxxx")] {
+            let message = error?.message ?? ""
+            XCTAssertTrue(message.contains(expected), message)
+            XCTAssertTrue(message.contains("…' ("), message)  // cut, then the whole length
+            XCTAssertFalse(message.contains("\u{1b}") || message.contains("\n") || message.contains("\u{7}"), message)
+            XCTAssertFalse(message.contains(String(repeating: "x", count: 81)), message)
         }
     }
 
@@ -154,7 +172,7 @@ final class CheckpointFormatTests: XCTestCase {
         let good = statePickle(numel: 6, offset: 0, shape: [2, 3], strides: [3, 1])
         // Missing storage entry.
         var error = checkpointError { _ = try PyTorchCheckpoint.decode(makeZip([("a/data.pkl", good)]), source: "m.pt") }
-        XCTAssertEqual(error?.message.contains("tensor 'w' refers to storage a/data/0, which the archive does not hold"), true, error?.message ?? "")
+        XCTAssertEqual(error?.message.contains("tensor 'w' refers to storage 'a/data/0', which the archive does not hold"), true, error?.message ?? "")
         // A view reaching past its storage through its offset.
         let past = statePickle(numel: 6, offset: 1, shape: [2, 3], strides: [3, 1])
         error = checkpointError {

@@ -69,7 +69,7 @@ final class DataCSVTests: XCTestCase {
         assertDataToolkitError(.invalidData, containing: ["no header"]) { _ = try CSVTable(parsing: "") }
         assertDataToolkitError(.io, containing: ["/nonexistent/x.csv"]) { _ = try CSVTable.load(path: "/nonexistent/x.csv") }
         let table = try CSVTable(parsing: "a,b\nNA,x\n")
-        assertDataToolkitError(.invalidArgument, containing: ["no column 'z'", "[\"a\", \"b\"]"]) {
+        assertDataToolkitError(.invalidArgument, containing: ["no column 'z'", "the columns are 'a', 'b'"]) {
             _ = try table.selecting(columns: ["z"])
         }
         assertDataToolkitError(.invalidArgument, containing: ["index 5"]) { _ = try table.selecting(columnIndices: [5]) }

@@ -266,6 +266,27 @@ final class IOSafeTensorsTests: XCTestCase {
         }
     }
 
+    /// A tensor name and dtype holding ANSI escapes and control characters, 200 characters
+    /// long, come out escaped and cut at 80 characters (issue 14, item 5).
+    func testHostileNamesAreEscapedAndCapped() {
+        let name = "\\u001b[2J\\n" + String(repeating: "n", count: 200)
+        let dtype = "\\u001b[31m" + String(repeating: "d", count: 200)
+        let bytes = rawFile(#"{""# + name + #"":{"dtype":""# + dtype + #"","shape":[1],"data_offsets":[0,4]}}"#, [0, 0, 0, 0])
+        do {
+            _ = try SafeTensorsFile.decode(bytes, source: "h.st")
+            XCTFail("decoded a hostile header")
+        } catch let error as ToolkitError {
+            XCTAssertTrue(error.message.contains("tensor '\\x1b[2J\\nnnn"), error.message)
+            XCTAssertTrue(error.message.contains("dtype '\\x1b[31mddd"), error.message)
+            XCTAssertTrue(error.message.contains("…' (205 bytes)"), error.message)
+            XCTAssertFalse(error.message.contains("\u{1b}") || error.message.contains("\n"), error.message)
+            XCTAssertFalse(error.message.contains(String(repeating: "n", count: 81)), error.message)
+            XCTAssertFalse(error.message.contains(String(repeating: "d", count: 81)), error.message)
+        } catch {
+            XCTFail("\(error)")
+        }
+    }
+
     func testReadNamesPathOnErrors() throws {
         let dir = try ioTemporaryDirectory(self)
         let path = dir + "/broken.safetensors"

@@ -102,7 +102,7 @@ final class TextVocabTests: XCTestCase {
         XCTAssertEqual(back.indices(of: ["a", "b", "<pad>", "?"]), built.indices(of: ["a", "b", "<pad>", "?"]))
 
         assertTextError(.invalidData, containing: ["empty"]) { _ = try Vocab(idxToToken: []) }
-        assertTextError(.invalidData, containing: ["\"the\"", "<unk>"]) { _ = try Vocab(idxToToken: ["the", "<unk>"]) }
+        assertTextError(.invalidData, containing: ["index 0 is 'the'", "<unk>"]) { _ = try Vocab(idxToToken: ["the", "<unk>"]) }
         assertTextError(.invalidData, containing: ["JSON array of strings"]) { _ = try Vocab(json: "{\"a\": 1}") }
         assertTextError(.invalidData, containing: ["JSON array of strings"]) { _ = try Vocab(json: "[\"<unk>\", 3]") }
     }
