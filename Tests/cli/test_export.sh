@@ -189,6 +189,18 @@ refuses "an unsupported opset" "opset 9" \
 printf 'not a model' > "$tmp/corrupt.onnx"
 refuses "inspect a corrupt model" "corrupt.onnx" "$tool" inspect "$tmp/corrupt.onnx"
 refuses "verify a corrupt model" "corrupt.onnx" "$tool" verify "$tmp/corrupt.onnx" --reference "$fixtures/lenet-ref"
+# Files that cannot be checkpoints or models are refused from their type or first bytes,
+# in one line, without reading them whole or blocking (issue 14, item 4).
+refuses "inspect /dev/zero" "not a regular file" timeout 20 "$tool" inspect /dev/zero
+mkfifo "$tmp/pipe"
+refuses "inspect a FIFO nobody writes to" "FIFO" timeout 20 "$tool" inspect "$tmp/pipe"
+refuses "inspect a directory" "directory" timeout 20 "$tool" inspect "$tmp"
+truncate -s 2G "$tmp/zeros.params"
+refuses "inspect 2 GiB of zeros" "not a PyTorch checkpoint .*2147483648 bytes" timeout 20 "$tool" inspect "$tmp/zeros.params"
+refuses "convert 2 GiB of zeros" "not a PyTorch checkpoint" timeout 20 "$tool" convert --arch lenet --input "$tmp/zeros.params" --output "$tmp/bad.onnx"
+truncate -s 2047M "$tmp/zeros.onnx"
+refuses "inspect 2 GiB of zeros named .onnx" "not an ONNX model" timeout 20 "$tool" inspect "$tmp/zeros.onnx"
+rm -f "$tmp/zeros.params" "$tmp/zeros.onnx"
 
 # What a killed run left beside the output (its process is gone) is removed by the next write.
 sleep 0.01 & dead=$!; wait $dead
