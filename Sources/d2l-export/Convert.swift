@@ -99,6 +99,15 @@ struct Convert: ParsableCommand {
     }
 
     func readLabels(_ path: String) throws -> [String] {
+        // A regular file of at most 16 MiB, checked before reading (a FIFO or /dev/zero
+        // would block or never end).
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        if let type = attributes?[.type] as? FileAttributeType, type != .typeRegular {
+            throw ToolkitError(.io, "--labels: cannot read \(path): not a regular file")
+        }
+        if let size = attributes?[.size] as? Int, size > 16 << 20 {
+            throw ToolkitError(.invalidData, "--labels: \(path) has \(size) bytes, more than a list of labels may have (at most 16 MiB)")
+        }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw ToolkitError(.io, "--labels: cannot read \(path)")

@@ -201,6 +201,8 @@ refuses "convert 2 GiB of zeros" "not a PyTorch checkpoint" timeout 20 "$tool" c
 truncate -s 2047M "$tmp/zeros.onnx"
 refuses "inspect 2 GiB of zeros named .onnx" "not an ONNX model" timeout 20 "$tool" inspect "$tmp/zeros.onnx"
 rm -f "$tmp/zeros.params" "$tmp/zeros.onnx"
+refuses "--labels /dev/zero" "not a regular file" timeout 20 \
+    "$tool" convert --arch lenet --input "$fixtures/lenet.params" --output "$tmp/bad.onnx" --labels /dev/zero
 
 # What a killed run left beside the output (its process is gone) is removed by the next write.
 sleep 0.01 & dead=$!; wait $dead
