@@ -104,10 +104,11 @@ public struct IDXFile: Sendable, Equatable {
     private static func checkSize(_ header: Header, _ count: Int, path: String, decompressed: Bool = false) throws {
         guard count == header.fileSize else {
             let problem = count < header.fileSize ? "is truncated" : "has trailing bytes"
-            let has = decompressed && count > header.fileSize ? "decompresses to more" : "has \(count)"
+            let has = !decompressed ? "has \(count)"
+                : count > header.fileSize ? "decompresses to more" : "has \(count) (decompressed)"
             throw ToolkitError(
                 .invalidData,
-                "'\(path)' \(problem): the header \(header.dimensions) claims \(header.fileSize) bytes, the file \(has)\(decompressed ? " (decompressed)" : "")")
+                "'\(path)' \(problem): the header \(header.dimensions) claims \(header.fileSize) bytes, the file \(has)")
         }
     }
 
