@@ -134,7 +134,7 @@ public struct PyTorchCheckpoint {
 
     /// The most bytes a legacy (non-zip) torch.save file is read into memory with: it is
     /// read whole, as its storages follow its pickles with no index.
-    static let legacyFileLimit = Int.bitWidth == 64 ? 64 << 30 : Int.max
+    static let legacyFileLimit = Int(truncatingIfNeeded: min(Int64(64) << 30, Int64(Int.max)))
 
     /// Which format the regular file `file` is, from its first 16 bytes only.
     /// - Throws: ``ToolkitError`` `.invalidData` naming `source` when it is empty or starts
