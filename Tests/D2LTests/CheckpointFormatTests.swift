@@ -109,6 +109,14 @@ final class CheckpointFormatTests: XCTestCase {
         XCTAssertTrue(x === y)
     }
 
+    /// A storage class must be an identifier: torch.<ESC>[31mFloatStorage is refused, quoted
+    /// (found by tools/dev/fuzz checkpoint: the bytes reached the message unescaped).
+    func testStorageClassNamesMustBeIdentifiers() {
+        let p: [UInt8] = [0x80, 0x02] + Array("ctorch\n\u{1B}[31mFloatStorage\n".utf8) + [0x2e]
+        let error = checkpointError { _ = try PickleReader.load(p, source: "s.pkl") }
+        XCTAssertEqual(error?.message.hasPrefix("s.pkl: refusing to load 'torch.\\x1b[31mFloatStorage'"), true, error?.message ?? "")
+    }
+
     func testGlobalsOutsideTheAllowListAreRefusedByName() {
         for (module, name) in [("builtins", "eval"), ("torch", "load"), ("collections", "defaultdict"), ("torch._utils", "_rebuild_qtensor")] {
             let p: [UInt8] = [0x80, 0x02] + Array("c\(module)\n\(name)\n".utf8) + [0x29, 0x52, 0x2e]

@@ -485,7 +485,11 @@ struct PickleReader {
         case "collections": allowed = name == "OrderedDict"
         case "torch._utils": allowed = Self.tensorRebuilders.contains(name)
         case "torch", "torch.storage":
-            allowed = name.hasSuffix("Storage") || CheckpointDType.ofTorchName(name) != nil
+            // A storage class is a Python identifier ending in Storage (torch.FloatStorage).
+            let identifier = !name.isEmpty && name.utf8.allSatisfy { b in
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F
+            }
+            allowed = (identifier && name.hasSuffix("Storage")) || CheckpointDType.ofTorchName(name) != nil
         default: allowed = false
         }
         if allowed { return .global(module: module, name: name) }
