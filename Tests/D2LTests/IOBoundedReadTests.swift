@@ -26,6 +26,18 @@ final class IOBoundedReadTests: XCTestCase {
         ioAssertThrows(kind, [path] + parts, file: file, line: line) { try IDXFile.read(path: path, expectedMagic: IDXFile.imagesMagic) }
         ioAssertThrows(kind, [path] + parts, file: file, line: line) { try CSVTable.load(path: path) }
         ioAssertThrows(kind, [path] + parts, file: file, line: line) { try ONNXModelSummary(path: path) }
+        ioAssertThrows(kind, [path] + parts, file: file, line: line) { try MetricsLog.read(path: path) }
+        ioAssertThrows(kind, [path] + parts, file: file, line: line) { try readTimeMachine(path: path) }
+    }
+
+    /// A metrics log larger than any run writes is refused before it is read.
+    func testMetricsLogIsBounded() throws {
+        let dir = try ioTemporaryDirectory(self)
+        let big = dir + "/metrics.csv"
+        try sparseFile(big, size: MetricsLog.maxFileSize + 1, head: Array("epoch,loss\n".utf8))
+        ioAssertThrows(.invalidData, [big, "\(MetricsLog.maxFileSize + 1) bytes", "a metrics log", "64 MiB"]) {
+            try MetricsLog.read(path: big)
+        }
     }
 
     func testFIFODeviceAndDirectoryAreRefusedWithoutBlocking() throws {

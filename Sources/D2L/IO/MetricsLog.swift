@@ -19,6 +19,8 @@ import Darwin
 /// try log.append([1, 0.5213, 0.81])
 /// ```
 public final class MetricsLog {
+    /// The largest metrics.csv read back (64 MiB: about a million epochs), checked before reading.
+    public static let maxFileSize = 64 << 20
     /// The file written.
     public let path: String
     /// The column names, in order.
@@ -55,7 +57,7 @@ public final class MetricsLog {
             // A row cut short by a crash (no line break yet) is cut off, or the next row
             // would run into it.
             let bytes: [UInt8]
-            do { bytes = try AtomicFile.read(path) } catch {
+            do { bytes = try BoundedFile.read(path: path, limit: MetricsLog.maxFileSize, what: "a metrics log") } catch {
                 close(handle)
                 throw error
             }
@@ -114,7 +116,7 @@ public final class MetricsLog {
     ///   the path and line for an empty file, a row of the wrong length, or a cell that is
     ///   not a number.
     public static func read(path: String) throws -> (columns: [String], rows: [[Double]]) {
-        let bytes = try AtomicFile.read(path)
+        let bytes = try BoundedFile.read(path: path, limit: maxFileSize, what: "a metrics log")
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ToolkitError(.invalidData, "\(path): not UTF-8 text")
         }

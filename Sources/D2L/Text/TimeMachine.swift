@@ -16,6 +16,8 @@ import FoundationNetworking
 /// Explicit and `D2L_DATA_DIR` files are used as they are (no digest check), so a
 /// different text can be used on purpose.
 public enum TimeMachine {
+    /// The largest text file `readTimeMachine(path:)` reads (1 GiB), checked before reading.
+    public static let maxTextSize = 1 << 30
     /// The book's download address (`d2l.DATA_URL + 'timemachine.txt'`).
     public static let url = "http://d2l-data.s3-accelerate.amazonaws.com/timemachine.txt"
     /// The book's SHA-1 of that file.
@@ -64,7 +66,9 @@ public enum TimeMachine {
         }
         let cache = cachePath(environment: environment)
         if fm.isReadableFile(atPath: cache) {
-            if let bytes = try? AtomicFile.read(cache), SHA1.hexDigest(of: bytes) == sha1 { return cache }
+            // The book's file is 178 KB: a cache much larger cannot be it, and is not read.
+            if let bytes = try? BoundedFile.read(path: cache, limit: 1 << 20, what: "the cached book"),
+               SHA1.hexDigest(of: bytes) == sha1 { return cache }
             looked.append("\(cache) (SHA-1 differs from the book's; downloading again)")
         } else {
             looked.append("\(cache) (no such file)")
@@ -180,7 +184,8 @@ public enum TimeMachine {
 ///   `ToolkitError(.invalidData)` when it is empty, binary or not UTF-8.
 public func readTimeMachine(path: String? = nil) throws -> [String] {
     let file = try TimeMachine.locate(path: path)
-    return try TimeMachine.cleanLines(try AtomicFile.read(file), what: file)
+    return try TimeMachine.cleanLines(try BoundedFile.read(path: file, limit: TimeMachine.maxTextSize, what: "a text corpus"),
+                                      what: file)
 }
 
 /// The book's `load_corpus_time_machine(max_tokens)`: the novel as token indices and its
