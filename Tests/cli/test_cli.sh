@@ -135,19 +135,8 @@ check "language model: metrics.csv has epochs 1, 2" bash -c "[ \"\$(cut -d, -f1 
 check "language model: uninterrupted 2 epochs" "$cli" train "${lm[@]}" --epochs 2 --out "$tmp/lm-whole"
 check "language model: the resumed checkpoint is the uninterrupted one's" cmp "$tmp/lm/checkpoint.safetensors" "$tmp/lm-whole/checkpoint.safetensors"
 
-# The bad-model corpus (Tests/Fixtures/bad): eval and generate answer each file with at most
-# one line on stderr and exit 0 or 1: no trap, no backtrace.
-bad_models_clean() {  # bad_models_clean DESCRIPTION ARGS-BEFORE-FILE... -- ARGS-AFTER-FILE...
-    local what=$1 before=() after=() seen=0 f rc bad=0; shift
-    for a in "$@"; do if [ "$a" = -- ]; then seen=1; elif [ $seen = 0 ]; then before+=("$a"); else after+=("$a"); fi; done
-    for f in "$root"/Tests/Fixtures/bad/*.onnx; do
-        "${before[@]}" "$f" "${after[@]}" >"$tmp/out" 2>"$tmp/err"; rc=$?
-        if [ $rc -gt 1 ] || [ "$(wc -l < "$tmp/err")" -gt 1 ] || grep -qiE "backtrace|fatal error|Current stack" "$tmp/err"; then
-            echo "FAIL $what: $(basename "$f") (exit $rc:)"; sed 's/^/     /' "$tmp/err" | head -5; bad=1
-        fi
-    done
-    if [ $bad = 0 ]; then echo "ok   $what ($(ls "$root"/Tests/Fixtures/bad/*.onnx | wc -l) files)"; else failures=$((failures + 1)); fi
-}
+# The bad-model corpus: eval and generate answer every file cleanly (bad_models.sh).
+source "$root/Tests/cli/bad_models.sh"
 bad_models_clean "eval on every bad model" "$cli" eval --
 bad_models_clean "generate on every bad model" "$cli" generate -- "time" 5
 

@@ -230,19 +230,8 @@ refuses "a language model's --layers beyond the limit" "the number of layers mus
 refuses "a check that cannot fit in memory" "would need about .* GiB of memory; choose a smaller --image-size or pass --no-check" \
     "$tool" convert --arch resnet18 --input "$fixtures/resnet18-small.params" --output "$tmp/bad.onnx" --width-divisor 32 --image-size 60000
 
-# The bad-model corpus (Tests/Fixtures/bad): inspect and verify answer each file with at most
-# one line on stderr and exit 0 or 1: no trap, no backtrace.
-bad_models_clean() {  # bad_models_clean DESCRIPTION ARGS-BEFORE-FILE... -- ARGS-AFTER-FILE...
-    local what=$1 before=() after=() seen=0 f rc bad=0; shift
-    for a in "$@"; do if [ "$a" = -- ]; then seen=1; elif [ $seen = 0 ]; then before+=("$a"); else after+=("$a"); fi; done
-    for f in "$root"/Tests/Fixtures/bad/*.onnx; do
-        "${before[@]}" "$f" "${after[@]}" >"$tmp/out" 2>"$tmp/err"; rc=$?
-        if [ $rc -gt 1 ] || [ "$(wc -l < "$tmp/err")" -gt 1 ] || grep -qiE "backtrace|fatal error|Current stack" "$tmp/err"; then
-            echo "FAIL $what: $(basename "$f") (exit $rc:)"; sed 's/^/     /' "$tmp/err" | head -5; bad=1
-        fi
-    done
-    if [ $bad = 0 ]; then echo "ok   $what ($(ls "$root"/Tests/Fixtures/bad/*.onnx | wc -l) files)"; else failures=$((failures + 1)); fi
-}
+# The bad-model corpus: inspect and verify answer every file cleanly (bad_models.sh).
+source "$root/Tests/cli/bad_models.sh"
 bad_models_clean "inspect on every bad model" "$tool" inspect --
 bad_models_clean "verify on every bad model" "$tool" verify -- --reference "$tmp/no-reference"
 
