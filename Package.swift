@@ -36,6 +36,8 @@ let products: [Product] = [
     .executable(name: "d2l-cli", targets: ["d2l-cli"]),
     /// `d2l-export convert|inspect|verify`.
     .executable(name: "d2l-export", targets: ["d2l-export"]),
+    /// `d2l-book list|SECTION [--quick]`: the book's sections as programs (Examples/).
+    .executable(name: "d2l-book", targets: ["d2l-book"]),
 ]
 
 // MARK: - Dependencies
@@ -97,6 +99,13 @@ let tools: [Target] = [
     .executableTarget(
         name: "d2l-export",
         dependencies: ["D2L", "D2LRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+    ),
+    /// `d2l-book`: one source per book section under Examples/ChapterN, registered in
+    /// Examples/BookSections.swift; thin over D2L, like the book's notebooks over d2l.
+    .executableTarget(
+        name: "d2l-book",
+        dependencies: ["D2L", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        path: "Examples"
     ),
 ]
 

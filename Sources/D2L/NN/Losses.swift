@@ -24,6 +24,16 @@ public func mseLoss(_ prediction: Tensor, _ target: Tensor, reduction: LossReduc
     }
 }
 
+/// The book's `squared_loss`: (ŷ − y)² / 2 for each element, unreduced, with `target`
+/// reshaped to `prediction`'s shape (`y.reshape(y_hat.shape)`); the counts must agree.
+/// Half of `mseLoss(reduction: .none)`, so its gradient is ŷ − y.
+public func squaredLoss(_ prediction: Tensor, _ target: Tensor) throws -> Tensor {
+    guard prediction.count == target.count else {
+        throw ToolkitError(.shape, "squaredLoss: prediction of shape \(prediction.shape) and target of shape \(target.shape) differ in size")
+    }
+    return (prediction - target.detached().reshaped(prediction.shape)).squared() / 2
+}
+
 /// Cross-entropy from unnormalised logits `[n, classes]` and class indices (`n` of them,
 /// each in `0..<classes`), like `nn.CrossEntropyLoss`: log Σ exp(z) − z[label] per row,
 /// computed stably (the row maximum subtracted first). The backward is

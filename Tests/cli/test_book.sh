@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Runs every d2l-book section in --quick mode, as a reader would from the README's table:
+# each must exit 0, print "all N checks passed" (its own checks: estimates, falling
+# losses, ...), write the figures it names, and print every line of
+# Tests/Fixtures/book/SECTION.expected: the book's PyTorch outputs in the book format,
+# made by tools/fixtures/make-book-fixtures.
+#   Tests/cli/test_book.sh [PATH/TO/d2l-book] [SECTION...]
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+book=$(realpath "${1:-$root/.build/release/d2l-book}")
+shift || true
+fixtures="$root/Tests/Fixtures/book"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+listed=$("$book" list | awk '{print $2}')
+[ -n "$listed" ] || { echo "FAIL: d2l-book list printed nothing"; exit 1; }
+sections=${*:-$listed}
+
+# Every reference file belongs to a listed section (a renamed section must take its file along).
+for f in "$fixtures"/*.expected; do
+    [ -e "$f" ] || continue
+    name=$(basename "$f" .expected)
+    grep -qxF "$name" <<<"$listed" || fail "$f names no section of d2l-book list"
+done
+
+# Missing lines are detected: a section checked against a line it does not print fails.
+first=$(head -n 1 <<<"$listed")
+"$book" "$first" --quick --out "$work/self" > "$work/self.log" 2>&1
+grep -qxF "this line is not printed" "$work/self.log" && fail "the expected-line check cannot fail"
+
+# An unknown section is one clear error.
+if "$book" no-such-section > "$work/unknown.log" 2>&1; then fail "an unknown section succeeded"; fi
+grep -q "no section named" "$work/unknown.log" || fail "unknown section: $(cat "$work/unknown.log")"
+
+for s in $sections; do
+    log="$work/$s.log"
+    start=$(date +%s%N)
+    if ! D2L_DATA_DIR="${D2L_DATA_DIR:-$root/data}" "$book" "$s" --quick --out "$work/out" > "$log" 2>&1; then
+        fail "$s exited with an error:"; tail -n 20 "$log"; continue
+    fi
+    ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    grep -qE "^all [0-9]+ checks passed$" "$log" || { fail "$s: its checks did not all pass"; tail -n 20 "$log"; }
+    while IFS= read -r path; do
+        [ -s "$path" ] || fail "$s: figure $path is missing or empty"
+    done < <(sed -n 's/^figure: //p' "$log")
+    if [ -f "$fixtures/$s.expected" ]; then
+        while IFS= read -r line; do
+            [ -n "$line" ] || continue
+            grep -qxF -- "$line" "$log" || fail "$s: does not print the book's line: $line"
+        done < "$fixtures/$s.expected"
+    fi
+    printf '  %-34s ok (%d ms)\n' "$s" "$ms"
+done
+
+if [ "$failures" -ne 0 ]; then echo "d2l-book: $failures failure(s)"; exit 1; fi
+echo "d2l-book: every section ran and printed what the book prints"
