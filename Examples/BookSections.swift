@@ -1,5 +1,35 @@
 /// Every section `d2l-book` runs, in the book's order: one line each.
-let bookSections: [BookSection] = [
-    // Chapter 3: Linear Neural Networks for Regression and Classification
+let bookSections: [BookSection] = chapter2 + chapter3 + chapter4 + chapter5 + chapter6 + chapter7 + chapter8 + chapter9
+
+/// Chapter 2: Preliminaries.
+let chapter2: [BookSection] = [
+]
+
+/// Chapter 3: Linear Neural Networks.
+let chapter3: [BookSection] = [
     LinearRegressionScratch.section,
+]
+
+/// Chapter 4: Multilayer Perceptrons.
+let chapter4: [BookSection] = [
+]
+
+/// Chapter 5: Deep Learning Computation.
+let chapter5: [BookSection] = [
+]
+
+/// Chapter 6: Convolutional Neural Networks.
+let chapter6: [BookSection] = [
+]
+
+/// Chapter 7: Modern Convolutional Neural Networks.
+let chapter7: [BookSection] = [
+]
+
+/// Chapter 8: Recurrent Neural Networks.
+let chapter8: [BookSection] = [
+]
+
+/// Chapter 9: Modern Recurrent Neural Networks.
+let chapter9: [BookSection] = [
 ]
