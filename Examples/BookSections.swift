@@ -28,8 +28,18 @@ let chapter7: [BookSection] = [
 
 /// Chapter 8: Recurrent Neural Networks.
 let chapter8: [BookSection] = [
+    TextPreprocessing.section,
+    LanguageModels.section,
+    RNNScratch.section,
+    RNNConcise.section,
 ]
 
 /// Chapter 9: Modern Recurrent Neural Networks.
 let chapter9: [BookSection] = [
+    GRUScratch.section,
+    GRUConcise.section,
+    LSTMScratch.section,
+    LSTMConcise.section,
+    DeepRNN.section,
+    BidirectionalRNN.section,
 ]

@@ -30,6 +30,13 @@ void *d2l_sys_aligned_alloc(size_t alignment, size_t size) {
     return p;
 }
 
+/* Zero, the initial value on every thread, means recording (enabled). */
+static _Thread_local int grad_disabled;
+
+int d2l_sys_grad_enabled(void) { return !grad_disabled; }
+
+void d2l_sys_set_grad_enabled(int enabled) { grad_disabled = !enabled; }
+
 static _Thread_local void *thread_scratch[D2L_SYS_SCRATCH_SLOTS];
 static _Thread_local size_t thread_scratch_size[D2L_SYS_SCRATCH_SLOTS];
 static pthread_key_t thread_scratch_key[D2L_SYS_SCRATCH_SLOTS];

@@ -144,6 +144,42 @@ final class IOCurveChartTests: XCTestCase {
         XCTAssertNoThrow(try SVGCollector.parse(flatSVG))
     }
 
+    func testMarkersShowSinglePointsAndShortSeries() throws {
+        // A one-epoch run: one point per series, which a path alone would not show.
+        let single = CurveChart(xLabel: "epoch", yLabel: "loss", series: [(name: "train loss", points: [(x: 1, y: 0.5)])])
+        let parsed = try SVGCollector.parse(single.svg())
+        let circles = parsed.elements.filter { $0.name == "circle" }
+        XCTAssertEqual(circles.count, 1)
+        XCTAssertTrue(parsed.text.contains("epoch") && parsed.text.contains("loss"), "both axes are labelled")
+        // Short series: every finite point is marked (the NaN of "test acc" is not).
+        let book = try SVGCollector.parse(bookChart().svg())
+        XCTAssertEqual(book.elements.filter { $0.name == "circle" }.count, 10 + 10 + 3 + 2)
+        // Long series: no markers, but an isolated point still gets one.
+        var long = CurveChart(xLabel: "step")
+        long.series = [(name: "loss", points: (0..<100).map { (x: Double($0), y: $0 == 50 ? Double.nan : (($0 == 52) ? .nan : 1.0)) })]
+        XCTAssertEqual(try SVGCollector.parse(long.svg()).elements.filter { $0.name == "circle" }.count, 1, "point 51 alone")
+        long.showsMarkers = true
+        XCTAssertEqual(try SVGCollector.parse(long.svg()).elements.filter { $0.name == "circle" }.count, 98)
+    }
+
+    func testLogLogAxes() throws {
+        // Zipf's law: frequency against rank on log-log axes; rank 0 cannot be drawn.
+        var chart = CurveChart(xLabel: "token: x", yLabel: "frequency: n(x)")
+        chart.logX = true
+        chart.logY = true
+        chart.series = [(name: "unigram", points: (0..<1000).map { (x: Double($0), y: 1000 / Double(max($0, 1))) })]
+        let parsed = try SVGCollector.parse(chart.svg())
+        XCTAssertTrue(parsed.text.contains("1000") && parsed.text.contains("100"), "powers of ten on both axes")
+        let d = try XCTUnwrap(parsed.elements.first { $0.name == "path" }?.attributes["d"])
+        XCTAssertEqual(d.filter { $0 == "M" }.count, 1, "one line: the x = 0 point is skipped at the start")
+        XCTAssertFalse(d.contains("nan") || d.contains("inf"))
+        // A power law is a straight line in log-log: the path's points are collinear.
+        let points = d.split(whereSeparator: { $0 == "M" || $0 == "L" }).map { $0.split(separator: ",").compactMap { Double($0) } }
+        let (a, b, c) = (points[0], points[points.count / 2], points[points.count - 1])
+        let slope1 = (b[1] - a[1]) / (b[0] - a[0]), slope2 = (c[1] - b[1]) / (c[0] - b[0])
+        XCTAssertEqual(slope1, slope2, accuracy: 0.05)
+    }
+
     func testTicks() {
         XCTAssertEqual(CurveChart.linearTicks(0, 1), [0, 0.2, 0.4, 0.6000000000000001, 0.8, 1])
         XCTAssertEqual(CurveChart.linearTicks(1, 10), [2, 4, 6, 8, 10])

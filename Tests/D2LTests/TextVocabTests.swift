@@ -54,6 +54,10 @@ final class TextVocabTests: XCTestCase {
             let freqs = (c["token_freqs"] as? [[Any]] ?? []).map { ($0[0] as? String ?? "", $0[1] as? Int ?? -1) }
             XCTAssertEqual(vocab.tokenFrequencies.map(\.0), freqs.map(\.0), "case \(n)")
             XCTAssertEqual(vocab.tokenFrequencies.map(\.1), freqs.map(\.1), "case \(n)")
+            // countCorpus is the book's count_corpus, sorted as token_freqs.
+            let counted = (c["tokens"] as? [[String]]).map { countCorpus($0) } ?? countCorpus(c["tokens"] as? [String] ?? [])
+            XCTAssertEqual(counted.map(\.0), freqs.map(\.0), "case \(n): countCorpus")
+            XCTAssertEqual(counted.map(\.1), freqs.map(\.1), "case \(n): countCorpus")
             for (token, index) in c["lookup"] as? [String: Int] ?? [:] {
                 XCTAssertEqual(vocab[token], index, "case \(n): vocab[\(token)]")
             }

@@ -1,3 +1,5 @@
+import _D2LSystem
+
 /// One vertex of the autograd graph: a leaf (a tensor created with `requiresGrad`) that
 /// accumulates `grad`, or the result of an operation, which knows its inputs' nodes and
 /// how to turn its output's gradient into theirs.
@@ -29,9 +31,14 @@ final class GradNode {
     }
 }
 
-/// Whether operations record autograd nodes on this thread (off inside `withNoGrad`).
+/// Whether operations record autograd nodes on the calling thread (off inside
+/// `withNoGrad`). Thread-local (kept in `_D2LSystem`), as PyTorch's grad mode: one
+/// thread's `withNoGrad` does not stop another thread's training from recording.
 enum GradMode {
-    nonisolated(unsafe) static var isEnabled = true
+    static var isEnabled: Bool {
+        get { d2l_sys_grad_enabled() != 0 }
+        set { d2l_sys_set_grad_enabled(newValue ? 1 : 0) }
+    }
 }
 
 /// Runs `body` without recording autograd nodes (`torch.no_grad()`): results of

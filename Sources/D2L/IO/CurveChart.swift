@@ -4,8 +4,8 @@ import Foundation
 ///
 /// Axes with ticks and labels, a legend, and one style per series in the book's order:
 /// blue solid, magenta dashed, green dash-dot, red dotted (then other colours). NaN and
-/// infinite points are skipped: the line breaks there. With `logY`, non-positive values
-/// are skipped too.
+/// infinite points are skipped: the line breaks there. With `logY` (`logX`), non-positive
+/// y (x) values are skipped too.
 ///
 /// ```swift
 /// var chart = CurveChart(xLabel: "epoch")
@@ -27,10 +27,18 @@ public struct CurveChart {
     public var yLimits: (Double, Double)?
     /// A logarithmic y axis (base 10).
     public var logY: Bool
+    /// A logarithmic x axis (base 10; with `logY`, the book's log-log plots such as Zipf's law).
+    public var logX: Bool = false
     /// The image's width in pixels.
     public var width: Double
     /// The image's height in pixels.
     public var height: Double
+    /// Whether each point gets a marker (a dot in the series' colour): nil (the default)
+    /// marks series of at most ``automaticMarkerLimit`` points, so a one-epoch run's
+    /// single point shows; a point with no neighbour to join is always marked.
+    public var showsMarkers: Bool?
+    /// Series with at most this many points get markers when `showsMarkers` is nil.
+    public static let automaticMarkerLimit = 40
 
     /// A chart with the given labels and series.
     public init(title: String? = nil, xLabel: String, yLabel: String? = nil,
@@ -46,6 +54,7 @@ public struct CurveChart {
         self.logY = logY
         self.width = width
         self.height = height
+        self.showsMarkers = nil
     }
 
     /// One series' stroke: colour and SVG dash pattern (nil for solid).
@@ -74,16 +83,19 @@ public struct CurveChart {
         // Data to show: finite points (positive y on a log axis).
         let shown: [[(x: Double, y: Double)?]] = series.map { s in
             s.points.map { p in
-                (p.x.isFinite && p.y.isFinite && (!logY || p.y > 0)) ? p : nil
+                (p.x.isFinite && p.y.isFinite && (!logY || p.y > 0) && (!logX || p.x > 0)) ? p : nil
             }
         }
         let all = shown.flatMap { $0.compactMap { $0 } }
-        let (x0, x1) = CurveChart.range(xLimits, all.map(\.x), log: false)
+        let (x0, x1) = CurveChart.range(xLimits, all.map(\.x), log: logX)
         let (y0, y1) = CurveChart.range(yLimits, all.map(\.y), log: logY)
-        let xTicks = CurveChart.linearTicks(x0, x1)
+        let xTicks = logX ? CurveChart.logTicks(x0, x1) : CurveChart.linearTicks(x0, x1)
         let yTicks = logY ? CurveChart.logTicks(y0, y1) : CurveChart.linearTicks(y0, y1)
 
-        func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * plotW }
+        func px(_ x: Double) -> Double {
+            if logX { return left + (log10(x) - log10(x0)) / (log10(x1) - log10(x0)) * plotW }
+            return left + (x - x0) / (x1 - x0) * plotW
+        }
         func py(_ y: Double) -> Double {
             if logY { return top + plotH - (log10(y) - log10(y0)) / (log10(y1) - log10(y0)) * plotH }
             return top + plotH - (y - y0) / (y1 - y0) * plotH
@@ -111,7 +123,7 @@ public struct CurveChart {
         }
         out += "</g>\n<g fill=\"#262626\">\n"
         for t in xTicks where t >= x0 && t <= x1 {
-            out += "<text x=\"\(n(px(t)))\" y=\"\(n(top + plotH + 16))\" text-anchor=\"middle\">\(xml(CurveChart.tickLabel(t, ticks: xTicks, log: false)))</text>\n"
+            out += "<text x=\"\(n(px(t)))\" y=\"\(n(top + plotH + 16))\" text-anchor=\"middle\">\(xml(CurveChart.tickLabel(t, ticks: xTicks, log: logX)))</text>\n"
         }
         for t in yTicks where t >= y0 && t <= y1 {
             out += "<text x=\"\(n(left - 7))\" y=\"\(n(py(t) + 4))\" text-anchor=\"end\">\(xml(CurveChart.tickLabel(t, ticks: yTicks, log: logY)))</text>\n"
@@ -138,6 +150,15 @@ public struct CurveChart {
             }
             let dash = style.dash.map { " stroke-dasharray=\"\($0)\"" } ?? ""
             out += "<path d=\"\(d.isEmpty ? "M0,0" : d)\" stroke=\"\(style.color)\"\(dash)\(d.isEmpty ? " visibility=\"hidden\"" : "")><title>\(xml(series[i].name))</title></path>\n"
+            // Markers: every point of a short series, and isolated points of any series.
+            let markAll = showsMarkers ?? (points.count <= CurveChart.automaticMarkerLimit)
+            var dots = ""
+            for (j, p) in points.enumerated() {
+                guard let p else { continue }
+                let isolated = (j == 0 || points[j - 1] == nil) && (j + 1 == points.count || points[j + 1] == nil)
+                if markAll || isolated { dots += "<circle cx=\"\(n(px(p.x)))\" cy=\"\(n(py(p.y)))\" r=\"2.5\"/>" }
+            }
+            if !dots.isEmpty { out += "<g class=\"markers\" fill=\"\(style.color)\" stroke=\"none\">\(dots)</g>\n" }
         }
         out += "</g>\n"
 

@@ -51,22 +51,7 @@ public struct Vocab: Sendable, Equatable {
     }
 
     private init<S: Sequence>(counting tokens: S, minFreq: Int, reservedTokens: [String]) where S.Element == String {
-        // collections.Counter: counts, remembering first-seen order.
-        var slot: [ExactToken: Int] = [:]
-        var counted: [(String, Int)] = []
-        for token in tokens {
-            let key = ExactToken(token)
-            if let i = slot[key] {
-                counted[i].1 += 1
-            } else {
-                slot[key] = counted.count
-                counted.append((token, 1))
-            }
-        }
-        // sorted(..., key=freq, reverse=True) is stable: equal frequencies keep their order.
-        let frequencies = counted.enumerated()
-            .sorted { $0.element.1 != $1.element.1 ? $0.element.1 > $1.element.1 : $0.offset < $1.offset }
-            .map(\.element)
+        let frequencies = countCorpus(tokens)
         var idxToToken = ["<unk>"] + reservedTokens
         var tokenToIdx: [ExactToken: Int] = [:]
         for (i, token) in idxToToken.enumerated() { tokenToIdx[ExactToken(token)] = i }  // later wins
@@ -157,3 +142,28 @@ public struct Vocab: Sendable, Equatable {
     }
 
 }
+
+/// The book's `count_corpus` sorted as `Vocab` sorts it: every distinct token with its
+/// count, most frequent first, equal counts in first-seen order
+/// (`sorted(collections.Counter(tokens).items(), key=lambda x: x[1], reverse=True)`;
+/// `Vocab.tokenFrequencies`). Tokens compare by their exact characters (as Python's str).
+public func countCorpus<S: Sequence>(_ tokens: S) -> [(String, Int)] where S.Element == String {
+    var slot: [ExactToken: Int] = [:]
+    var counted: [(String, Int)] = []
+    for token in tokens {
+        let key = ExactToken(token)
+        if let i = slot[key] {
+            counted[i].1 += 1
+        } else {
+            slot[key] = counted.count
+            counted.append((token, 1))
+        }
+    }
+    // sorted(..., key=freq, reverse=True) is stable: equal frequencies keep their order.
+    return counted.enumerated()
+        .sorted { $0.element.1 != $1.element.1 ? $0.element.1 > $1.element.1 : $0.offset < $1.offset }
+        .map(\.element)
+}
+
+/// `countCorpus` of lines of tokens (the book's 2-D case, flattened).
+public func countCorpus(_ lines: [[String]]) -> [(String, Int)] { countCorpus(lines.lazy.flatMap { $0 }) }

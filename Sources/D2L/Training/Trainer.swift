@@ -207,7 +207,7 @@ public final class Trainer {
 
     /// The book's three curves over epochs.
     public func curves() -> CurveChart {
-        var chart = CurveChart(xLabel: "epoch")
+        var chart = CurveChart(xLabel: "epoch", yLabel: "loss / accuracy")
         chart.series = [
             ("train loss", history.map { (Double($0.epoch), $0.trainLoss) }),
             ("train acc", history.map { (Double($0.epoch), $0.trainAccuracy) }),

@@ -30,6 +30,16 @@ void d2l_sys_set_last_error(const char *message, size_t length);
  *  until the next call that sets an error. */
 const char *d2l_sys_last_error(void);
 
+/* ---- The toolkit's autograd mode ------------------------------------------------- */
+
+/** Whether the calling thread records autograd nodes (the toolkit's `GradMode`, off
+ *  inside `withNoGrad`): 1, the default on every thread, or 0. Thread-local, so one
+ *  thread's `withNoGrad` leaves the others recording. */
+int d2l_sys_grad_enabled(void);
+
+/** Sets the calling thread's autograd mode (non-zero: record). */
+void d2l_sys_set_grad_enabled(int enabled);
+
 /* ---- Memory ---------------------------------------------------------------------- */
 
 /** posix_memalign with `alignment` (a power of two ≥ sizeof(void*)); NULL on failure
