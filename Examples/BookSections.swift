@@ -8,6 +8,7 @@ let chapter2: [BookSection] = [
 /// Chapter 3: Linear Neural Networks.
 let chapter3: [BookSection] = [
     LinearRegressionScratch.section,
+    LinearRegressionConcise.section,
 ]
 
 /// Chapter 4: Multilayer Perceptrons.
