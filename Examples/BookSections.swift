@@ -9,6 +9,8 @@ let chapter2: [BookSection] = [
 let chapter3: [BookSection] = [
     LinearRegressionScratch.section,
     LinearRegressionConcise.section,
+    SoftmaxRegressionScratch.section,
+    SoftmaxRegressionConcise.section,
 ]
 
 /// Chapter 4: Multilayer Perceptrons.
