@@ -3,6 +3,7 @@ let bookSections: [BookSection] = chapter2 + chapter3 + chapter4 + chapter5 + ch
 
 /// Chapter 2: Preliminaries.
 let chapter2: [BookSection] = [
+    Probability.section,
 ]
 
 /// Chapter 3: Linear Neural Networks.
