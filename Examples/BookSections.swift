@@ -10,6 +10,7 @@ let chapter2: [BookSection] = [
 let chapter3: [BookSection] = [
     LinearRegressionScratch.section,
     LinearRegressionConcise.section,
+    ImageClassificationDataset.section,
     SoftmaxRegressionScratch.section,
     SoftmaxRegressionConcise.section,
 ]

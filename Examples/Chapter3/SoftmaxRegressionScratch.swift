@@ -157,8 +157,10 @@ enum SoftmaxRegressionScratch {
                    "test accuracy is above \(book.choose(full: "0.8", quick: "0.5")) (chance is 0.1)")
 
         // Prediction: the first test images, their true and predicted labels.
-        let (_, trues, preds) = try predictCh3(net, test)
+        let (images, trues, preds) = try predictCh3(net, test)
         for (t, p) in zip(trues, preds) { print("true \(t), predicted \(p)") }
+        try showImages(book, images, numRows: 1, numCols: images.shape[0],
+                       titles: zip(trues, preds).map { "\($0) → \($1)" }, as: "predict_ch3")
         book.check(zip(trues, preds).filter { $0 == $1 }.count >= 3, "at least 3 of the first 6 test images are labelled correctly")
     }
 }
