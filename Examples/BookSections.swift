@@ -3,6 +3,11 @@ let bookSections: [BookSection] = chapter2 + chapter3 + chapter4 + chapter5 + ch
 
 /// Chapter 2: Preliminaries.
 let chapter2: [BookSection] = [
+    Ndarray.section,
+    DataPreprocessing.section,
+    LinearAlgebra.section,
+    Calculus.section,
+    Autograd.section,
     Probability.section,
 ]
 
