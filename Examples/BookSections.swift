@@ -1,5 +1,6 @@
 /// Every section `d2l-book` runs, in the book's order: one line each.
 let bookSections: [BookSection] = chapter2 + chapter3 + chapter4 + chapter5 + chapter6 + chapter7 + chapter8 + chapter9
+    + chapter13
 
 /// Chapter 2: Preliminaries.
 let chapter2: [BookSection] = [
@@ -52,4 +53,9 @@ let chapter9: [BookSection] = [
     LSTMConcise.section,
     DeepRNN.section,
     BidirectionalRNN.section,
+]
+
+/// Chapter 13: Computer Vision (the sections the toolkit can run today).
+let chapter13: [BookSection] = [
+    ImageAugmentation.section,
 ]

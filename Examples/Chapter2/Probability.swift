@@ -39,7 +39,7 @@ enum Probability {
         chart.series = (0..<6).map { i in
             ("P(die=\(i + 1))", rows.enumerated().map { (Double($0.offset), Double($0.element[i])) })
         }
-        chart.series.append(("0.167", [(0, 0.167), (499, 0.167)]))
+        chart.referenceLines = [("1/6", 1.0 / 6)]  // the book: axhline(y=0.167, color="black", linestyle="dashed")
         try book.save(chart, as: "estimates")
     }
 }

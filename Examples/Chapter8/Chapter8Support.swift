@@ -34,7 +34,7 @@ func pythonNGramPairs(_ pairs: [([String], Int)]) -> String {
 /// the book's lines (predictions every 10 epochs, the final perplexity and two
 /// predictions), writes the perplexity curve, and checks that perplexity fell.
 func trainLanguageModel(_ book: BookContext, _ model: any LanguageModelTrainer.Model, vocab: Vocab,
-                        loader: SeqDataLoader, lr: Float, fullEpochs: Int = 500, quickEpochs: Int = 8,
+                        loader: SeqDataLoader, lr: Float, fullEpochs: Int = 500, quickEpochs: Int = 20,
                         figure: String = "perplexity") throws -> [LanguageModelEpochMetrics] {
     var configuration = LanguageModelTrainingConfiguration(epochs: book.choose(full: fullEpochs, quick: quickEpochs),
                                                            learningRate: lr)

@@ -18,7 +18,7 @@ enum BidirectionalRNN {
         print("linear.weight \(net.linear.namedParameters().first?.parameter.shape ?? [])")
         book.check(net.linear.namedParameters().first?.parameter.shape == [vocabSize, 2 * numHiddens],
                    "the output layer reads both directions' hidden states")
-        let history = try trainLanguageModel(book, net, vocab: loader.vocab, loader: loader, lr: 1, quickEpochs: 4)
+        let history = try trainLanguageModel(book, net, vocab: loader.vocab, loader: loader, lr: 1, quickEpochs: 10)
         print("(the wrong application: a low training perplexity of \(formatNumber(Float(history.last?.perplexity ?? .nan), decimals: 1)), but predictions that make no sense)")
     }
 }

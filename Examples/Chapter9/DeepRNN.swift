@@ -16,6 +16,6 @@ enum DeepRNN {
         book.check(state.h.shape == [numLayers, 32, numHiddens], "one hidden state per layer")
         let net = RNNModel(lstmLayer, vocabSize: vocabSize)
         // The book trains deep LSTMs with lr 2.
-        try trainLanguageModel(book, net, vocab: loader.vocab, loader: loader, lr: 2, quickEpochs: 5)
+        try trainLanguageModel(book, net, vocab: loader.vocab, loader: loader, lr: 2, quickEpochs: 12)
     }
 }

@@ -162,6 +162,20 @@ final class IOCurveChartTests: XCTestCase {
         XCTAssertEqual(try SVGCollector.parse(long.svg()).elements.filter { $0.name == "circle" }.count, 98)
     }
 
+    func testReferenceLinesAreBlackDashedAndInTheLegend() throws {
+        var chart = CurveChart(xLabel: "groups", series: [(name: "P(die=1)", points: [(x: 0, y: 0.5), (x: 10, y: 0.3)])])
+        chart.referenceLines = [(name: "1/6", y: 1.0 / 6)]
+        let parsed = try SVGCollector.parse(chart.svg())
+        let lines = parsed.elements.filter { $0.name == "line" && $0.attributes["class"] == "reference" }
+        XCTAssertEqual(lines.count, 1)
+        XCTAssertEqual(lines.first?.attributes["stroke"], "#000000")
+        XCTAssertNotNil(lines.first?.attributes["stroke-dasharray"])
+        XCTAssertTrue(parsed.text.contains("1/6"), "the legend names the line")
+        // The y range reaches the line although no point is that low.
+        let y = try XCTUnwrap(Double(lines.first?.attributes["y1"] ?? ""))
+        XCTAssertLessThan(y, chart.height - 46, "inside the plot, above the x axis")
+    }
+
     func testLogLogAxes() throws {
         // Zipf's law: frequency against rank on log-log axes; rank 0 cannot be drawn.
         var chart = CurveChart(xLabel: "token: x", yLabel: "frequency: n(x)")

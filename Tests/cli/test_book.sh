@@ -41,6 +41,11 @@ printf '%s\n%s\n' "$(head -n 1 "$work/self.log")" "a line no section prints" > "
 [ "$(missing_lines "$work/self.log" "$work/self.expected")" = "a line no section prints" ] \
     || fail "the expected-line check does not tell printed from missing lines"
 
+# The README's table names every section (tools/dev/book-table prints it).
+for name in $listed; do
+    grep -qF "\`d2l-book $name\`" "$root/README.md" || fail "README.md's table of the book lacks d2l-book $name (tools/dev/book-table)"
+done
+
 # An unknown section is one clear error.
 if "$book" no-such-section > "$work/unknown.log" 2>&1; then fail "an unknown section succeeded"; fi
 grep -q "no section named" "$work/unknown.log" || fail "unknown section: $(cat "$work/unknown.log")"

@@ -39,6 +39,10 @@ public struct CurveChart {
     public var showsMarkers: Bool?
     /// Series with at most this many points get markers when `showsMarkers` is nil.
     public static let automaticMarkerLimit = 40
+    /// Horizontal reference lines across the plot, black and dashed, listed in the legend
+    /// after the series (matplotlib's `axhline(y, color='black', linestyle='dashed')`, as the
+    /// book marks 1/6 in its die-rolling plot).
+    public var referenceLines: [(name: String, y: Double)] = []
 
     /// A chart with the given labels and series.
     public init(title: String? = nil, xLabel: String, yLabel: String? = nil,
@@ -87,8 +91,9 @@ public struct CurveChart {
             }
         }
         let all = shown.flatMap { $0.compactMap { $0 } }
+        let references = referenceLines.filter { $0.y.isFinite && (!logY || $0.y > 0) }
         let (x0, x1) = CurveChart.range(xLimits, all.map(\.x), log: logX)
-        let (y0, y1) = CurveChart.range(yLimits, all.map(\.y), log: logY)
+        let (y0, y1) = CurveChart.range(yLimits, all.map(\.y) + references.map(\.y), log: logY)
         let xTicks = logX ? CurveChart.logTicks(x0, x1) : CurveChart.linearTicks(x0, x1)
         let yTicks = logY ? CurveChart.logTicks(y0, y1) : CurveChart.linearTicks(y0, y1)
 
@@ -160,17 +165,23 @@ public struct CurveChart {
             }
             if !dots.isEmpty { out += "<g class=\"markers\" fill=\"\(style.color)\" stroke=\"none\">\(dots)</g>\n" }
         }
+        for line in references {
+            out += "<line class=\"reference\" x1=\"\(n(left))\" y1=\"\(n(py(line.y)))\" x2=\"\(n(left + plotW))\" y2=\"\(n(py(line.y)))\" stroke=\"#000000\" stroke-dasharray=\"6,4\"><title>\(xml(line.name))</title></line>\n"
+        }
         out += "</g>\n"
 
         // The legend, top right inside the plot.
-        if !series.isEmpty {
-            let longest = series.map { $0.name.count }.max() ?? 0
+        let entries: [(name: String, style: Style)] = series.enumerated().map {
+            ($0.element.name, CurveChart.styles[$0.offset % CurveChart.styles.count])
+        } + references.map { ($0.name, Style(color: "#000000", dash: "6,4")) }
+        if !entries.isEmpty {
+            let longest = entries.map { $0.name.count }.max() ?? 0
             let boxW = 34 + Double(longest) * 6.6 + 8, rowH = 16.0
-            let boxH = Double(series.count) * rowH + 6
+            let boxH = Double(entries.count) * rowH + 6
             let bx = left + plotW - boxW - 6, by = top + 6
             out += "<g class=\"legend\">\n<rect x=\"\(n(bx))\" y=\"\(n(by))\" width=\"\(n(boxW))\" height=\"\(n(boxH))\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#cccccc\" rx=\"3\"/>\n"
-            for (i, s) in series.enumerated() {
-                let style = CurveChart.styles[i % CurveChart.styles.count]
+            for (i, s) in entries.enumerated() {
+                let style = s.style
                 let y = by + 3 + rowH * Double(i) + rowH / 2
                 let dash = style.dash.map { " stroke-dasharray=\"\($0)\"" } ?? ""
                 out += "<line x1=\"\(n(bx + 6))\" y1=\"\(n(y))\" x2=\"\(n(bx + 28))\" y2=\"\(n(y))\" stroke=\"\(style.color)\" stroke-width=\"1.5\"\(dash)/>\n"
