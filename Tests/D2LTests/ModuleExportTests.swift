@@ -96,6 +96,27 @@ final class ModuleExportTests: XCTestCase {
         XCTAssertEqual(ops, ["Conv", "Tanh", "MaxPool", "Conv", "Sigmoid", "AveragePool", "AveragePool"])
     }
 
+    /// Rectangular pooling windows export as ONNX `kernel_shape`, `strides` and `pads`
+    /// ([top, left, bottom, right]) and run in the runtime with the toolkit's output.
+    func testRectangularPoolingExports() throws {
+        let net = Sequential(
+            MaxPool2d(kernelSize: (2, 3), stride: (2, 3), padding: (0, 1)),
+            AvgPool2d(kernelSize: (3, 2), stride: (1, 2), padding: (1, 0)))
+        try checkExport(net, [2, 3, 8, 13], "rectangular pools")
+        let nodes = try lowered(net, [1, 3, 8, 13]).builder.nodes
+        XCTAssertEqual(nodes.map(\.opType), ["MaxPool", "AveragePool"])
+        func ints(_ node: ONNXNode, _ key: String) -> [Int]? {
+            for attribute in node.attributes { if case .ints(key, let values) = attribute { return values } }
+            return nil
+        }
+        XCTAssertEqual(ints(nodes[0], "kernel_shape"), [2, 3]); XCTAssertEqual(ints(nodes[0], "strides"), [2, 3])
+        XCTAssertEqual(ints(nodes[0], "pads"), [0, 1, 0, 1]); XCTAssertEqual(ints(nodes[1], "pads"), [1, 0, 1, 0])
+        // The book's 6.5 case, in the runtime: [[5, 7], [13, 15]] from arange(16).
+        let book = MaxPool2d(kernelSize: (2, 3), stride: (2, 3), padding: (0, 1))
+        let bytes = try exportONNX(book, inputShape: [1, 1, 4, 4])
+        XCTAssertEqual(try exportTestRunRuntime(bytes, Tensor.arange(16).reshaped([1, 1, 4, 4])).scalars, [5, 7, 13, 15])
+    }
+
     func testGlobalAveragePoolAndAdaptivePoolLimits() throws {
         let net = Sequential(AdaptiveAvgPool2d(1), Flatten())
         try checkExport(net, [3, 2, 5, 7], "global pool")

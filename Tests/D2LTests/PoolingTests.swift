@@ -127,15 +127,45 @@ final class PoolingTests: XCTestCase {
 
     func testLayers() throws {
         let m = MaxPool2d(kernelSize: 3)
-        XCTAssertEqual(m.stride, 3)
-        XCTAssertEqual(m.padding, 0)
+        XCTAssertEqual(m.stride.0, 3); XCTAssertEqual(m.stride.1, 3)
+        XCTAssertEqual(m.padding.0, 0); XCTAssertEqual(m.padding.1, 0)
         let a = AvgPool2d(kernelSize: 2, stride: 1, padding: 1)
-        XCTAssertEqual(a.kernelSize, 2); XCTAssertEqual(a.stride, 1); XCTAssertEqual(a.padding, 1)
+        XCTAssertTrue(a.kernelSize == (2, 2) && a.stride == (1, 1) && a.padding == (1, 1))
         XCTAssertEqual(try a(Tensor.zeros([1, 1, 4, 4])).shape, [1, 1, 5, 5])
         let g = AdaptiveAvgPool2d(1)
         XCTAssertEqual(g.outputSize.0, 1); XCTAssertEqual(g.outputSize.1, 1)
         XCTAssertEqual(try g(Tensor.zeros([2, 5, 3, 7])).shape, [2, 5, 1, 1])
         XCTAssertTrue(m.namedParameters().isEmpty && a.namedStateEntries().isEmpty)
+    }
+
+    /// Rectangular windows, strides and padding, against PyTorch on arange(16) as 1×1×4×4
+    /// (the book's 6.5 `nn.MaxPool2d((2, 3), stride=(2, 3), padding=(0, 1))` gives
+    /// [[5, 7], [13, 15]]).
+    func testRectangularLayersMatchPyTorch() throws {
+        let x = Tensor.arange(16).reshaped([1, 1, 4, 4])
+        let m = MaxPool2d(kernelSize: (2, 3), stride: (2, 3), padding: (0, 1))
+        XCTAssertTrue(m.kernelSize == (2, 3) && m.stride == (2, 3) && m.padding == (0, 1))
+        XCTAssertEqual(try m(x).shape, [1, 1, 2, 2])
+        XCTAssertEqual(try m(x).scalars, [5, 7, 13, 15])
+        // nn.AvgPool2d((2, 3), stride=(2, 3), padding=(0, 1)): padding counts in the divisor.
+        assertClose(try AvgPool2d(kernelSize: (2, 3), stride: (2, 3), padding: (0, 1))(x),
+                    Tensor([5.0 / 3, 3, 7, 25.0 / 3], shape: [1, 1, 2, 2]), atol: 1e-6, rtol: 1e-6, "avg (2, 3)")
+        // nn.MaxPool2d((3, 2), stride=(1, 2), padding=(1, 0)) and the AvgPool2d of the same.
+        let tall = MaxPool2d(kernelSize: (3, 2), stride: (1, 2), padding: (1, 0))
+        XCTAssertEqual(try tall(x).shape, [1, 1, 4, 2])
+        XCTAssertEqual(try tall(x).scalars, [5, 7, 9, 11, 13, 15, 13, 15])
+        assertClose(try AvgPool2d(kernelSize: (3, 2), stride: (1, 2), padding: (1, 0))(x),
+                    Tensor([5.0 / 3, 3, 4.5, 6.5, 8.5, 10.5, 7, 25.0 / 3], shape: [1, 1, 4, 2]),
+                    atol: 1e-6, rtol: 1e-6, "avg (3, 2)")
+        // The stride defaults to the kernel; the book's spelling MaxPool2d(3, padding: 1, stride: 2).
+        XCTAssertTrue(MaxPool2d(kernelSize: (2, 3)).stride == (2, 3))
+        let book = MaxPool2d(3, padding: 1, stride: 2)
+        XCTAssertTrue(book.kernelSize == (3, 3) && book.stride == (2, 2) && book.padding == (1, 1))
+        XCTAssertEqual(try book(x).scalars, [5, 7, 13, 15])
+        // A window larger than the padded input is a shape error naming both.
+        XCTAssertThrowsError(try MaxPool2d(kernelSize: (5, 2))(x)) { error in
+            XCTAssertTrue("\(error)".contains("5×2 window"), "\(error)")
+        }
     }
 
     func testLayerShapeErrors() {

@@ -256,20 +256,22 @@ public struct ONNXExportContext {
         return try batchNorm(bn, try self.conv(conv, x, prefix: convPrefix), prefix: bnPrefix)
     }
 
-    /// A pooling node (`MaxPool` or `AveragePool`) with a square window.
-    mutating func pool(_ opType: String, _ x: ONNXExportValue, kernel: Int, stride: Int, padding: Int,
-                       prefix: String, what: String) throws -> ONNXExportValue {
+    /// A pooling node (`MaxPool` or `AveragePool`): window `kernel` (height, width), moved by
+    /// `stride`, over the input padded by `padding` on both sides of each dimension (ONNX
+    /// `kernel_shape`, `strides` and `pads` = [top, left, bottom, right]).
+    mutating func pool(_ opType: String, _ x: ONNXExportValue, kernel: (Int, Int), stride: (Int, Int),
+                       padding: (Int, Int), prefix: String, what: String) throws -> ONNXExportValue {
         guard x.rank == 4 else {
             throw ToolkitError(.shape, "\(what) at \(Self.place(prefix)): expected input [N, C, H, W], got shape \(x.shape)")
         }
         let place = "\(what) at \(Self.place(prefix))"
-        let h = try Self.windowOutput(x.shape[2], kernel: kernel, stride: stride, padding: padding, place, x.shape)
-        let w = try Self.windowOutput(x.shape[3], kernel: kernel, stride: stride, padding: padding, place, x.shape)
+        let h = try Self.windowOutput(x.shape[2], kernel: kernel.0, stride: stride.0, padding: padding.0, place, x.shape)
+        let w = try Self.windowOutput(x.shape[3], kernel: kernel.1, stride: stride.1, padding: padding.1, place, x.shape)
         var attributes: [ONNXAttribute] = [
             .int("ceil_mode", 0),
-            .ints("kernel_shape", [kernel, kernel]),
-            .ints("pads", [padding, padding, padding, padding]),
-            .ints("strides", [stride, stride]),
+            .ints("kernel_shape", [kernel.0, kernel.1]),
+            .ints("pads", [padding.0, padding.1, padding.0, padding.1]),
+            .ints("strides", [stride.0, stride.1]),
         ]
         if opType == "AveragePool" { attributes.append(.int("count_include_pad", 1)) }
         let name = addNode(opType, [x.name], prefix: prefix, attributes: attributes)
