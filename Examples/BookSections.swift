@@ -31,6 +31,10 @@ let chapter5: [BookSection] = [
 
 /// Chapter 6: Convolutional Neural Networks.
 let chapter6: [BookSection] = [
+    ConvLayer.section,
+    PaddingAndStrides.section,
+    Channels.section,
+    Pooling.section,
 ]
 
 /// Chapter 7: Modern Convolutional Neural Networks.
