@@ -35,6 +35,7 @@ let chapter6: [BookSection] = [
     PaddingAndStrides.section,
     Channels.section,
     Pooling.section,
+    LeNet.section,
 ]
 
 /// Chapter 7: Modern Convolutional Neural Networks.
