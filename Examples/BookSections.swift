@@ -40,6 +40,13 @@ let chapter6: [BookSection] = [
 
 /// Chapter 7: Modern Convolutional Neural Networks.
 let chapter7: [BookSection] = [
+    AlexNet.section,
+    VGG.section,
+    NiN.section,
+    GoogLeNet.section,
+    BatchNormalization.section,
+    ResNet.section,
+    DenseNet.section,
 ]
 
 /// Chapter 8: Recurrent Neural Networks.

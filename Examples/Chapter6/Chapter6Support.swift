@@ -41,10 +41,10 @@ func printLayerShapes(_ net: Sequential, _ X: Tensor) throws -> [[Int]] {
 /// subset sizes, the epochs and the batch size of a `--quick` run. Prints each epoch's
 /// figures and the book's closing lines (`loss 0.469, train acc 0.823, test acc 0.779`,
 /// `N examples/sec`), the minibatch-loss summary, and saves the book's curves as
-/// `curves.svg`. Returns the trainer (its history and `batchLosses`) for the section's checks.
+/// `FIGURE.svg`. Returns the trainer (its history and `batchLosses`) for the section's checks.
 @discardableResult
 func trainCh6(_ book: BookContext, _ net: Module, numEpochs: Int, lr: Float, batchSize: Int,
-              resize: Int? = nil,
+              resize: Int? = nil, figure: String = "curves",
               quick: (train: Int, test: Int, epochs: Int, batchSize: Int)) throws -> Trainer {
     net.apply { module in  // the book's init_weights
         if let linear = module as? Linear { Initializer.xavierUniform().apply(to: linear.weight) }
@@ -75,7 +75,7 @@ func trainCh6(_ book: BookContext, _ net: Module, numEpochs: Int, lr: Float, bat
         print(String(format: "%.1f examples/sec on the CPU", last.examplesPerSecond))
     }
     if let summary = trainer.lossSummary { print(summary) }
-    try book.save(trainer.curves(), as: "curves")
+    try book.save(trainer.curves(), as: figure)
     return trainer
 }
 
