@@ -41,7 +41,8 @@ func printLayerShapes(_ net: Sequential, _ X: Tensor) throws -> [[Int]] {
 /// subset sizes, the epochs and the batch size of a `--quick` run. Prints each epoch's
 /// figures and the book's closing lines (`loss 0.469, train acc 0.823, test acc 0.779`,
 /// `N examples/sec`), the minibatch-loss summary, and saves the book's curves as
-/// `FIGURE.svg`. Returns the trainer (its history and `batchLosses`) for the section's checks.
+/// `FIGURE.svg`; checks that the first layer's weights changed. Returns the trainer
+/// (its history and `batchLosses`) for the section's checks.
 @discardableResult
 func trainCh6(_ book: BookContext, _ net: Module, numEpochs: Int, lr: Float, batchSize: Int,
               resize: Int? = nil, figure: String = "curves",
@@ -50,6 +51,7 @@ func trainCh6(_ book: BookContext, _ net: Module, numEpochs: Int, lr: Float, bat
         if let linear = module as? Linear { Initializer.xavierUniform().apply(to: linear.weight) }
         if let conv = module as? Conv2d { Initializer.xavierUniform().apply(to: conv.weight) }
     }
+    let firstWeights = net.parameters().first?.value.scalars
     var train = try FashionMNIST.load(train: true, directory: book.dataDirectory)
     var test = try FashionMNIST.load(train: false, directory: book.dataDirectory)
     if book.quick {
@@ -64,9 +66,11 @@ func trainCh6(_ book: BookContext, _ net: Module, numEpochs: Int, lr: Float, bat
     print("training on \(train.count) images (test \(test.count)), \(configuration.epochs) epochs, batch size "
           + "\(configuration.batchSize), lr \(lr)" + (resize.map { ", resized to \($0)×\($0)" } ?? ""))
     let trainer = try Trainer(model: net, configuration: configuration)
-    trainer.onEpoch = { m in
-        print(String(format: "epoch %d: loss %.3f, train acc %.3f, test acc %.3f", m.epoch, m.trainLoss,
-                     m.trainAccuracy, m.testAccuracy))
+    if book.quick {  // (the full run's progress report prints the same after every epoch)
+        trainer.onEpoch = { m in
+            print(String(format: "epoch %d: loss %.3f, train acc %.3f, test acc %.3f", m.epoch, m.trainLoss,
+                         m.trainAccuracy, m.testAccuracy))
+        }
     }
     let history = try trainer.fit(train: train, test: test)
     if let last = history.last {
@@ -76,6 +80,10 @@ func trainCh6(_ book: BookContext, _ net: Module, numEpochs: Int, lr: Float, bat
     }
     if let summary = trainer.lossSummary { print(summary) }
     try book.save(trainer.curves(), as: figure)
+    if let firstWeights {
+        book.check(net.parameters().first!.value.scalars != firstWeights,
+                   "training changed the first layer's weights (the gradient reached the input layer)")
+    }
     return trainer
 }
 
