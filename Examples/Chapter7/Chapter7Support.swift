@@ -7,6 +7,10 @@ import D2L
 /// maps a batch to 10 class scores and every minibatch loss was finite; with
 /// `lossFalls`, the last quarter of the minibatch losses is below the first; in full
 /// mode, the best epoch's test accuracy is above `accuracy` (it moves between epochs).
+/// (In quick mode the narrow AlexNet, VGG, NiN and GoogLeNet stay near the chance loss
+/// ln 10 ≈ 2.303 for their few dozen steps at the book's learning rates, so their
+/// sections ask for a falling loss only in full mode; ResNet and DenseNet, with batch
+/// normalisation, fall in quick mode too.)
 func checkTraining(_ book: BookContext, _ trainer: Trainer, _ net: Module, imageSize: Int, lossFalls: Bool,
                    accuracy: Double) throws {
     net.eval()
