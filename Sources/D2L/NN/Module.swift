@@ -57,11 +57,20 @@ open class Module {
     /// `forward(input)`.
     public func callAsFunction(_ input: Tensor) throws -> Tensor { try forward(input) }
 
-    /// Every trainable parameter with its dotted name, depth first in registration order.
+    /// Every trainable parameter with its dotted name, depth first in registration order,
+    /// each parameter object once (PyTorch's `named_parameters()`): a module or parameter
+    /// registered under two names (a shared layer used twice in a `Sequential`) is listed
+    /// under the first name only, so an optimizer updates it once per step. The state
+    /// dictionary (``namedStateEntries()``) keeps every name, as PyTorch's `state_dict()`.
     public func namedParameters() -> [(name: String, parameter: Parameter)] {
+        uniqueByIdentity(allNamedParameters())
+    }
+
+    /// Every (name, parameter) registration, duplicates included.
+    private func allNamedParameters() -> [(name: String, parameter: Parameter)] {
         var result = ownParameters
         for (name, child) in ownChildren {
-            result += child.namedParameters().map { (name + "." + $0.name, $0.parameter) }
+            result += child.allNamedParameters().map { (name + "." + $0.name, $0.parameter) }
         }
         return result
     }
@@ -69,11 +78,17 @@ open class Module {
     /// Every trainable parameter.
     public func parameters() -> [Parameter] { namedParameters().map(\.parameter) }
 
-    /// Every buffer with its dotted name.
+    /// Every buffer with its dotted name, each buffer object once (first name wins, as
+    /// PyTorch's `named_buffers()`).
     public func namedBuffers() -> [(name: String, parameter: Parameter)] {
+        uniqueByIdentity(allNamedBuffers())
+    }
+
+    /// Every (name, buffer) registration, duplicates included.
+    private func allNamedBuffers() -> [(name: String, parameter: Parameter)] {
         var result = ownBuffers
         for (name, child) in ownChildren {
-            result += child.namedBuffers().map { (name + "." + $0.name, $0.parameter) }
+            result += child.allNamedBuffers().map { (name + "." + $0.name, $0.parameter) }
         }
         return result
     }
@@ -138,6 +153,12 @@ open class Module {
 
     /// The number of trainable scalars.
     public var parameterCount: Int { parameters().reduce(0) { $0 + $1.value.count } }
+}
+
+/// `entries` without the repeats of a parameter object already listed (first name kept).
+private func uniqueByIdentity(_ entries: [(name: String, parameter: Parameter)]) -> [(name: String, parameter: Parameter)] {
+    var seen = Set<ObjectIdentifier>()
+    return entries.filter { seen.insert(ObjectIdentifier($0.parameter)).inserted }
 }
 
 /// Modules applied in order (`nn.Sequential`); children are named "0", "1", ….

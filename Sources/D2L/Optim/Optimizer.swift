@@ -53,16 +53,44 @@ extension Optimizer {
 
 /// Stochastic gradient descent with optional momentum and weight decay, exactly as
 /// `torch.optim.SGD`: d = g + λ·w; with momentum μ, b = μ·b + d (b = d on the first
-/// step), d = b; w −= lr·d.
+/// step), d = b; w −= lr·d. Parameter groups (``ParameterGroup``) give some parameters
+/// their own learning rate or weight decay λ.
 public final class SGD: Optimizer {
+    /// Every group's parameters, in group order.
     public let parameters: [Parameter]
+    /// The parameter groups (one, with no settings of its own, from the plain initialiser).
+    public let groups: [ParameterGroup]
+    /// The learning rate of the groups without their own.
     public var learningRate: Float
     public let momentum: Float
+    /// The weight decay of the groups without their own.
     public let weightDecay: Float
+    private let groupIndex: [Int]
     private var buffers: [[Float]?]
 
-    public init(_ parameters: [Parameter], learningRate: Float, momentum: Float = 0, weightDecay: Float = 0) {
+    /// One group: every parameter with `learningRate` and `weightDecay`.
+    public convenience init(_ parameters: [Parameter], learningRate: Float, momentum: Float = 0, weightDecay: Float = 0) {
+        self.init(groups: [ParameterGroup(parameters: parameters)], parameters: parameters,
+                  groupIndex: Array(repeating: 0, count: parameters.count),
+                  learningRate: learningRate, momentum: momentum, weightDecay: weightDecay)
+    }
+
+    /// Parameter groups (`torch.optim.SGD([{"params": …, "weight_decay": 3}, {"params": …}], lr=…)`):
+    /// `learningRate` and `weightDecay` are the defaults of the groups that set none.
+    /// - Throws: `ToolkitError(.invalidArgument)` when a parameter is in two groups or a
+    ///   group's setting is negative or not finite.
+    public convenience init(groups: [ParameterGroup], learningRate: Float, momentum: Float = 0,
+                            weightDecay: Float = 0) throws {
+        let (parameters, groupIndex) = try flattenGroups(groups)
+        self.init(groups: groups, parameters: parameters, groupIndex: groupIndex,
+                  learningRate: learningRate, momentum: momentum, weightDecay: weightDecay)
+    }
+
+    private init(groups: [ParameterGroup], parameters: [Parameter], groupIndex: [Int],
+                 learningRate: Float, momentum: Float, weightDecay: Float) {
         self.parameters = parameters
+        self.groups = groups
+        self.groupIndex = groupIndex
         self.learningRate = learningRate
         self.momentum = momentum
         self.weightDecay = weightDecay
@@ -73,7 +101,8 @@ public final class SGD: Optimizer {
         for (index, p) in parameters.enumerated() {
             guard let grad = p.grad else { continue }
             let g = grad.scalars
-            let lr = learningRate, mu = momentum, wd = weightDecay
+            let group = groups[groupIndex[index]]
+            let lr = group.learningRate ?? learningRate, mu = momentum, wd = group.weightDecay ?? weightDecay
             var buffer = buffers[index]
             p.update { w in
                 if mu == 0 {
@@ -106,17 +135,45 @@ public final class SGD: Optimizer {
 }
 
 /// Adam (`torch.optim.Adam`, no amsgrad): m = β₁m + (1−β₁)d, v = β₂v + (1−β₂)d²,
-/// w −= lr · (m / (1−β₁ᵗ)) / (√(v / (1−β₂ᵗ)) + ε), with d = g + λ·w.
+/// w −= lr · (m / (1−β₁ᵗ)) / (√(v / (1−β₂ᵗ)) + ε), with d = g + λ·w. Parameter groups
+/// (``ParameterGroup``) give some parameters their own learning rate or weight decay λ.
 public final class Adam: Optimizer {
+    /// Every group's parameters, in group order.
     public let parameters: [Parameter]
+    /// The parameter groups (one, with no settings of its own, from the plain initialiser).
+    public let groups: [ParameterGroup]
+    /// The learning rate of the groups without their own.
     public var learningRate: Float
+    /// `weightDecay`: that of the groups without their own.
     public let beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float
+    private let groupIndex: [Int]
     private var m: [[Float]], v: [[Float]]
     private var steps: [Int]
 
-    public init(_ parameters: [Parameter], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
-                epsilon: Float = 1e-8, weightDecay: Float = 0) {
+    /// One group: every parameter with `learningRate` and `weightDecay`.
+    public convenience init(_ parameters: [Parameter], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+                            epsilon: Float = 1e-8, weightDecay: Float = 0) {
+        self.init(groups: [ParameterGroup(parameters: parameters)], parameters: parameters,
+                  groupIndex: Array(repeating: 0, count: parameters.count), learningRate: learningRate,
+                  beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
+    }
+
+    /// Parameter groups (`torch.optim.Adam([{"params": …, "lr": …}, …], lr=…)`): `learningRate`
+    /// and `weightDecay` are the defaults of the groups that set none.
+    /// - Throws: `ToolkitError(.invalidArgument)` when a parameter is in two groups or a
+    ///   group's setting is negative or not finite.
+    public convenience init(groups: [ParameterGroup], learningRate: Float = 1e-3, beta1: Float = 0.9,
+                            beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0) throws {
+        let (parameters, groupIndex) = try flattenGroups(groups)
+        self.init(groups: groups, parameters: parameters, groupIndex: groupIndex, learningRate: learningRate,
+                  beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
+    }
+
+    private init(groups: [ParameterGroup], parameters: [Parameter], groupIndex: [Int], learningRate: Float,
+                 beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float) {
         self.parameters = parameters
+        self.groups = groups
+        self.groupIndex = groupIndex
         self.learningRate = learningRate
         self.beta1 = beta1
         self.beta2 = beta2
@@ -131,13 +188,14 @@ public final class Adam: Optimizer {
         for (index, p) in parameters.enumerated() {
             guard let grad = p.grad else { continue }
             let g = grad.scalars
+            let group = groups[groupIndex[index]]
             steps[index] += 1
             let t = Float(steps[index])
             let c1 = 1 - Foundation.pow(beta1, t), c2 = 1 - Foundation.pow(beta2, t)
-            let stepSize = learningRate / c1
+            let stepSize = (group.learningRate ?? learningRate) / c1
             let c2Root = c2.squareRoot()
             var mi = m[index], vi = v[index]
-            let b1 = beta1, b2 = beta2, eps = epsilon, wd = weightDecay
+            let b1 = beta1, b2 = beta2, eps = epsilon, wd = group.weightDecay ?? weightDecay
             p.update { w in
                 for i in 0..<w.count {
                     let d = g[i] + wd * w[i]
