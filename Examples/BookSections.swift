@@ -27,6 +27,10 @@ let chapter4: [BookSection] = [
 
 /// Chapter 5: Deep Learning Computation.
 let chapter5: [BookSection] = [
+    LayersAndBlocks.section,
+    Parameters.section,
+    CustomLayers.section,
+    ReadWrite.section,
 ]
 
 /// Chapter 6: Convolutional Neural Networks.
