@@ -23,6 +23,8 @@ let chapter3: [BookSection] = [
 
 /// Chapter 4: Multilayer Perceptrons.
 let chapter4: [BookSection] = [
+    WeightDecayScratch.section,
+    WeightDecayConcise.section,
 ]
 
 /// Chapter 5: Deep Learning Computation.
