@@ -23,8 +23,12 @@ let chapter3: [BookSection] = [
 
 /// Chapter 4: Multilayer Perceptrons.
 let chapter4: [BookSection] = [
+    MLPScratch.section,
+    MLPConcise.section,
     WeightDecayScratch.section,
     WeightDecayConcise.section,
+    DropoutScratch.section,
+    DropoutConcise.section,
 ]
 
 /// Chapter 5: Deep Learning Computation.

@@ -1,0 +1,53 @@
+import D2L
+
+/// 4.6 Dropout (concise): the same network as a `Sequential` with the toolkit's `Dropout`
+/// layers (identity in evaluation mode), weights ~ N(0, 0.01²).
+enum DropoutConcise {
+    static let section = BookSection(name: "dropout-concise", number: "4.6", title: "Dropout (concise)", run: run)
+
+    /// Trains `net` on Fashion-MNIST (a subset in quick mode) with SGD, lr 0.5, batch 256,
+    /// as the book's `train_ch3`; checks that the loss falls and the accuracy beats chance.
+    static func trainAndCheck(_ net: Module, _ book: BookContext) throws {
+        let numEpochs = book.choose(full: 10, quick: 3), lr: Float = 0.5, batchSize = 256
+        let train = try FashionMNIST.load(train: true, directory: book.dataDirectory)
+            .prefix(book.choose(full: 60_000, quick: 6_000))
+        let test = try FashionMNIST.load(train: false, directory: book.dataDirectory)
+            .prefix(book.choose(full: 10_000, quick: 2_000))
+        var configuration = TrainingConfiguration(epochs: numEpochs, batchSize: batchSize, learningRate: lr)
+        configuration.seed = 1
+        configuration.showProgress = false
+        let trainer = try Trainer(model: net, configuration: configuration)
+        trainer.onEpoch = { m in
+            print(String(format: "epoch %d, train loss %.3f, train acc %.3f, test acc %.3f",
+                         m.epoch, m.trainLoss, m.trainAccuracy, m.testAccuracy))
+        }
+        let history = try trainer.fit(train: train, test: test)
+        var chart = trainer.curves()
+        if !book.quick { chart.yLimits = (0.3, 0.9) }
+        try book.save(chart, as: "train_ch3")
+        book.check(history.allSatisfy { $0.trainLoss.isFinite }, "the training loss stays finite")
+        book.check(history.last!.trainLoss < history.first!.trainLoss, "the training loss falls")
+        // Quick mode: 3 epochs on a tenth of the data, where the small initial weights
+        // (N(0, 0.01²) through three layers) have only begun to grow: four times chance.
+        book.check(history.last!.testAccuracy > book.choose(full: 0.8, quick: 0.4),
+                   "test accuracy is above \(book.choose(full: "0.8", quick: "0.4")) (chance is 0.1)")
+    }
+
+    static func run(_ book: BookContext) throws {
+        Random.seed(42)
+        let dropout1: Float = 0.2, dropout2: Float = 0.5
+        let net = Sequential(Flatten(),
+                             Linear(784, 256), ReLU(),
+                             Dropout(dropout1),  // dropout after the first fully connected layer
+                             Linear(256, 256), ReLU(),
+                             Dropout(dropout2),  // dropout after the second fully connected layer
+                             Linear(256, 10))
+        net.apply { m in
+            if let linear = m as? Linear { Initializer.normal(mean: 0, std: 0.01).apply(to: linear.weight) }
+        }
+        let batch = try FashionMNIST.load(train: false, directory: book.dataDirectory).prefix(8)
+        let (images, _) = try ImageBatches(batch, batchSize: 8, shuffle: false).makeIterator().next()!
+        try DropoutScratch.checkModes(net, images, book)
+        try trainAndCheck(net, book)
+    }
+}
