@@ -25,6 +25,7 @@ let chapter3: [BookSection] = [
 let chapter4: [BookSection] = [
     MLPScratch.section,
     MLPConcise.section,
+    UnderfitOverfit.section,
     WeightDecayScratch.section,
     WeightDecayConcise.section,
     DropoutScratch.section,
