@@ -30,6 +30,7 @@ let chapter4: [BookSection] = [
     WeightDecayConcise.section,
     DropoutScratch.section,
     DropoutConcise.section,
+    KaggleHousePrice.section,
 ]
 
 /// Chapter 5: Deep Learning Computation.
