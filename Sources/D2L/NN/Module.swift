@@ -67,7 +67,7 @@ open class Module {
     }
 
     /// Every (name, parameter) registration, duplicates included.
-    private func allNamedParameters() -> [(name: String, parameter: Parameter)] {
+    private final func allNamedParameters() -> [(name: String, parameter: Parameter)] {
         var result = ownParameters
         for (name, child) in ownChildren {
             result += child.allNamedParameters().map { (name + "." + $0.name, $0.parameter) }
@@ -85,7 +85,7 @@ open class Module {
     }
 
     /// Every (name, buffer) registration, duplicates included.
-    private func allNamedBuffers() -> [(name: String, parameter: Parameter)] {
+    private final func allNamedBuffers() -> [(name: String, parameter: Parameter)] {
         var result = ownBuffers
         for (name, child) in ownChildren {
             result += child.allNamedBuffers().map { (name + "." + $0.name, $0.parameter) }
@@ -110,7 +110,9 @@ open class Module {
 
     /// Loads values by key (`load_state_dict(strict: true)`): every key must be present
     /// with this module's shape and no other key may appear; otherwise nothing is
-    /// changed and the error lists every missing, unexpected and mis-shaped key.
+    /// changed and the error lists every missing, unexpected and mis-shaped key. A
+    /// parameter shared under two keys (a layer used twice) needs both and takes the
+    /// value of the later one, as in PyTorch.
     public func loadStateDict(_ state: [(name: String, value: Tensor)]) throws {
         let entries = namedStateEntries()
         let given = Dictionary(state.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
