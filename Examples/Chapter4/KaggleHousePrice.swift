@@ -14,9 +14,13 @@ enum KaggleHousePrice {
     static let section = BookSection(name: "kaggle-house-price", number: "4.10",
                                      title: "Predicting House Prices on Kaggle", run: run)
 
-    /// The Kaggle file in the data folder (`--data`, then `$D2L_DATA_DIR`), else the generated sample.
+    /// The Kaggle file in the data folder (`--data`, then `$D2L_DATA_DIR`), else the generated
+    /// sample (there, in `data/` of the working directory, or in the checkout this was built from).
     static func trainFile(_ book: BookContext) throws -> String {
-        let folders = [book.dataDirectory, ProcessInfo.processInfo.environment["D2L_DATA_DIR"], "data"].compactMap { $0 }
+        let checkout = ((#filePath as NSString).deletingLastPathComponent as NSString)  // …/Examples/Chapter4
+            .deletingLastPathComponent.appending("/../data")
+        let folders = [book.dataDirectory, ProcessInfo.processInfo.environment["D2L_DATA_DIR"], "data",
+                       (checkout as NSString).standardizingPath].compactMap { $0 }
         for name in ["kaggle_house_pred_train.csv", "house-prices-sample.csv"] {
             for folder in folders {
                 let path = (folder as NSString).appendingPathComponent(name)
