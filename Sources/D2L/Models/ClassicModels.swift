@@ -163,15 +163,15 @@ extension Models {
 /// `output = Linear(hidden, outputs)`, `forward(X) = output(relu(hidden(X)))`.
 /// Keys `hidden.weight`, `hidden.bias`, `output.weight`, `output.bias`.
 public final class MLPBlock: Module {
-    public let hidden: Linear
-    public let output: Linear
+    /// The layers, read from the registry (each replaceable by another `Linear`).
+    public var hidden: Linear { registered("hidden") }
+    public var output: Linear { registered("output") }
 
     public init(inputs: Int = 20, hidden: Int = 256, outputs: Int = 10) {
-        self.hidden = Linear(inputs, hidden)
-        self.output = Linear(hidden, outputs)
         super.init()
-        registerModule("hidden", self.hidden)
-        registerModule("output", self.output)
+        childReplacement = .sameType
+        registerModule("hidden", Linear(inputs, hidden))
+        registerModule("output", Linear(hidden, outputs))
     }
 
     public override func forward(_ input: Tensor) throws -> Tensor {

@@ -287,14 +287,26 @@ public final class BasicBlock: Module {
 /// 2, no bias), `bn1`, `relu`, `maxpool`, `layer1`…`layer4`, `avgpool`, flatten, `fc`.
 /// Keys `conv1.weight`, `bn1.running_mean`, `layer2.0.downsample.0.weight`, `fc.bias`, ….
 /// Initialised like torchvision (Kaiming-normal fan-out convolutions, BatchNorm γ 1, β 0).
+///
+/// The children are read from the registry, so each may be replaced by a module of the
+/// same type: `net.fc = Linear(512, 2)` (the book's fine-tuning, ch. 13.2) or
+/// `try net.replaceChild(named: "layer4", with: …)`.
 public final class TorchvisionResNet: Module {
-    public let conv1: Conv2d
-    public let bn1: BatchNorm2d
-    public let relu: ReLU
-    public let maxpool: MaxPool2d
-    public let layer1: Sequential, layer2: Sequential, layer3: Sequential, layer4: Sequential
-    public let avgpool: AdaptiveAvgPool2d
-    public let fc: Linear
+    public var conv1: Conv2d { registered("conv1") }
+    public var bn1: BatchNorm2d { registered("bn1") }
+    public var relu: ReLU { registered("relu") }
+    public var maxpool: MaxPool2d { registered("maxpool") }
+    public var layer1: Sequential { registered("layer1") }
+    public var layer2: Sequential { registered("layer2") }
+    public var layer3: Sequential { registered("layer3") }
+    public var layer4: Sequential { registered("layer4") }
+    public var avgpool: AdaptiveAvgPool2d { registered("avgpool") }
+    /// The classifier, `Linear(8·width, classes)`; assigning replaces the registered child.
+    public var fc: Linear {
+        get { registered("fc") }
+        // Cannot fail: "fc" is registered and Linear is final, so the type is the same.
+        set { try! replaceChild(named: "fc", with: newValue) }
+    }
 
     public init(layers: [Int] = [2, 2, 2, 2], classes: Int = 1000, inChannels: Int = 3, width: Int = 64) {
         precondition(layers.count == 4 && layers.allSatisfy { $0 >= 1 } && width >= 1,
@@ -312,27 +324,19 @@ public final class TorchvisionResNet: Module {
             for _ in 1..<blocks { layer.append(BasicBlock(inplanes: inplanes, planes: planes)) }
             return layer
         }
-        conv1 = Conv2d(inputChannels: inChannels, outputChannels: width, kernelSize: 7, stride: 2, padding: 3, bias: false)
-        bn1 = BatchNorm2d(width)
-        relu = ReLU()
-        maxpool = MaxPool2d(kernelSize: 3, stride: 2, padding: 1)
-        layer1 = makeLayer(width, layers[0])
-        layer2 = makeLayer(width * 2, layers[1], stride: 2)
-        layer3 = makeLayer(width * 4, layers[2], stride: 2)
-        layer4 = makeLayer(width * 8, layers[3], stride: 2)
-        avgpool = AdaptiveAvgPool2d(outputSize: (1, 1))
-        fc = Linear(width * 8, classes)
         super.init()
-        registerModule("conv1", conv1)
-        registerModule("bn1", bn1)
-        registerModule("relu", relu)
-        registerModule("maxpool", maxpool)
-        registerModule("layer1", layer1)
-        registerModule("layer2", layer2)
-        registerModule("layer3", layer3)
-        registerModule("layer4", layer4)
-        registerModule("avgpool", avgpool)
-        registerModule("fc", fc)
+        childReplacement = .sameType
+        registerModule("conv1", Conv2d(inputChannels: inChannels, outputChannels: width, kernelSize: 7, stride: 2,
+                                       padding: 3, bias: false))
+        registerModule("bn1", BatchNorm2d(width))
+        registerModule("relu", ReLU())
+        registerModule("maxpool", MaxPool2d(kernelSize: 3, stride: 2, padding: 1))
+        registerModule("layer1", makeLayer(width, layers[0]))
+        registerModule("layer2", makeLayer(width * 2, layers[1], stride: 2))
+        registerModule("layer3", makeLayer(width * 4, layers[2], stride: 2))
+        registerModule("layer4", makeLayer(width * 8, layers[3], stride: 2))
+        registerModule("avgpool", AdaptiveAvgPool2d(outputSize: (1, 1)))
+        registerModule("fc", Linear(width * 8, classes))
         apply { m in
             if let conv = m as? Conv2d {
                 // kaiming_normal_(mode="fan_out", nonlinearity="relu"): std = √(2 / fanOut).

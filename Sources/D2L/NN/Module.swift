@@ -49,6 +49,62 @@ open class Module {
     /// The direct children, in registration order.
     public var children: [(name: String, module: Module)] { ownChildren }
 
+    /// The direct child registered under `name` (nil if none).
+    public final func child(named name: String) -> Module? {
+        ownChildren.first { $0.name == name }?.module
+    }
+
+    /// Which children ``replaceChild(named:with:)`` may swap. The default, `.none`, is for
+    /// a subclass that keeps its children in stored properties: its `forward` would go on
+    /// calling the old one. A subclass whose `forward` (and ONNX lowering) reads its
+    /// children from the registry sets `.any` (``Sequential``) or `.sameType` (typed
+    /// properties computed from the registry, as ``TorchvisionResNet``'s `fc`).
+    public enum ChildReplacement: Sendable { case none, sameType, any }
+
+    /// The child `name` as `M`, for typed properties computed from the registry (with
+    /// `childReplacement` `.sameType`, a replacement keeps the type, so the cast holds).
+    final func registered<M: Module>(_ name: String) -> M {
+        guard let module = child(named: name) as? M else {
+            preconditionFailure("\(type(of: self)): child '\(name)' is not a \(M.self)")
+        }
+        return module
+    }
+
+    /// This module's ``ChildReplacement`` policy (set by a subclass in its initialiser).
+    public final var childReplacement: ChildReplacement = .none
+
+    /// Replaces the child at the dotted path `name` (`"fc"`, `"7"`, `"b5.0"`) with `module`,
+    /// under the same name and at the same position, so `forward`, `parameters()`,
+    /// `stateDict()`, checkpoints and the ONNX export all use the new layer (PyTorch's
+    /// `net.fc = nn.Linear(512, 2)`).
+    /// - Throws: `ToolkitError(.invalidArgument)` naming the path when no such child
+    ///   exists, its parent does not allow replacement (see ``childReplacement``), or
+    ///   the parent needs a module of the old one's type.
+    public final func replaceChild(named name: String, with module: Module) throws {
+        let path = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        var parent: Module = self
+        for (depth, part) in path.enumerated() {
+            guard let index = parent.ownChildren.firstIndex(where: { $0.name == part }) else {
+                let names = parent.ownChildren.map(\.name)
+                let at = depth == 0 ? "\(type(of: self))" : "\(path[..<depth].joined(separator: ".")) (\(type(of: parent)))"
+                throw ToolkitError(.invalidArgument, "replaceChild: no child '\(part)' in \(at)"
+                                   + (names.isEmpty ? ", which has no children" : "; its children: " + names.joined(separator: ", ")))
+            }
+            if depth < path.count - 1 { parent = parent.ownChildren[index].module; continue }
+            let old = parent.ownChildren[index].module
+            switch parent.childReplacement {
+            case .none:
+                throw ToolkitError(.invalidArgument,
+                                   "replaceChild: \(type(of: parent)) keeps its children in stored properties; '\(name)' cannot be replaced")
+            case .sameType where type(of: old) != type(of: module):
+                throw ToolkitError(.invalidArgument,
+                                   "replaceChild: '\(name)' must stay a \(type(of: old)), got a \(type(of: module))")
+            default:
+                parent.ownChildren[index].module = module
+            }
+        }
+    }
+
     /// Computes the module's output. Throws `ToolkitError(.shape)` when `input` does not fit.
     open func forward(_ input: Tensor) throws -> Tensor {
         throw ToolkitError(.unsupported, "\(type(of: self)) does not implement forward(_:)")
@@ -112,27 +168,10 @@ open class Module {
     /// with this module's shape and no other key may appear; otherwise nothing is
     /// changed and the error lists every missing, unexpected and mis-shaped key. A
     /// parameter shared under two keys (a layer used twice) needs both and takes the
-    /// value of the later one, as in PyTorch.
+    /// value of the later one, as in PyTorch. ``loadStateDict(_:strict:)`` with
+    /// `strict: false` loads what fits and returns the keys that did not.
     public func loadStateDict(_ state: [(name: String, value: Tensor)]) throws {
-        let entries = namedStateEntries()
-        let given = Dictionary(state.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
-        let known = Set(entries.map(\.name))
-        let missing = entries.map(\.name).filter { given[$0] == nil }
-        let unexpected = state.map(\.name).filter { !known.contains($0) }
-        var misShaped: [String] = []
-        for (name, parameter) in entries {
-            if let value = given[name], value.shape != parameter.shape {
-                misShaped.append("\(quotedUnlessPlain(name)): checkpoint \(value.shape), model \(parameter.shape)")
-            }
-        }
-        if !missing.isEmpty || !unexpected.isEmpty || !misShaped.isEmpty {
-            var lines: [String] = ["state dictionary does not match \(type(of: self))"]
-            if !missing.isEmpty { lines.append("missing keys: " + missing.map(quotedUnlessPlain).joined(separator: ", ")) }
-            if !unexpected.isEmpty { lines.append("unexpected keys: " + unexpected.map(quotedUnlessPlain).joined(separator: ", ")) }
-            if !misShaped.isEmpty { lines.append("mis-shaped keys: " + misShaped.joined(separator: "; ")) }
-            throw ToolkitError(.shape, lines.joined(separator: "\n  "))
-        }
-        for (name, parameter) in entries { parameter.assign(given[name]!) }
+        try loadStateDict(state, strict: true)
     }
 
     /// Sets training mode on this module and every descendant.
@@ -165,10 +204,13 @@ private func uniqueByIdentity(_ entries: [(name: String, parameter: Parameter)])
 
 /// Modules applied in order (`nn.Sequential`); children are named "0", "1", ….
 public final class Sequential: Module {
-    public private(set) var layers: [Module] = []
+    /// The layers in order: the registered children, so a layer swapped by
+    /// ``Module/replaceChild(named:with:)`` (`net[7] = …`) is the one `forward` calls.
+    public var layers: [Module] { children.map(\.module) }
 
     public init(_ layers: [Module]) {
         super.init()
+        childReplacement = .any
         for layer in layers { append(layer) }
     }
 
@@ -176,13 +218,12 @@ public final class Sequential: Module {
 
     /// Adds a layer at the end, named by its position.
     public func append(_ layer: Module) {
-        registerModule(String(layers.count), layer)
-        layers.append(layer)
+        registerModule(String(count), layer)
     }
 
     /// The layer at `index`.
-    public subscript(_ index: Int) -> Module { layers[index] }
-    public var count: Int { layers.count }
+    public subscript(_ index: Int) -> Module { children[index].module }
+    public var count: Int { children.count }
 
     public override func forward(_ input: Tensor) throws -> Tensor {
         var x = input

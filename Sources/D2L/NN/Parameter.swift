@@ -11,6 +11,18 @@ public final class Parameter {
     public let isTrainable: Bool
     /// Whether checkpoints store it as int64 (BatchNorm's `num_batches_tracked`).
     public let isIntegral: Bool
+    /// Whether training leaves it alone (PyTorch's `requires_grad_(False)`): a frozen
+    /// parameter is not an autograd leaf, so `backward()` gives it no gradient and every
+    /// optimizer skips it (no step, no weight decay, no momentum). It stays in
+    /// `parameters()` and in the state dictionary, and loads and saves as before. Setting
+    /// it drops the current gradient; unfreezing makes the values a fresh leaf. No effect
+    /// on a buffer (never trained).
+    public var isFrozen = false {
+        didSet {
+            guard isTrainable, isFrozen != oldValue else { return }
+            value = isFrozen ? value.detached() : value.detached().requiringGrad()
+        }
+    }
 
     /// A trainable parameter holding `value` (or a buffer when `trainable` is false).
     public init(_ value: Tensor, trainable: Bool = true, integral: Bool = false) {
