@@ -11,6 +11,15 @@
 /// - hue: RGB → HSV, `h ← (h + hue) mod 1`, HSV → RGB, 3 channels only.
 /// Images with another channel count get brightness and contrast (mean over all values).
 /// A factor of 0 disables that adjustment; with all four 0 the image is unchanged.
+///
+/// The adjustments are torchvision's float-tensor functions (`_functional_tensor.adjust_*`),
+/// exact on floats. The book applies `ColorJitter` to PIL images, where torchvision calls
+/// PIL instead (`ImageEnhance` blends on 8 bits that truncate, a grayscale with weights
+/// 0.299/0.587/0.114 rounded to 8 bits, the contrast mean rounded, `int(mean + 0.5)`): on
+/// an 8-bit image brightness, contrast and saturation stay within 1.5 levels of PIL's, but
+/// PIL's hue, which quantises H, S and V to 8 bits, can differ by up to ~16 levels.
+/// The random draws (the order, the factors) come from the toolkit's generator, so they
+/// differ from PyTorch's.
 public struct ColorJitter: ImageTransform {
     /// How far the brightness factor may stray from 1.
     public let brightness: Float

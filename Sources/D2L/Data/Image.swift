@@ -56,13 +56,4 @@ public struct Image: Sendable, Equatable {
         }
         return Image(unchecked: channels, cropHeight, cropWidth, result)
     }
-
-    /// The image resized with bilinear interpolation (`resizeBilinear`). Sizes must be positive.
-    func resized(height newHeight: Int, width newWidth: Int) -> Image {
-        // Sizes are positive and pixels.count matches, so resizeBilinear cannot throw.
-        let result = (try? resizeBilinear(
-            pixels, planes: channels, height: height, width: width,
-            outputHeight: newHeight, outputWidth: newWidth)) ?? []
-        return Image(unchecked: channels, newHeight, newWidth, result)
-    }
 }

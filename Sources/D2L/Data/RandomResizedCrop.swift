@@ -1,14 +1,17 @@
 import Foundation
 
 /// Crops a random part of the image and resizes it to a fixed size (torchvision's
-/// `RandomResizedCrop`, bilinear, no antialiasing).
+/// `RandomResizedCrop` on PIL images: `F.resized_crop` with PIL's antialiased bilinear
+/// resize, here `resizeAntialiased` on floats).
 ///
 /// The crop is chosen as torchvision's `get_params` does: up to 10 attempts, each
 /// drawing an area fraction uniformly from `scale` and a log-uniform aspect ratio
 /// (width / height) from `ratio`, `w = round(√(area·ratio))`, `h = round(√(area/ratio))`
 /// (round half to even), accepted when `0 < w ≤ width` and `0 < h ≤ height`, placed
 /// uniformly; otherwise a centre crop of the whole image clamped to `ratio`. The crop
-/// is then resized to `height × width`.
+/// is then resized to `height × width` with `resizeAntialiased`. The random draws come
+/// from the toolkit's generator, so they differ from PyTorch's; the rectangle rule and
+/// the resize of a given rectangle are torchvision's.
 public struct RandomResizedCrop: ImageTransform {
     /// The output rows.
     public let height: Int
@@ -70,7 +73,7 @@ public struct RandomResizedCrop: ImageTransform {
     public func callAsFunction(_ image: Image, using rng: inout SeededGenerator) -> Image {
         let box = cropRectangle(imageHeight: image.height, imageWidth: image.width, using: &rng)
         return image.cropped(top: box.top, left: box.left, height: box.height, width: box.width)
-            .resized(height: height, width: width)
+            .resampled(height: height, width: width)
     }
 
     private func uniform(_ lower: Double, _ upper: Double, _ rng: inout SeededGenerator) -> Double {

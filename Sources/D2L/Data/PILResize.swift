@@ -1,0 +1,120 @@
+/// Resizes CHW images as PIL's `Image.resize(size, BILINEAR)` does — what torchvision's
+/// `Resize`, `RandomResizedCrop` and `F.resize` do to PIL images (and what
+/// `F.interpolate(mode="bilinear", antialias=True)` does to tensors) — but on floats.
+///
+/// PIL's separable resampling: each axis is filtered on its own, columns first, then rows
+/// (an axis whose size does not change is skipped). With `scale = in / out` and
+/// `filterScale = max(1, scale)`, output index `i` has its centre at `(i + 0.5) · scale`
+/// in input coordinates; it takes the inputs `j` in
+/// `[Int(centre − filterScale + 0.5), Int(centre + filterScale + 0.5))` (clipped to the
+/// image) with weights `triangle((j − centre + 0.5) / filterScale)`, `triangle(t) = max(0, 1 − |t|)`,
+/// divided by their sum. When downsampling the triangle widens by the scale factor, so
+/// every input pixel contributes (antialiasing); when upsampling it is plain half-pixel
+/// bilinear interpolation with the border pixel repeated.
+///
+/// This equals PIL on `"F"` (float) images up to float rounding. On 8-bit images PIL
+/// also rounds each pass to 8 bits (with 22-bit fixed-point weights), so for an 8-bit
+/// image converted to floats the result, × 255, is within 1 level of PIL's output.
+///
+/// - Parameters:
+///   - pixels: `planes × height × width` floats, row-major; every plane is resized on its own.
+///   - planes: the number of planes (channels, or N·C).
+///   - height, width: the input size.
+///   - outputHeight, outputWidth: the output size.
+/// - Returns: `planes × outputHeight × outputWidth` floats, row-major.
+/// - Throws: `ToolkitError(.invalidArgument)` when a size is not positive, and
+///   `ToolkitError(.shape)` when `pixels.count != planes · height · width`.
+public func resizeAntialiased(
+    _ pixels: [Float], planes: Int, height: Int, width: Int, outputHeight: Int, outputWidth: Int
+) throws -> [Float] {
+    guard planes >= 0, height > 0, width > 0, outputHeight > 0, outputWidth > 0 else {
+        throw ToolkitError(
+            .invalidArgument,
+            "resizeAntialiased: sizes must be positive, got \(planes) planes of \(height)×\(width) to \(outputHeight)×\(outputWidth)")
+    }
+    guard pixels.count == planes * height * width else {
+        throw ToolkitError(
+            .shape,
+            "resizeAntialiased: \(pixels.count) values do not make \(planes) planes of \(height)×\(width)")
+    }
+    var current = pixels
+    if width != outputWidth {
+        let taps = pilBilinearTaps(input: width, output: outputWidth)
+        current = resampleRows(current, rows: planes * height, width: width, outputWidth: outputWidth, taps: taps)
+    }
+    if height != outputHeight {
+        let taps = pilBilinearTaps(input: height, output: outputHeight)
+        var result = [Float](repeating: 0, count: planes * outputHeight * outputWidth)
+        // The vertical pass: each output row mixes whole input rows.
+        for plane in 0..<planes {
+            let inBase = plane * height * outputWidth
+            let outBase = plane * outputHeight * outputWidth
+            for y in 0..<outputHeight {
+                let tap = taps[y]
+                for x in 0..<outputWidth {
+                    var sum: Double = 0
+                    for (k, weight) in tap.weights.enumerated() {
+                        sum += weight * Double(current[inBase + (tap.start + k) * outputWidth + x])
+                    }
+                    result[outBase + y * outputWidth + x] = Float(sum)
+                }
+            }
+        }
+        current = result
+    }
+    return current
+}
+
+/// The horizontal pass: every row of `width` values filtered to `outputWidth`.
+private func resampleRows(
+    _ input: [Float], rows: Int, width: Int, outputWidth: Int, taps: [(start: Int, weights: [Double])]
+) -> [Float] {
+    var result = [Float](repeating: 0, count: rows * outputWidth)
+    input.withUnsafeBufferPointer { source in
+        result.withUnsafeMutableBufferPointer { target in
+            for row in 0..<rows {
+                let inBase = row * width
+                let outBase = row * outputWidth
+                for i in 0..<outputWidth {
+                    let tap = taps[i]
+                    var sum: Double = 0
+                    for (k, weight) in tap.weights.enumerated() {
+                        sum += weight * Double(source[inBase + tap.start + k])
+                    }
+                    target[outBase + i] = Float(sum)
+                }
+            }
+        }
+    }
+    return result
+}
+
+/// PIL's `precompute_coeffs` for the bilinear (triangle) filter, support 1: for each
+/// output index, the first input index and the normalised weights.
+func pilBilinearTaps(input: Int, output: Int) -> [(start: Int, weights: [Double])] {
+    let scale = Double(input) / Double(output)
+    let filterScale = max(scale, 1)
+    let support = filterScale
+    return (0..<output).map { index in
+        let centre = (Double(index) + 0.5) * scale
+        let low = max(0, Int(centre - support + 0.5))
+        let high = min(input, Int(centre + support + 0.5))
+        var weights = (low..<high).map { j -> Double in
+            max(0, 1 - Swift.abs((Double(j) - centre + 0.5) / filterScale))
+        }
+        let total = weights.reduce(0, +)
+        if total != 0 { weights = weights.map { $0 / total } }
+        return (low, weights)
+    }
+}
+
+extension Image {
+    /// The image resized as PIL's bilinear `resize` (`resizeAntialiased`). Sizes must be positive.
+    func resampled(height newHeight: Int, width newWidth: Int) -> Image {
+        // Sizes are positive and pixels.count matches, so resizeAntialiased cannot throw.
+        let result = (try? resizeAntialiased(
+            pixels, planes: channels, height: height, width: width,
+            outputHeight: newHeight, outputWidth: newWidth)) ?? []
+        return Image(unchecked: channels, newHeight, newWidth, result)
+    }
+}
