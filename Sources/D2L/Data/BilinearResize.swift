@@ -6,6 +6,10 @@
 /// blending the two nearest rows and columns (the last row or column repeats at the
 /// border). Equal sizes copy the input.
 ///
+/// When upsampling this is what PIL's bilinear `resize` (and so torchvision's `Resize` on
+/// PIL images) computes, before PIL's rounding to 8 bits; when downsampling PIL
+/// antialiases: use `resizeAntialiased` for torchvision's `Resize`.
+///
 /// - Parameters:
 ///   - pixels: `channels × height × width` floats, row-major (CHW). Several images may
 ///     be stacked (`N·C` planes): every `height × width` plane is resized on its own.

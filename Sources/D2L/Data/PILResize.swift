@@ -39,24 +39,41 @@ public func resizeAntialiased(
     }
     var current = pixels
     if width != outputWidth {
-        let taps = pilBilinearTaps(input: width, output: outputWidth)
-        current = resampleRows(current, rows: planes * height, width: width, outputWidth: outputWidth, taps: taps)
+        let taps = ResampleTaps(input: width, output: outputWidth)
+        var result = [Float](repeating: 0, count: planes * height * outputWidth)
+        current.withUnsafeBufferPointer { source in
+            result.withUnsafeMutableBufferPointer { target in
+                taps.weights.withUnsafeBufferPointer { weights in
+                    for row in 0..<(planes * height) {
+                        let line = source.baseAddress! + row * width
+                        for i in 0..<outputWidth {
+                            let first = taps.starts[i], offset = taps.offsets[i]
+                            var sum: Float = 0
+                            for k in 0..<taps.counts[i] { sum += weights[offset + k] * line[first + k] }
+                            target[row * outputWidth + i] = sum
+                        }
+                    }
+                }
+            }
+        }
+        current = result
     }
     if height != outputHeight {
-        let taps = pilBilinearTaps(input: height, output: outputHeight)
+        let taps = ResampleTaps(input: height, output: outputHeight)
         var result = [Float](repeating: 0, count: planes * outputHeight * outputWidth)
-        // The vertical pass: each output row mixes whole input rows.
-        for plane in 0..<planes {
-            let inBase = plane * height * outputWidth
-            let outBase = plane * outputHeight * outputWidth
-            for y in 0..<outputHeight {
-                let tap = taps[y]
-                for x in 0..<outputWidth {
-                    var sum: Double = 0
-                    for (k, weight) in tap.weights.enumerated() {
-                        sum += weight * Double(current[inBase + (tap.start + k) * outputWidth + x])
+        current.withUnsafeBufferPointer { source in
+            result.withUnsafeMutableBufferPointer { target in
+                for plane in 0..<planes {
+                    let input = source.baseAddress! + plane * height * outputWidth
+                    for y in 0..<outputHeight {
+                        // Each output row is a weighted sum of whole input rows.
+                        let out = target.baseAddress! + (plane * outputHeight + y) * outputWidth
+                        for k in 0..<taps.counts[y] {
+                            let weight = taps.weights[taps.offsets[y] + k]
+                            let row = input + (taps.starts[y] + k) * outputWidth
+                            for x in 0..<outputWidth { out[x] += weight * row[x] }
+                        }
                     }
-                    result[outBase + y * outputWidth + x] = Float(sum)
                 }
             }
         }
@@ -65,46 +82,32 @@ public func resizeAntialiased(
     return current
 }
 
-/// The horizontal pass: every row of `width` values filtered to `outputWidth`.
-private func resampleRows(
-    _ input: [Float], rows: Int, width: Int, outputWidth: Int, taps: [(start: Int, weights: [Double])]
-) -> [Float] {
-    var result = [Float](repeating: 0, count: rows * outputWidth)
-    input.withUnsafeBufferPointer { source in
-        result.withUnsafeMutableBufferPointer { target in
-            for row in 0..<rows {
-                let inBase = row * width
-                let outBase = row * outputWidth
-                for i in 0..<outputWidth {
-                    let tap = taps[i]
-                    var sum: Double = 0
-                    for (k, weight) in tap.weights.enumerated() {
-                        sum += weight * Double(source[inBase + tap.start + k])
-                    }
-                    target[outBase + i] = Float(sum)
-                }
-            }
-        }
-    }
-    return result
-}
-
 /// PIL's `precompute_coeffs` for the bilinear (triangle) filter, support 1: for each
-/// output index, the first input index and the normalised weights.
-func pilBilinearTaps(input: Int, output: Int) -> [(start: Int, weights: [Double])] {
-    let scale = Double(input) / Double(output)
-    let filterScale = max(scale, 1)
-    let support = filterScale
-    return (0..<output).map { index in
-        let centre = (Double(index) + 0.5) * scale
-        let low = max(0, Int(centre - support + 0.5))
-        let high = min(input, Int(centre + support + 0.5))
-        var weights = (low..<high).map { j -> Double in
-            max(0, 1 - Swift.abs((Double(j) - centre + 0.5) / filterScale))
+/// output index `i`, the inputs `starts[i] ..< starts[i] + counts[i]` with the normalised
+/// weights `weights[offsets[i] ..< offsets[i] + counts[i]]`.
+struct ResampleTaps {
+    var starts: [Int] = []
+    var counts: [Int] = []
+    var offsets: [Int] = []
+    var weights: [Float] = []
+
+    init(input: Int, output: Int) {
+        let scale = Double(input) / Double(output)
+        let filterScale = max(scale, 1)
+        let support = filterScale
+        for index in 0..<output {
+            let centre = (Double(index) + 0.5) * scale
+            let low = max(0, Int(centre - support + 0.5))
+            let high = min(input, Int(centre + support + 0.5))
+            let raw = (low..<high).map { j -> Double in
+                max(0, 1 - Swift.abs((Double(j) - centre + 0.5) / filterScale))
+            }
+            let total = raw.reduce(0, +)
+            starts.append(low)
+            counts.append(raw.count)
+            offsets.append(weights.count)
+            weights += raw.map { Float(total != 0 ? $0 / total : $0) }
         }
-        let total = weights.reduce(0, +)
-        if total != 0 { weights = weights.map { $0 / total } }
-        return (low, weights)
     }
 }
 
