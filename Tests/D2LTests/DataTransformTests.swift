@@ -99,6 +99,15 @@ final class DataTransformTests: XCTestCase {
             let out = input.cropped(top: top, left: left, height: h, width: w).resampled(height: size[0], width: size[1])
             assertImagesClose(out, try image(name, in: f), Self.level, name)
         }
+        // The transform resizes the box it draws that way.
+        let transform = try RandomResizedCrop(height: 7, width: 9)
+        for seed in 0..<5 as Range<UInt64> {
+            var a = SeededGenerator(seed: seed), b = SeededGenerator(seed: seed)
+            let box = transform.cropRectangle(imageHeight: 17, imageWidth: 23, using: &a)
+            let expected = input.cropped(top: box.top, left: box.left, height: box.height, width: box.width)
+                .resampled(height: 7, width: 9)
+            XCTAssertEqual(transform(input, using: &b), expected)
+        }
         // The fallback (scale > 1: no attempt fits) is the whole image clipped to the ratio
         // range, centred: 23/17 > 1 → h = 17, w = round(17 · 1) = 17, left = (23 − 17) / 2 = 3.
         var rng = SeededGenerator(seed: 3)
