@@ -1,18 +1,26 @@
 /*
- * classify.c — classify one grayscale image with an ONNX model through libd2l.
+ * classify.c — classify one image with an ONNX model through libd2l.
  *
- *     classify MODEL.onnx IMAGE.pgm [--top K]
+ *     classify MODEL.onnx IMAGE.{pgm,png,jpg} [--top K]
  *     classify MODEL.onnx IMAGES-idx3-ubyte[.gz] --index N [--top K]
  *
- * The image is either a binary PGM file (P5, maxval 255) or, with --index N, image N of
- * an IDX image file such as Fashion-MNIST's t10k-images-idx3-ubyte (plain or gzip'ed).
+ * The image is a binary PGM file (P5, maxval 255), a PNG or a JPEG file (when built with
+ * libpng / libjpeg: -DD2L_EXAMPLE_PNG -lpng, -DD2L_EXAMPLE_JPEG -ljpeg, as
+ * bindings/c/Makefile does when they are installed; `classify --help` lists the formats
+ * of a build), told apart by their first bytes, or, with --index N, image N of an IDX
+ * image file such as Fashion-MNIST's t10k-images-idx3-ubyte (plain or gzip'ed). Colour
+ * images become grayscale for a one-channel model (PIL's L = 0.299 R + 0.587 G +
+ * 0.114 B) and grayscale images are repeated for a three-channel one; an image of
+ * another size than the model's input is resized (PIL's bilinear filter, antialiased
+ * when shrinking).
  *
  * The program shows the whole round trip through the C API of include/d2l.h:
  *
  *   1. d2l_model_load_file loads and validates the model;
  *   2. the model's metadata says how pixels become inputs (`d2l.input`: scale 0..255 to
  *      `range`, then (x - mean[c]) / std[c]) and how classes are named (`d2l.labels`);
- *   3. d2l_model_input_shape gives the input's shape (a symbolic batch becomes 1);
+ *   3. d2l_model_input_shape gives the input's shape (a symbolic batch becomes 1; a
+ *      symbolic height and width take the image's, or `d2l.input`'s "size");
  *   4. a session runs the model and output 0 (the logits) goes through a softmax;
  *   5. the top K classes (default 5) are printed, one per line: `rank label probability`.
  *
@@ -20,8 +28,8 @@
  * command-line arguments.
  *
  * Build: see bindings/c/Makefile (`make -C bindings/c`), or by hand:
- *     cc -O2 -Iinclude bindings/c/examples/classify.c -L.build/release -ld2l -lz -lm \
- *        -Wl,-rpath,$PWD/.build/release -o classify
+ *     cc -O2 -Iinclude -DD2L_EXAMPLE_PNG -DD2L_EXAMPLE_JPEG bindings/c/examples/classify.c \
+ *        -L.build/release -ld2l -lpng -ljpeg -lz -lm -Wl,-rpath,$PWD/.build/release -o classify
  */
 #include "d2l.h"
 
@@ -34,6 +42,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#ifdef D2L_EXAMPLE_PNG
+#include <png.h>
+#endif
+#ifdef D2L_EXAMPLE_JPEG
+#include <jpeglib.h>
+#include <setjmp.h>
+#endif
 
 /* ------------------------------------------------------------------------------------ */
 /* Errors                                                                               */
@@ -62,12 +77,15 @@ static int fail_d2l(const char *what, d2l_status status) {
 
 /** The largest width or height the readers take (an image this example could feed to a
  *  model; larger headers in a small file are refused before any memory is taken). */
+#ifndef MAX_IMAGE_SIDE
 #define MAX_IMAGE_SIDE 16384
+#endif
 
-/** An 8-bit grayscale image, row-major. */
+/** An 8-bit image, row-major, channels interleaved (RGB RGB …). */
 typedef struct {
     size_t width, height;
-    unsigned char *pixels; /* width * height bytes, owned (free with image_free) */
+    size_t channels;       /* 1 (grayscale) or 3 (RGB) */
+    unsigned char *pixels; /* height * width * channels bytes, owned (free with image_free) */
 } image;
 
 static void image_free(image *img) {
@@ -160,6 +178,7 @@ static int read_pgm(const char *path, image *out) {
     }
     out->width = width;
     out->height = height;
+    out->channels = 1;
     out->pixels = pixels;
     pixels = NULL;
     status = 0;
@@ -245,6 +264,7 @@ static int read_idx(const char *path, unsigned long index, image *out) {
     }
     out->width = cols;
     out->height = rows;
+    out->channels = 1;
     out->pixels = pixels;
     pixels = NULL;
     status = 0;
@@ -252,6 +272,271 @@ done:
     free(pixels);
     gzclose(f);
     return status;
+}
+
+#ifdef D2L_EXAMPLE_PNG
+/** Reads a PNG file with libpng's simplified API: grayscale images (any bit depth) as one
+ *  8-bit channel, everything else as RGB; an alpha channel is composited onto black,
+ *  16-bit samples are reduced to 8 bits by libpng. Returns 0 on success. */
+static int read_png(const char *path, image *out) {
+    png_image png;
+    memset(&png, 0, sizeof png);
+    png.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_file(&png, path))
+        return fail("%s: not a readable PNG file: %s", path, png.message);
+    if (png.width == 0 || png.height == 0 || png.width > MAX_IMAGE_SIDE || png.height > MAX_IMAGE_SIDE) {
+        fail("%s: %ux%u is not an image size this example reads (1 to %d on a side)", path,
+             (unsigned)png.width, (unsigned)png.height, MAX_IMAGE_SIDE);
+        png_image_free(&png);
+        return -1;
+    }
+    size_t channels = (png.format & PNG_FORMAT_FLAG_COLOR) ? 3 : 1;
+    png.format = channels == 3 ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
+    /* Zeroed: libpng composites transparent pixels onto what the buffer holds. */
+    unsigned char *pixels = calloc(PNG_IMAGE_SIZE(png), 1);
+    if (!pixels) {
+        png_image_free(&png);
+        return fail("out of memory");
+    }
+    /* png_image_finish_read frees png's resources whether it succeeds or not. */
+    if (!png_image_finish_read(&png, NULL, pixels, 0, NULL)) {
+        free(pixels);
+        return fail("%s: not a readable PNG file: %s", path, png.message);
+    }
+    out->width = png.width;
+    out->height = png.height;
+    out->channels = channels;
+    out->pixels = pixels;
+    return 0;
+}
+#endif
+
+#ifdef D2L_EXAMPLE_JPEG
+/** libjpeg's error manager, extended with a way out: libjpeg's default error_exit ends
+ *  the process, which an example others copy must never do. */
+typedef struct {
+    struct jpeg_error_mgr base;
+    jmp_buf escape;
+    char message[JMSG_LENGTH_MAX];
+} jpeg_errors;
+
+static void jpeg_error_exit(j_common_ptr info) {
+    jpeg_errors *errors = (jpeg_errors *)info->err;
+    errors->base.format_message(info, errors->message);
+    longjmp(errors->escape, 1);
+}
+
+/** Warnings (level -1: corrupt or truncated data that libjpeg would paper over) are
+ *  errors here, as PIL treats a truncated file; trace messages are dropped. */
+static void jpeg_emit_message(j_common_ptr info, int level) {
+    if (level < 0) jpeg_error_exit(info);
+}
+
+/** Reads a baseline or progressive JPEG file (grayscale as one channel, YCbCr and RGB as
+ *  RGB; CMYK is refused). Returns 0 on success. */
+static int read_jpeg(const char *path, image *out) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return fail("cannot open image %s: %s", path, strerror(errno));
+    struct jpeg_decompress_struct info;
+    jpeg_errors errors;
+    unsigned char *volatile pixels = NULL;
+    info.err = jpeg_std_error(&errors.base);
+    errors.base.error_exit = jpeg_error_exit;
+    errors.base.emit_message = jpeg_emit_message;
+    if (setjmp(errors.escape)) {
+        jpeg_destroy_decompress(&info);
+        fclose(f);
+        free(pixels);
+        return fail("%s: not a readable JPEG file: %s", path, errors.message);
+    }
+    jpeg_create_decompress(&info);
+    jpeg_stdio_src(&info, f);
+    jpeg_read_header(&info, TRUE);
+    if (info.jpeg_color_space == JCS_CMYK || info.jpeg_color_space == JCS_YCCK) {
+        jpeg_destroy_decompress(&info);
+        fclose(f);
+        return fail("%s: CMYK JPEG files are not supported by this example", path);
+    }
+    if (info.image_width == 0 || info.image_height == 0 || info.image_width > MAX_IMAGE_SIDE ||
+        info.image_height > MAX_IMAGE_SIDE) {
+        jpeg_destroy_decompress(&info);
+        fclose(f);
+        return fail("%s: %ux%u is not an image size this example reads (1 to %d on a side)", path,
+                    (unsigned)info.image_width, (unsigned)info.image_height, MAX_IMAGE_SIDE);
+    }
+    info.out_color_space = info.num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_start_decompress(&info);
+    size_t width = info.output_width, height = info.output_height, channels = (size_t)info.output_components;
+    pixels = malloc(width * height * channels);
+    if (!pixels) {
+        jpeg_destroy_decompress(&info);
+        fclose(f);
+        return fail("out of memory");
+    }
+    while (info.output_scanline < info.output_height) {
+        JSAMPROW row = pixels + (size_t)info.output_scanline * width * channels;
+        jpeg_read_scanlines(&info, &row, 1);
+    }
+    jpeg_finish_decompress(&info);
+    jpeg_destroy_decompress(&info);
+    fclose(f);
+    out->width = width;
+    out->height = height;
+    out->channels = channels;
+    out->pixels = pixels;
+    return 0;
+}
+#endif
+
+/** The image formats this build reads, for messages and --help. */
+static const char *supported_formats(void) {
+#if defined(D2L_EXAMPLE_PNG) && defined(D2L_EXAMPLE_JPEG)
+    return "PGM, PNG, JPEG";
+#elif defined(D2L_EXAMPLE_PNG)
+    return "PGM, PNG";
+#elif defined(D2L_EXAMPLE_JPEG)
+    return "PGM, JPEG";
+#else
+    return "PGM";
+#endif
+}
+
+/** Reads a PGM, PNG or JPEG file, told apart by its first bytes (not its name). Returns
+ *  0 on success. */
+static int read_image(const char *path, image *out) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return fail("cannot open image %s: %s", path, strerror(errno));
+    unsigned char magic[8] = {0};
+    size_t n = fread(magic, 1, sizeof magic, f);
+    fclose(f);
+    if (n >= 2 && magic[0] == 'P' && magic[1] == '5') return read_pgm(path, out);
+    if (n == 8 && memcmp(magic, "\x89PNG\r\n\x1a\n", 8) == 0) {
+#ifdef D2L_EXAMPLE_PNG
+        return read_png(path, out);
+#else
+        return fail("%s is a PNG file; this build reads %s (build it with libpng: -DD2L_EXAMPLE_PNG -lpng)",
+                    path, supported_formats());
+#endif
+    }
+    if (n >= 3 && magic[0] == 0xFF && magic[1] == 0xD8 && magic[2] == 0xFF) {
+#ifdef D2L_EXAMPLE_JPEG
+        return read_jpeg(path, out);
+#else
+        return fail("%s is a JPEG file; this build reads %s (build it with libjpeg: -DD2L_EXAMPLE_JPEG -ljpeg)",
+                    path, supported_formats());
+#endif
+    }
+    return fail("%s is not an image this build reads (%s)", path, supported_formats());
+}
+
+/** One output sample's taps of PIL's bilinear (triangle) filter along an axis. */
+typedef struct {
+    size_t first, count; /* input samples first ..< first + count */
+    double weights[];    /* count normalised weights */
+} filter_taps;
+
+/** Taps for resizing `in_size` samples to `out_size`, as PIL's `Image.resize(BILINEAR)`
+ *  computes them: output sample i is centred on input coordinate (i + 0.5)·scale, and
+ *  the triangle's support widens by the scale when shrinking (antialiasing). Returns an
+ *  array of out_size pointers (each malloc'ed; free with taps_free), or NULL. */
+static filter_taps **taps_make(size_t in_size, size_t out_size) {
+    double scale = (double)in_size / (double)out_size;
+    double filter_scale = scale > 1.0 ? scale : 1.0;
+    double support = filter_scale; /* the triangle's support is 1 */
+    filter_taps **taps = calloc(out_size, sizeof *taps);
+    if (!taps) return NULL;
+    for (size_t i = 0; i < out_size; i++) {
+        double center = ((double)i + 0.5) * scale;
+        double lo = center - support + 0.5, hi = center + support + 0.5;
+        size_t first = lo > 0 ? (size_t)lo : 0;
+        size_t last = hi < (double)in_size ? (size_t)hi : in_size;
+        if (last <= first) last = first + 1 <= in_size ? first + 1 : in_size;
+        filter_taps *t = malloc(sizeof *t + (last - first) * sizeof(double));
+        if (!t) {
+            for (size_t j = 0; j < i; j++) free(taps[j]);
+            free(taps);
+            return NULL;
+        }
+        t->first = first;
+        t->count = last - first;
+        double total = 0.0;
+        for (size_t k = 0; k < t->count; k++) {
+            double x = ((double)(first + k) - center + 0.5) / filter_scale;
+            double w = x < 0 ? 1.0 + x : 1.0 - x;
+            t->weights[k] = w > 0.0 ? w : 0.0;
+            total += t->weights[k];
+        }
+        for (size_t k = 0; k < t->count; k++) t->weights[k] = total > 0.0 ? t->weights[k] / total : 1.0 / t->count;
+        taps[i] = t;
+    }
+    return taps;
+}
+
+static void taps_free(filter_taps **taps, size_t count) {
+    if (!taps) return;
+    for (size_t i = 0; i < count; i++) free(taps[i]);
+    free(taps);
+}
+
+/** Resizes `in` to width × height with PIL's bilinear filter (horizontal pass, then
+ *  vertical, in double precision, rounded once at the end: within one level of PIL,
+ *  which rounds after each pass). Returns 0 on success. */
+static int resize_image(const image *in, size_t width, size_t height, image *out) {
+    size_t c = in->channels;
+    filter_taps **columns = taps_make(in->width, width), **rows = taps_make(in->height, height);
+    double *middle = malloc(in->height * width * c * sizeof *middle);
+    unsigned char *pixels = malloc(height * width * c);
+    int status = -1;
+    if (!columns || !rows || !middle || !pixels) {
+        fail("out of memory");
+        goto done;
+    }
+    for (size_t y = 0; y < in->height; y++)
+        for (size_t x = 0; x < width; x++)
+            for (size_t ch = 0; ch < c; ch++) {
+                const filter_taps *t = columns[x];
+                double sum = 0.0;
+                for (size_t k = 0; k < t->count; k++)
+                    sum += t->weights[k] * in->pixels[(y * in->width + t->first + k) * c + ch];
+                middle[(y * width + x) * c + ch] = sum;
+            }
+    for (size_t y = 0; y < height; y++)
+        for (size_t x = 0; x < width; x++)
+            for (size_t ch = 0; ch < c; ch++) {
+                const filter_taps *t = rows[y];
+                double sum = 0.0;
+                for (size_t k = 0; k < t->count; k++) sum += t->weights[k] * middle[((t->first + k) * width + x) * c + ch];
+                long v = lround(sum);
+                pixels[(y * width + x) * c + ch] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v);
+            }
+    out->width = width;
+    out->height = height;
+    out->channels = c;
+    out->pixels = pixels;
+    pixels = NULL;
+    status = 0;
+done:
+    taps_free(columns, width);
+    taps_free(rows, height);
+    free(middle);
+    free(pixels);
+    return status;
+}
+
+/** The image as one channel: PIL's L = (19595 R + 38470 G + 7471 B + 2^15) >> 16. */
+static int to_grayscale(image *img) {
+    if (img->channels == 1) return 0;
+    size_t n = img->width * img->height;
+    unsigned char *gray = malloc(n);
+    if (!gray) return fail("out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *p = img->pixels + 3 * i;
+        gray[i] = (unsigned char)((19595u * p[0] + 38470u * p[1] + 7471u * p[2] + 0x8000u) >> 16);
+    }
+    free(img->pixels);
+    img->pixels = gray;
+    img->channels = 1;
+    return 0;
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -431,12 +716,13 @@ typedef struct {
     double mean[MAX_CHANNELS];  /* per channel; one value applies to every channel */
     double std[MAX_CHANNELS];
     int mean_count, std_count;
+    size_t size[2];             /* the optional "size": [H, W]; 0 when absent */
 } preprocessing;
 
 /** Reads `d2l.input` (NULL when absent: range [0, 1], mean 0, std 1). Returns 0 on
  *  success. */
 static int preprocessing_parse(const char *json, preprocessing *out) {
-    preprocessing p = {{0.0, 1.0}, {0.0}, {1.0}, 1, 1};
+    preprocessing p = {{0.0, 1.0}, {0.0}, {1.0}, 1, 1, {0, 0}};
     if (json) {
         const char *layout = json_find_value(json, "layout");
         if (layout && strncmp(layout, "\"NCHW\"", 6) != 0)
@@ -454,6 +740,15 @@ static int preprocessing_parse(const char *json, preprocessing *out) {
                         MAX_CHANNELS);
         for (int i = 0; i < p.std_count; i++)
             if (p.std[i] == 0.0) return fail("d2l.input: \"std\" contains 0");
+        value = json_find_value(json, "size");
+        double size[2];
+        if (value) {
+            if (json_parse_numbers(value, size, 2) != 2 || !(size[0] >= 1 && size[0] <= MAX_IMAGE_SIDE) ||
+                !(size[1] >= 1 && size[1] <= MAX_IMAGE_SIDE) || size[0] != floor(size[0]) || size[1] != floor(size[1]))
+                return fail("d2l.input: \"size\" must be [height, width], whole numbers from 1 to %d", MAX_IMAGE_SIDE);
+            p.size[0] = (size_t)size[0];
+            p.size[1] = (size_t)size[1];
+        }
     }
     *out = p;
     return 0;
@@ -476,11 +771,13 @@ typedef struct {
     size_t rank;
 } input_tensor;
 
-/** Builds the input of a model whose input 0 is float32 [batch, C, H, W] (NCHW; the
- *  grayscale image is repeated in every channel) or [batch, H*W] (a flattened image, as
- *  an MLP takes it). A symbolic batch becomes 1; symbolic H and W take the image's
- *  size. Returns 0 on success. */
-static int make_input(const d2l_model *model, const image *img, const preprocessing *pre,
+/** Builds the model's input from `img`: [1, C, H, W] (a colour image becomes grayscale
+ *  for C = 1, a grayscale one is repeated in every channel; H and W are the model's, or
+ *  for a symbolic size `d2l.input`'s "size" or else the image's) or [1, H*W] (a
+ *  flattened grayscale image, as an MLP takes it; H and W from "size" or the image).
+ *  The image is resized to H × W when it differs (and converted in place). A symbolic
+ *  batch becomes 1. Returns 0 on success. */
+static int make_input(const d2l_model *model, image *img, const preprocessing *pre,
                       input_tensor *out) {
     const int64_t *declared;
     size_t rank;
@@ -499,22 +796,39 @@ static int make_input(const d2l_model *model, const image *img, const preprocess
     if (t.shape[0] == -1) t.shape[0] = 1;
     if (t.shape[0] != 1) return fail("the model's batch size is fixed at %lld, not 1",
                                      (long long)t.shape[0]);
-    size_t channels = 1, pixels = img->width * img->height;
+    size_t channels = 1;
+    size_t height = pre->size[0] ? pre->size[0] : img->height;
+    size_t width = pre->size[1] ? pre->size[1] : img->width;
     if (rank == 4) {
-        if (t.shape[2] == -1) t.shape[2] = (int64_t)img->height;
-        if (t.shape[3] == -1) t.shape[3] = (int64_t)img->width;
         if (t.shape[1] < 1 || t.shape[1] > MAX_CHANNELS)
             return fail("the model's input has %lld channels", (long long)t.shape[1]);
-        if (t.shape[2] != (int64_t)img->height || t.shape[3] != (int64_t)img->width)
-            return fail("the model takes %lldx%lld images, this one is %zux%zu",
-                        (long long)t.shape[3], (long long)t.shape[2], img->width,
-                        img->height);
         channels = (size_t)t.shape[1];
-    } else if (t.shape[1] != (int64_t)pixels) {
-        return fail("the model takes %lld values, this image has %zu pixels",
-                    (long long)t.shape[1], pixels);
+        if (t.shape[2] != -1) height = (size_t)t.shape[2];
+        if (t.shape[3] != -1) width = (size_t)t.shape[3];
+        if (height < 1 || width < 1 || height > MAX_IMAGE_SIDE || width > MAX_IMAGE_SIDE)
+            return fail("the model takes %zux%zu images, which this example cannot make", width, height);
+        t.shape[2] = (int64_t)height;
+        t.shape[3] = (int64_t)width;
+    } else if (t.shape[1] != (int64_t)(height * width)) {
+        if (pre->size[0])
+            return fail("d2l.input's size %zux%zu does not give the model's %lld values", width, height,
+                        (long long)t.shape[1]);
+        return fail("the model takes %lld values, this image has %zu pixels (and d2l.input has no size to resize to)",
+                    (long long)t.shape[1], height * width);
+    }
+    if (img->channels == 3 && channels == 1) {
+        if (to_grayscale(img) != 0) return -1;
+    } else if (img->channels == 3 && channels != 3) {
+        return fail("the model's input has %zu channels; this colour image has 3", channels);
+    }
+    if (img->width != width || img->height != height) {
+        image resized = {0, 0, 0, NULL};
+        if (resize_image(img, width, height, &resized) != 0) return -1;
+        image_free(img);
+        *img = resized;
     }
 
+    size_t pixels = width * height;
     t.data = malloc(channels * pixels * sizeof *t.data);
     if (!t.data) return fail("out of memory");
     double scale = (pre->range[1] - pre->range[0]) / 255.0;
@@ -526,8 +840,9 @@ static int make_input(const d2l_model *model, const image *img, const preprocess
             return -1;
         }
         float *plane = t.data + c * pixels;
+        size_t step = img->channels, offset = img->channels == 1 ? 0 : c;
         for (size_t i = 0; i < pixels; i++) {
-            double x = pre->range[0] + img->pixels[i] * scale;
+            double x = pre->range[0] + img->pixels[i * step + offset] * scale;
             plane[i] = (float)((x - mean) / std);
         }
     }
@@ -622,9 +937,11 @@ static void print_top(const double *probabilities, size_t count, size_t top,
 /* ------------------------------------------------------------------------------------ */
 
 static void usage(void) {
-    fputs("usage: classify MODEL.onnx IMAGE.pgm [--top K]\n"
-          "       classify MODEL.onnx IMAGES-idx3-ubyte[.gz] --index N [--top K]\n",
-          stderr);
+    fprintf(stderr,
+            "usage: classify MODEL.onnx IMAGE [--top K]\n"
+            "       classify MODEL.onnx IMAGES-idx3-ubyte[.gz] --index N [--top K]\n"
+            "image formats: %s\n",
+            supported_formats());
 }
 
 /** Parses a non-negative decimal number. Returns 0 on success. */
@@ -687,7 +1004,7 @@ int main(int argc, char **argv) {
 
     int result = 1;
     d2l_model *model = NULL;
-    image img = {0, 0, NULL};
+    image img = {0, 0, 0, NULL};
     labels names = {NULL, 0};
     input_tensor input = {NULL, {0}, 0};
     double *probabilities = NULL;
@@ -706,7 +1023,7 @@ int main(int argc, char **argv) {
         fail("d2l.labels is not a JSON array of strings");
         goto done;
     }
-    if ((use_index ? read_idx(image_path, index, &img) : read_pgm(image_path, &img)) != 0)
+    if ((use_index ? read_idx(image_path, index, &img) : read_image(image_path, &img)) != 0)
         goto done;
     if (make_input(model, &img, &pre, &input) != 0) goto done;
     if (run_model(model, &input, &probabilities, &count) != 0) goto done;

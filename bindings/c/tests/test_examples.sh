@@ -119,7 +119,8 @@ run "$model" "$tmp/ascii.pgm"
 expect_failure "ASCII PGM (P2)"
 printf 'P5\n2 2\n255\n\0\0\0\0' >"$tmp/small.pgm"
 run "$model" "$tmp/small.pgm"
-expect_failure "2x2 image for a 28x28 model"
+[ "$status" -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 5 ] && check OK "a 2x2 image is resized to the model's 28x28" \
+    || check FAIL "2x2 image: exit status $status ($(cat "$tmp/err"))"
 run "$model"
 expect_failure "missing argument"
 run "$model" "$root/models/samples/0-ankle-boot.pgm" --top
@@ -134,6 +135,56 @@ expect_failure "unknown option"
 } >"$tmp/commented.pgm"
 run "$model" "$tmp/commented.pgm"
 expect_label "trouser" "PGM header with comments"
+
+# 5. PNG and JPEG (when this build reads them: `classify --help` lists its formats): the
+#    samples' copies (tools/fixtures/make-sample-images; the label is the name up to the
+#    first dot) get the PGM's label, RGB and larger ones included (made grayscale and
+#    resized to 28x28); damaged files fail with a message naming them.
+"$classify" --help >"$tmp/help" 2>&1
+formats=$(sed -n 's/^image formats: //p' "$tmp/help")
+[ -n "$formats" ] && check OK "--help lists the image formats ($formats)" || check FAIL "--help lists no image formats"
+run "$model" "$root/models/samples/1-pullover.pgm" --top 10
+cp "$tmp/out" "$tmp/pgm-probabilities"
+for image in "$root"/models/samples/*.png "$root"/models/samples/*.jpg; do
+    [ -e "$image" ] || continue
+    name=$(basename "$image")
+    label=$(echo "${name%%.*}" | sed 's/^[0-9]*-//' | tr '-' ' ')
+    case "$image" in *.png) format=PNG ;; *) format=JPEG ;; esac
+    run "$model" "$image"
+    case ", $formats," in
+    *", $format,"*) expect_label "$label" "classify $name" ;;
+    *) expect_failure "classify $name ($format: not in this build)"
+       grep -q "is a $format file" "$tmp/err" && check OK "$name: the message says the build lacks $format" \
+           || check FAIL "$name: $(cat "$tmp/err")" ;;
+    esac
+done
+case ", $formats," in
+*", PNG,"*)
+    run "$model" "$root/models/samples/1-pullover.png" --top 10
+    cmp -s "$tmp/out" "$tmp/pgm-probabilities" && check OK "the PNG copy of a PGM gives the same probabilities" \
+        || check FAIL "PNG and PGM of one image differ: $(head -2 "$tmp/out" | tr '\n' '|')"
+    head -c 100 "$root/models/samples/1-pullover.png" >"$tmp/truncated.png"
+    run "$model" "$tmp/truncated.png"
+    expect_failure "truncated PNG"
+    grep -q "truncated.png" "$tmp/err" && check OK "truncated PNG: the message names the file" \
+        || check FAIL "truncated PNG: $(cat "$tmp/err")" ;;
+esac
+case ", $formats," in
+*", JPEG,"*)
+    head -c 300 "$root/models/samples/2-trouser.jpg" >"$tmp/truncated.jpg"
+    run "$model" "$tmp/truncated.jpg"
+    expect_failure "truncated JPEG"
+    grep -q "truncated.jpg" "$tmp/err" && check OK "truncated JPEG: the message names the file" \
+        || check FAIL "truncated JPEG: $(cat "$tmp/err")"
+    printf '\377\330\377\340garbage that is not a JPEG stream' >"$tmp/garbage.jpg"
+    run "$model" "$tmp/garbage.jpg"
+    expect_failure "a JPEG signature followed by garbage" ;;
+esac
+printf 'just text\n' >"$tmp/text.jpg"
+run "$model" "$tmp/text.jpg"
+expect_failure "a text file named .jpg"
+grep -q "not an image this build reads" "$tmp/err" && check OK "a text file: the message lists the formats" \
+    || check FAIL "a text file: $(cat "$tmp/err")"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -494,8 +494,30 @@ class Model(_Closable):
             raise ValueError(f"image shape {a.shape} does not fit the model's input shape {_shape_text(declared)}")
         return a
 
+    def _channels_first(self, pixels: np.ndarray) -> np.ndarray:
+        """Raw pixels as CxHxW with the model's channel count: HxW is one channel; a 3-D
+        array whose last axis has 3 or 4 entries and whose first has not 1, 3 or 4 is HxWxC
+        (what PIL and imageio give; alpha dropped, as PIL's convert("RGB")); otherwise it is
+        CxHxW. An RGB image becomes grayscale for a one-channel model with PIL's
+        L = (19595 R + 38470 G + 7471 B + 2**15) >> 16 (R = G = B gives that value back); a
+        grayscale image is repeated for a three-channel one."""
+        if pixels.ndim == 2:
+            pixels = pixels[np.newaxis]
+        if pixels.ndim != 3:
+            raise ValueError(f"raw pixels must be HxW, CxHxW or HxWxC, got shape {pixels.shape}")
+        if pixels.shape[2] in (3, 4) and pixels.shape[0] not in (1, 3, 4):
+            pixels = np.transpose(pixels[:, :, :3], (2, 0, 1))
+        declared = self._input_shapes[0]
+        wanted = declared[1] if len(declared) == 4 else 1
+        if wanted == 1 and pixels.shape[0] == 3:
+            r, g, b = (pixels[c].astype(np.uint32) for c in range(3))
+            pixels = ((19595 * r + 38470 * g + 7471 * b + 0x8000) >> 16).astype(np.uint8)[np.newaxis]
+        elif wanted == 3 and pixels.shape[0] == 1:
+            pixels = np.repeat(pixels, 3, axis=0)
+        return pixels
+
     def _normalize_pixels(self, pixels: np.ndarray) -> np.ndarray:
-        """Raw pixels (HxW or CxHxW, 0-255) -> the prepared CxHxW float32 input, per d2l.input."""
+        """Raw pixels (HxW, CxHxW or HxWxC, 0-255) -> the prepared CxHxW float32 input, per d2l.input."""
         text = self._metadata.get("d2l.input")
         if text is None:
             raise ValueError(
@@ -506,10 +528,7 @@ class Model(_Closable):
         layout = spec.get("layout", "NCHW")
         if layout != "NCHW":
             raise ValueError(f"d2l.input layout {layout!r} is not supported (only NCHW)")
-        if pixels.ndim == 2:
-            pixels = pixels[np.newaxis]
-        if pixels.ndim != 3:
-            raise ValueError(f"raw pixels must be HxW or CxHxW, got shape {pixels.shape}")
+        pixels = self._channels_first(pixels)
         channels, height, width = pixels.shape
         size = spec.get("size")
         if size is not None and tuple(int(s) for s in size) != (height, width):
@@ -530,9 +549,10 @@ class Model(_Closable):
     def classify(self, image: Any, top_k: int = 5) -> list[tuple[str, float]]:
         """The top_k classes of one image, most probable first: [(label, probability), ...].
 
-        `image` is raw pixels (uint8, HxW or CxHxW, 0-255), turned into the input as the
-        model's d2l.input metadata says, or an already prepared float array of the input's
-        shape, with or without the batch dimension. Probabilities are the softmax of
+        `image` is raw pixels (uint8, 0-255: HxW, CxHxW, or HxWxC as PIL and imageio give
+        RGB and RGBA images; colour becomes grayscale for a one-channel model), turned into
+        the input as the model's d2l.input metadata says, or an already prepared float array
+        of the input's shape, with or without the batch dimension. Probabilities are the softmax of
         output 0 in float64; ties keep the lower class index first. Labels come from
         d2l.labels (the class index as a string when absent). `top_k` is an integer in
         [1, SIZE_MAX] (TypeError / ValueError otherwise), capped at the class count.

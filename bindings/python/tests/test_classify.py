@@ -79,6 +79,24 @@ def test_classify_input_forms_agree(lenet, path):
     np.testing.assert_allclose([q for _, q in expected], [q for _, q in manual], rtol=0, atol=1e-6)
 
 
+@pytest.mark.parametrize("path", sample_files(), ids=lambda p: p.name)
+def test_classify_takes_colour_images_as_pil_gives_them(lenet, path):
+    """HxWx3 and HxWx4 uint8 (PIL's and imageio's layout) and 3xHxW: a gray image in
+    every channel gives the grayscale result exactly; a tinted one keeps the label."""
+    pixels = read_pgm(path)
+    expected = lenet.classify(pixels, top_k=10)
+    rgb = np.stack([pixels] * 3, axis=-1)
+    rgba = np.concatenate([rgb, np.full_like(pixels, 255)[..., None]], axis=-1)
+    for image in (rgb, rgba, np.transpose(rgb, (2, 0, 1)), pixels[..., None][:, :, [0]].reshape(28, 28)):
+        assert lenet.classify(image, top_k=10) == expected
+    tinted = np.stack([np.minimum(255, pixels * 1.15), pixels * 0.95, pixels * 0.8], axis=-1).astype(np.uint8)
+    assert lenet.classify(tinted)[0][0] == expected[0][0]
+    # PIL's L: (19595 R + 38470 G + 7471 B + 2**15) >> 16, through the library's input.
+    r, g, b = (tinted[..., c].astype(np.uint32) for c in range(3))
+    gray = ((19595 * r + 38470 * g + 7471 * b + 0x8000) >> 16).astype(np.uint8)
+    assert lenet.classify(tinted, top_k=10) == lenet.classify(gray, top_k=10)
+
+
 def test_classify_top_k_bounds(lenet):
     pixels = read_pgm(sample_files()[0])
     assert len(lenet.classify(pixels, top_k=1)) == 1
@@ -171,8 +189,11 @@ def test_pixel_preparation_follows_d2l_input():
         order = np.argsort(-probs, kind="stable")
         assert [lab for lab, _ in top] == [str(i) for i in order]
         np.testing.assert_allclose([p for _, p in top], probs[order], rtol=0, atol=1e-12)
-        with pytest.raises(ValueError):
-            m.classify(np.zeros((1, 2), np.uint8))  # one channel; mean/std have three
+        # A grayscale image is repeated in the three channels, as the C example does.
+        gray = np.array([[40, 220]], dtype=np.uint8)
+        assert m.classify(gray, top_k=6) == m.classify(np.stack([gray] * 3), top_k=6)
+        with pytest.raises(ValueError, match="2 channel"):
+            m.classify(np.zeros((2, 1, 2), np.uint8))  # two channels; mean/std have three
 
 
 def test_single_value_mean_std_broadcast_and_ties():

@@ -4,7 +4,10 @@
  * must hold up against any file. The example is included whole (its static functions are
  * what is fuzzed; its main is renamed away). For every input:
  *   - as text: labels_parse (`d2l.labels`) and preprocessing_parse (`d2l.input`);
- *   - as a file: read_pgm, and read_idx for images 0 and 1 (plain or gzip-compressed).
+ *   - as a file: read_image (PGM, and PNG and JPEG when built with -DD2L_EXAMPLE_PNG
+ *     -DD2L_EXAMPLE_JPEG, as tools/dev/fuzz-toolkit does where libpng/libjpeg exist), then
+ *     what make_input does to a decoded image (grayscale, resizing up and down), and
+ *     read_idx for images 0 and 1 (plain or gzip-compressed).
  * A crash, sanitizer report, leak or timeout is a bug; a refusal is a message on stderr
  * (closed by the script with -close_fd_mask=... only when asked: FUZZ_QUIET=1).
  */
@@ -41,15 +44,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!f) abort();
     if (size && fwrite(data, 1, size, f) != size) abort();
     fclose(f);
-    image img = {0, 0, NULL};
-    if (read_pgm(path, &img) == 0) {
+    image img = {0, 0, 0, NULL};
+    if (read_image(path, &img) == 0) {
         unsigned sum = 0;
-        for (size_t i = 0; i < img.width * img.height; i++) sum += img.pixels[i];
+        for (size_t i = 0; i < img.width * img.height * img.channels; i++) sum += img.pixels[i];
         (void)sum;
+        /* Shrinking and enlarging: at most 64 on a side, so that big headers stay fast. */
+        image small = {0, 0, 0, NULL}, large = {0, 0, 0, NULL};
+        if (img.width * img.height <= 1u << 20) {
+            if (resize_image(&img, 28, 28, &small) == 0) image_free(&small);
+            if (resize_image(&img, img.width < 64 ? img.width + 3 : 64, img.height < 64 ? img.height + 5 : 64, &large) == 0)
+                image_free(&large);
+        }
+        if (to_grayscale(&img) == 0 && img.channels != 1) abort();
         image_free(&img);
     }
     for (unsigned long index = 0; index < 2; index++) {
-        image idx = {0, 0, NULL};
+        image idx = {0, 0, 0, NULL};
         if (read_idx(path, index, &idx) == 0) {
             unsigned sum = 0;
             for (size_t i = 0; i < idx.width * idx.height; i++) sum += idx.pixels[i];
