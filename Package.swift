@@ -79,10 +79,14 @@ let implementation: [Target] = [
     ),
     /// The system zlib (Debian: zlib1g-dev), for gzip-compressed data sets.
     .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+    /// The system libpng (Debian: libpng-dev), for ImageDecoder; only D2L links it.
+    .systemLibrary(name: "CPNG", providers: [.apt(["libpng-dev"])]),
+    /// The system libjpeg (Debian: libjpeg62-turbo-dev), for ImageDecoder; only D2L links it.
+    .systemLibrary(name: "CJPEG", providers: [.apt(["libjpeg62-turbo-dev"])]),
     /// The training toolkit. Its forward kernels are D2LRuntime's.
     .target(
         name: "D2L",
-        dependencies: ["D2LRuntime", "_D2LONNX", "_D2LSystem", "CProtobufC", "CZlib"],
+        dependencies: ["D2LRuntime", "_D2LONNX", "_D2LSystem", "CProtobufC", "CZlib", "CPNG", "CJPEG"],
         swiftSettings: kernelSettings
     ),
 ]
