@@ -114,14 +114,14 @@ final class DataImageDecodingTests: XCTestCase {
     }
 
     func testEveryTruncationOfAPNGAndAJPEGThrows() throws {
-        // Every prefix of a real file fails cleanly (no crash, no exit), or decodes.
-        for name in ["rgb-interlaced.png", "progressive.jpg", "cmyk.jpg"] {
+        // Every prefix that cuts into the image data fails cleanly (no crash, no exit, no
+        // gray fill): only the trailer (PNG's IEND, JPEG's EOI) may be missing, as for PIL.
+        for name in ["rgb-interlaced.png", "palette1.png", "progressive.jpg", "rgb.jpg", "cmyk.jpg"] {
             let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: imageFixtures + "/" + name)))
-            for length in stride(from: 0, to: bytes.count, by: 7) {
-                do {
-                    _ = try ImageDecoder.decode(bytes: Array(bytes[0..<length]), name: "prefix")
-                } catch let error as ToolkitError {
-                    XCTAssertTrue(error.message.hasPrefix("prefix: "), error.message)
+            for length in 0..<(bytes.count - 12) {
+                XCTAssertThrowsError(try ImageDecoder.decode(bytes: Array(bytes[0..<length]), name: "prefix"),
+                                     "\(name)[0..<\(length)]") { error in
+                    XCTAssertTrue((error as? ToolkitError)?.message.hasPrefix("prefix: ") ?? false, "\(error)")
                 }
             }
         }
