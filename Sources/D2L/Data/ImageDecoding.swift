@@ -77,15 +77,18 @@ public enum ImageDecoder {
         return try decode(bytes: bytes, name: path, mode: mode)
     }
 
-    /// Decodes PNG or JPEG `bytes`; `name` (a path or a label) is named in errors.
+    /// Decodes PNG or JPEG `bytes`; `name` (a path or a label) is named in errors. Images
+    /// whose decoded samples (width · height · the file's channels) exceed `maxBytes` are
+    /// refused before anything is allocated.
     /// - Throws: ``ToolkitError`` `.invalidData` naming `name` (see ``decode(path:mode:)``).
-    public static func decode(bytes: [UInt8], name: String, mode: Mode = .rgb) throws -> Image {
+    public static func decode(bytes: [UInt8], name: String, mode: Mode = .rgb,
+                              maxBytes: Int = maxDecodedBytes) throws -> Image {
         guard !bytes.isEmpty else {
             throw ToolkitError(.invalidData, "\(name): the file is empty, not a PNG or JPEG image")
         }
         switch format(of: bytes) {
-        case .png?: return try decodePNG(bytes, name: name, mode: mode)
-        case .jpeg?: return try decodeJPEG(bytes, name: name, mode: mode)
+        case .png?: return try decodePNG(bytes, name: name, mode: mode, maxBytes: maxBytes)
+        case .jpeg?: return try decodeJPEG(bytes, name: name, mode: mode, maxBytes: maxBytes)
         case nil:
             throw ToolkitError(.invalidData, "\(name): not a PNG or JPEG image (unknown signature)")
         }
@@ -93,11 +96,11 @@ public enum ImageDecoder {
 
     // MARK: - PNG
 
-    private static func decodePNG(_ bytes: [UInt8], name: String, mode: Mode) throws -> Image {
+    private static func decodePNG(_ bytes: [UInt8], name: String, mode: Mode, maxBytes: Int) throws -> Image {
         var result = d2l_png_result()
         var raw: UnsafeMutablePointer<UInt8>? = nil
         let status = bytes.withUnsafeBufferPointer {
-            d2l_png_decode($0.baseAddress, $0.count, maxDecodedBytes, &raw, &result)
+            d2l_png_decode($0.baseAddress, $0.count, maxBytes, &raw, &result)
         }
         defer { free(raw) }
         guard status == 0, let raw else {
@@ -128,11 +131,11 @@ public enum ImageDecoder {
 
     // MARK: - JPEG
 
-    private static func decodeJPEG(_ bytes: [UInt8], name: String, mode: Mode) throws -> Image {
+    private static func decodeJPEG(_ bytes: [UInt8], name: String, mode: Mode, maxBytes: Int) throws -> Image {
         var result = d2l_jpeg_result()
         var raw: UnsafeMutablePointer<UInt8>? = nil
         let status = bytes.withUnsafeBufferPointer {
-            d2l_jpeg_decode($0.baseAddress, $0.count, maxDecodedBytes, &raw, &result)
+            d2l_jpeg_decode($0.baseAddress, $0.count, maxBytes, &raw, &result)
         }
         defer { free(raw) }
         guard status == 0, let raw else {

@@ -14,6 +14,8 @@
 //   onnx         ONNXModelSummary(bytes:) (what `d2l-export inspect` prints for a model)
 //   vocab        JSONStringArray.parse (libd2l's reader of the d2l.vocab and d2l.labels
 //                metadata, and of vocab.json)
+//   image        ImageDecoder.decode(bytes:) (libpng, libjpeg through the CPNG/CJPEG shims)
+//                in both modes, at most 4 MiB decoded
 // (The C example's readers are fuzzed by fuzz_classify_example.c, target classify-c.)
 // Every input must give a value or a thrown error: a trap, sanitizer report, leak or
 // timeout is a bug (bad bytes get a one-line error, never a crash).
@@ -27,7 +29,7 @@ import Glibc
 /// The reader under test, read once from FUZZ_TARGET.
 private let target: String = {
     guard let name = getenv("FUZZ_TARGET") else {
-        fputs("fuzz-toolkit: set FUZZ_TARGET to checkpoint, pickle, zip, safetensors, idx, gzip, csv, onnx or vocab\n", stderr)
+        fputs("fuzz-toolkit: set FUZZ_TARGET to checkpoint, pickle, zip, safetensors, idx, gzip, csv, onnx, vocab or image\n", stderr)
         exit(2)
     }
     return String(cString: name)
@@ -102,6 +104,11 @@ private func runOne(_ bytes: [UInt8]) throws {
     case "onnx":
         let summary = try ONNXModelSummary(bytes: bytes, source: "fuzz")
         checksum &+= String(describing: summary).utf8.count
+    case "image":
+        for mode in [ImageDecoder.Mode.rgb, .native] {
+            let image = try ImageDecoder.decode(bytes: bytes, name: "fuzz", mode: mode, maxBytes: 1 << 22)
+            touch(image.pixels)
+        }
     case "vocab":
         if let tokens = JSONStringArray.parse(String(decoding: bytes, as: UTF8.self)) {
             for token in tokens { checksum &+= token.utf8.count }
