@@ -135,6 +135,18 @@ check "language model: metrics.csv has epochs 1, 2" bash -c "[ \"\$(cut -d, -f1 
 check "language model: uninterrupted 2 epochs" "$cli" train "${lm[@]}" --epochs 2 --out "$tmp/lm-whole"
 check "language model: the resumed checkpoint is the uninterrupted one's" cmp "$tmp/lm/checkpoint.safetensors" "$tmp/lm-whole/checkpoint.safetensors"
 
+# augment: the book's apply() figure, 3 × 3 cells of SIZE + the 2-pixel margins, as PNG.
+sample="$root/models/samples/1-pullover.rgb.jpg"
+check "augment a JPEG with the book's pipeline" "$cli" augment "$sample" --out "$tmp/grid.png" --augment book --size 64
+check "the grid is a PNG of 3 × 3 cells of 64 × 64" bash -c "[ \"\$(head -c 8 '$tmp/grid.png' | od -An -tx1 | tr -d ' ')\" = 89504e470d0a1a0a ] && [ \"\$(od -An -tu1 -j16 -N8 '$tmp/grid.png' | awk '{ print \$3 * 256 + \$4, \$7 * 256 + \$8 }')\" = '200 200' ]"
+check "augment again with the same seed: the same bytes" bash -c "'$cli' augment '$sample' --out '$tmp/grid2.png' --augment book --size 64 && cmp '$tmp/grid.png' '$tmp/grid2.png'"
+check "another seed: other copies" bash -c "'$cli' augment '$sample' --out '$tmp/grid3.png' --augment book --size 64 --seed 1 && ! cmp -s '$tmp/grid.png' '$tmp/grid3.png'"
+check "augment a PNG with flips keeps its size (3 × 28 + 8)" bash -c "'$cli' augment '$root/models/samples/1-pullover.png' --out '$tmp/flip.png' --augment flip && [ \"\$(od -An -tu1 -j16 -N8 '$tmp/flip.png' | awk '{ print \$3 * 256 + \$4, \$7 * 256 + \$8 }')\" = '92 92' ]"
+refuses "augment: an unknown pipeline names the known ones" "finetune-train" "$cli" augment "$sample" --out "$tmp/never.png" --augment nope
+printf 'not an image' > "$tmp/fake.jpg"
+refuses "augment: a file that is no image is named" "fake.jpg" "$cli" augment "$tmp/fake.jpg" --out "$tmp/never.png"
+check "augment: nothing written for refused runs" bash -c "[ ! -e '$tmp/never.png' ]"
+
 # The bad-model corpus: eval and generate answer every file cleanly (bad_models.sh).
 source "$root/Tests/cli/bad_models.sh"
 bad_models_clean "eval on every bad model" "$cli" eval --
