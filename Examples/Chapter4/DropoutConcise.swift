@@ -8,25 +8,10 @@ enum DropoutConcise {
     /// Trains `net` on Fashion-MNIST (a subset in quick mode) with SGD, lr 0.5, batch 256,
     /// as the book's `train_ch3`; checks that the loss falls and the accuracy beats chance.
     static func trainAndCheck(_ net: Module, _ book: BookContext) throws {
-        let numEpochs = book.choose(full: 10, quick: 3), lr: Float = 0.5, batchSize = 256
-        let train = try FashionMNIST.load(train: true, directory: book.dataDirectory)
-            .prefix(book.choose(full: 60_000, quick: 6_000))
-        let test = try FashionMNIST.load(train: false, directory: book.dataDirectory)
-            .prefix(book.choose(full: 10_000, quick: 2_000))
-        var configuration = TrainingConfiguration(epochs: numEpochs, batchSize: batchSize, learningRate: lr)
-        configuration.seed = 1
-        configuration.showProgress = false
-        let trainer = try Trainer(model: net, configuration: configuration)
-        trainer.onEpoch = { m in
-            print(String(format: "epoch %d, train loss %.3f, train acc %.3f, test acc %.3f",
-                         m.epoch, m.trainLoss, m.trainAccuracy, m.testAccuracy))
-        }
-        let history = try trainer.fit(train: train, test: test)
-        var chart = trainer.curves()
-        if !book.quick { chart.yLimits = (0.3, 0.9) }
-        try book.save(chart, as: "train_ch3")
-        book.check(history.allSatisfy { $0.trainLoss.isFinite }, "the training loss stays finite")
-        book.check(history.last!.trainLoss < history.first!.trainLoss, "the training loss falls")
+        let numEpochs = book.choose(full: 10, quick: 3), lr: Float = 0.5
+        let (train, test) = try loadFashionMNIST(book)
+        let history = try trainCh3Concise(book, net, train: train, test: test, lr: lr, numEpochs: numEpochs,
+                                     checkMinibatchQuarters: false)
         // Quick mode: 3 epochs on a tenth of the data, where the small initial weights
         // (N(0, 0.01²) through three layers) have only begun to grow: four times chance.
         book.check(history.last!.testAccuracy > book.choose(full: 0.8, quick: 0.4),

@@ -16,10 +16,7 @@ enum MLPScratch {
     static func run(_ book: BookContext) throws {
         // Reading the data (a subset in quick mode).
         let batchSize = 256
-        let train = try FashionMNIST.load(train: true, directory: book.dataDirectory)
-            .prefix(book.choose(full: 60_000, quick: 6_000))
-        let test = try FashionMNIST.load(train: false, directory: book.dataDirectory)
-            .prefix(book.choose(full: 10_000, quick: 2_000))
+        let (train, test) = try loadFashionMNIST(book)
 
         // Initialising the model parameters: weights ~ N(0, 0.01²), biases 0.
         var generator = SeededGenerator(seed: 42)

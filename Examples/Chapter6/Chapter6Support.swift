@@ -86,9 +86,3 @@ func trainCh6(_ book: BookContext, _ net: Module, numEpochs: Int, lr: Float, bat
     }
     return trainer
 }
-
-/// The mean of the first and of the last quarter of `losses` (at least 4 values).
-func quarterMeans(_ losses: [Double]) -> (first: Double, last: Double) {
-    let quarter = Swift.max(losses.count / 4, 1)
-    return (losses.prefix(quarter).reduce(0, +) / Double(quarter), losses.suffix(quarter).reduce(0, +) / Double(quarter))
-}

@@ -22,16 +22,8 @@
 public func resizeBilinear(
     _ pixels: [Float], planes: Int, height: Int, width: Int, outputHeight: Int, outputWidth: Int
 ) throws -> [Float] {
-    guard planes >= 0, height > 0, width > 0, outputHeight > 0, outputWidth > 0 else {
-        throw ToolkitError(
-            .invalidArgument,
-            "resizeBilinear: sizes must be positive, got \(planes) planes of \(height)×\(width) to \(outputHeight)×\(outputWidth)")
-    }
-    guard pixels.count == planes * height * width else {
-        throw ToolkitError(
-            .shape,
-            "resizeBilinear: \(pixels.count) values do not make \(planes) planes of \(height)×\(width)")
-    }
+    try checkResizeArguments("resizeBilinear", pixels.count, planes: planes, height: height, width: width,
+                             outputHeight: outputHeight, outputWidth: outputWidth)
     if height == outputHeight && width == outputWidth { return pixels }
     let rows = bilinearTaps(input: height, output: outputHeight)
     let cols = bilinearTaps(input: width, output: outputWidth)
@@ -66,5 +58,19 @@ private func bilinearTaps(input: Int, output: Int) -> [(low: Int, high: Int, wei
         let low = min(Int(source), input - 1)
         let high = low < input - 1 ? low + 1 : low
         return (low, high, source - Float(low))
+    }
+}
+
+/// The checks both resizes make (`resizeBilinear`, `resizeAntialiased`): positive sizes
+/// and `count == planes · height · width`; errors name `function`.
+func checkResizeArguments(_ function: String, _ count: Int, planes: Int, height: Int, width: Int,
+                          outputHeight: Int, outputWidth: Int) throws {
+    guard planes >= 0, height > 0, width > 0, outputHeight > 0, outputWidth > 0 else {
+        throw ToolkitError(
+            .invalidArgument,
+            "\(function): sizes must be positive, got \(planes) planes of \(height)×\(width) to \(outputHeight)×\(outputWidth)")
+    }
+    guard count == planes * height * width else {
+        throw ToolkitError(.shape, "\(function): \(count) values do not make \(planes) planes of \(height)×\(width)")
     }
 }

@@ -27,16 +27,8 @@
 public func resizeAntialiased(
     _ pixels: [Float], planes: Int, height: Int, width: Int, outputHeight: Int, outputWidth: Int
 ) throws -> [Float] {
-    guard planes >= 0, height > 0, width > 0, outputHeight > 0, outputWidth > 0 else {
-        throw ToolkitError(
-            .invalidArgument,
-            "resizeAntialiased: sizes must be positive, got \(planes) planes of \(height)×\(width) to \(outputHeight)×\(outputWidth)")
-    }
-    guard pixels.count == planes * height * width else {
-        throw ToolkitError(
-            .shape,
-            "resizeAntialiased: \(pixels.count) values do not make \(planes) planes of \(height)×\(width)")
-    }
+    try checkResizeArguments("resizeAntialiased", pixels.count, planes: planes, height: height, width: width,
+                             outputHeight: outputHeight, outputWidth: outputWidth)
     var current = pixels
     if width != outputWidth {
         let taps = ResampleTaps(input: width, output: outputWidth)

@@ -87,15 +87,21 @@ public final class Trainer {
     /// Every minibatch's loss, in training order (all epochs).
     public private(set) var batchLosses: [Double] = []
 
-    /// `minibatch loss: first quarter mean 1.234, last quarter mean 0.456 (940 batches)`:
-    /// whether the loss went down, from `batchLosses`; nil with fewer than 8 batches.
-    public var lossSummary: String? {
-        guard batchLosses.count >= 8 else { return nil }
+    /// The mean minibatch loss of the first and of the last quarter of `batchLosses`
+    /// (whether training brought the loss down); nil with fewer than 4 batches.
+    public var lossQuarterMeans: (first: Double, last: Double)? {
         let quarter = batchLosses.count / 4
-        let first = batchLosses.prefix(quarter).reduce(0, +) / Double(quarter)
-        let last = batchLosses.suffix(quarter).reduce(0, +) / Double(quarter)
+        guard quarter > 0 else { return nil }
+        return (batchLosses.prefix(quarter).reduce(0, +) / Double(quarter),
+                batchLosses.suffix(quarter).reduce(0, +) / Double(quarter))
+    }
+
+    /// `minibatch loss: first quarter mean 1.234, last quarter mean 0.456 (940 batches)`:
+    /// ``lossQuarterMeans`` as a line; nil with fewer than 8 batches.
+    public var lossSummary: String? {
+        guard batchLosses.count >= 8, let means = lossQuarterMeans else { return nil }
         return String(format: "minibatch loss: first quarter mean %.3f, last quarter mean %.3f (%d batches)",
-                      first, last, batchLosses.count)
+                      means.first, means.last, batchLosses.count)
     }
     /// Called after every epoch (e.g. to print a line).
     public var onEpoch: ((EpochMetrics) -> Void)?
