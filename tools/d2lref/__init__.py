@@ -7,6 +7,8 @@ written once for every fixture generator and benchmark in tools/.
     fixture_models  the book's image models (softmax regression ... DenseNet), torchvision's
             ResNet-18, and the ONNX export wrappers of the language models
     data    Fashion-MNIST's IDX files
+    images  ImageFolder, train_augs (chapter 13: RandomResizedCrop, flip, Normalize on PIL),
+            seeded synthetic JPEG folders
 
 The scripts put tools/ on sys.path (`sys.path.insert(0, TOOLS)`) and import from here;
 nothing here is installed.
