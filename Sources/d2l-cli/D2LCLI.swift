@@ -11,7 +11,7 @@ struct D2LCLI: ParsableCommand {
         commandName: "d2l-cli",
         abstract: "Train the book's models, evaluate ONNX models through libd2l, generate text.",
         version: "\(CheckpointConverter.version) (kernels: \(kernelISA))",
-        subcommands: [Train.self, Eval.self, Generate.self, Augment.self, BenchTrain.self, BenchTrainLM.self])
+        subcommands: [Train.self, FineTune.self, Eval.self, Generate.self, Augment.self, BenchImages.self, BenchTrain.self, BenchTrainLM.self])
 
     /// Runs the command; an option that cannot be parsed (`--seed -1`, `--epochs ten`) is
     /// one line on standard error and exit 1, as the commands' own checks are.

@@ -4,7 +4,12 @@ import Foundation
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a model on Fashion-MNIST with the book's settings; write metrics.csv, curves.svg, checkpoint.safetensors and model.onnx.")
+        abstract: "Train a model with the book's settings on Fashion-MNIST or an image folder; write metrics.csv, curves.svg, checkpoint.safetensors and model.onnx.",
+        discussion: """
+            --data DIR with DIR/train/<class>/*.jpg|png and DIR/test/<class>/… (the book's hot-dog layout) trains \
+            on those images: RGB, resized to --resize (default: the model's input size), augmented with --augment, \
+            loaded on --workers threads; the exported model's labels are the class folders.
+            """)
 
     @Argument(help: "The model: \((TrainingRecipe.classifiers + LanguageModels.names).joined(separator: ", ")).")
     var model: String
@@ -16,7 +21,9 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Kernel threads.") var threads: Int = 1
     @Option(parsing: .unconditional, help: "Train on the first N training images only.") var subset: Int?
     @Option(name: .customLong("test-subset"), parsing: .unconditional, help: "Evaluate on the first N test images only.") var testSubset: Int?
-    @Option(help: "Fashion-MNIST folder (default: $D2L_DATA_DIR, then /usr/share/datasets/fashion-mnist); for the language models, The Time Machine's text file.") var data: String?
+    @Option(help: "Fashion-MNIST folder (default: $D2L_DATA_DIR, then /usr/share/datasets/fashion-mnist), or an image folder DIR with DIR/train/<class>/ and DIR/test/<class>/; for the language models, The Time Machine's text file.") var data: String?
+    @Option(help: "Training augmentation: \(ImagePipelines.scratchNames.joined(separator: ", ")) (the book's 13.1 pipelines).") var augment: String = "none"
+    @Option(parsing: .unconditional, help: "Image loading threads for an image folder (0: load on the training thread).") var workers: Int = 2
     @Option(parsing: .unconditional, help: "Seed for initialisation and shuffling.") var seed: UInt64 = 0
     @Option(parsing: .unconditional, help: "Image size for the 96/224 models (overrides the book's resize).") var resize: Int?
     @Flag(help: "Continue the run in --out from its last checkpoint: weights, optimizer and random state, metrics.csv; --epochs is the total, the other settings must be the run's.")
@@ -41,7 +48,12 @@ struct Train: ParsableCommand {
             if let batchSize { recipe.batchSize = batchSize }
             if let lr { recipe.learningRate = lr }
             if let resize { recipe.resize = (resize, resize); recipe.options.imageSize = resize }
+            try TrainingOptionChecks.check("--workers", workers, in: 0...ImageFolderData.maxWorkers)
+            if let data, ImageFolderSplits.isSplitFolder(data) {
+                return try trainOnImageFolder(recipe: recipe, folder: data)
+            }
             try TrainingOptionChecks.checkImageBatch(batchSize: recipe.batchSize, channels: 1, size: recipe.resize ?? (28, 28))
+            let augmentation = try ImagePipelines.scratchAugmentation(augment, size: recipe.resize?.height ?? 28)
 
             var configuration = TrainingConfiguration(epochs: recipe.epochs, batchSize: recipe.batchSize,
                                                       learningRate: recipe.learningRate)
@@ -53,6 +65,7 @@ struct Train: ParsableCommand {
             configuration.run = ["arch": model, "image_size": recipe.options.imageSize.map(String.init) ?? "default",
                                  "width_divisor": recipe.options.widthDivisor.map(String.init) ?? "default",
                                  "subset": subset.map(String.init) ?? "all", "test_subset": testSubset.map(String.init) ?? "all"]
+            if augment != "none" { configuration.run["augment"] = augment }
             try configuration.validate()
             let record = try TrainingRun.preflight(directory: out, resume: resume, force: force,
                                                    identity: configuration.identity, epochs: recipe.epochs)
@@ -69,6 +82,7 @@ struct Train: ParsableCommand {
                   + "\(recipe.epochs) epochs, batch \(recipe.batchSize), lr \(recipe.learningRate)"
                   + (recipe.resize.map { ", resized to \($0.height)×\($0.width)" } ?? ""))
             let trainer = try Trainer(model: net, configuration: configuration)
+            trainer.augmentation = augmentation
             try trainer.fit(train: train, test: test)
             if let summary = trainer.lossSummary { print(summary) }
             let size = recipe.resize ?? (28, 28)

@@ -147,6 +147,70 @@ printf 'not an image' > "$tmp/fake.jpg"
 refuses "augment: a file that is no image is named" "fake.jpg" "$cli" augment "$tmp/fake.jpg" --out "$tmp/never.png"
 check "augment: nothing written for refused runs" bash -c "[ ! -e '$tmp/never.png' ]"
 
+# Image folders and fine-tuning (the book's 13.2 on Fashion-MNIST pictures): a LeNet that
+# PyTorch trained on classes 2–9 (tools/fixtures/make-finetune-folder) is fine-tuned on
+# 64×64 PNG/JPEG t-shirts and trousers; the same budget from scratch stays near chance.
+ft=$root/Tests/Fixtures/images/finetune
+last_test_acc() { tail -1 "$1/metrics.csv" | cut -d, -f4; }
+check "finetune lenet from a PyTorch state_dict on an image folder" \
+    "$cli" finetune --arch lenet --from "$ft/lenet-fashion-2to9.pth" --data "$ft/folder" --out "$tmp/ft" \
+    --epochs 3 --batch-size 16 --lr 0.01
+cp "$tmp/out" "$tmp/ft.out"
+for f in metrics.csv curves.svg checkpoint.safetensors model.onnx; do check "finetune wrote $f" test -s "$tmp/ft/$f"; done
+check "finetune: the new head has the folder's 2 classes, the rest loaded" grep -q "8 classes; new output layer '11' for 2" "$tmp/ft.out"
+check "finetune: the export matches the toolkit through libd2l" \
+    bash -c "grep -Eq 'export check: .* max \\|difference\\| ([0-9.]+e-(0[6-9]|[1-9][0-9])|0\\.00e\\+00)' '$tmp/ft.out'"
+check "finetune: model.onnx has the class folders as d2l.labels and the input size" \
+    bash -c "grep -aq '\[\"t-shirt\", \"trouser\"\]' '$tmp/ft/model.onnx' && grep -aq '\"size\": \[28, 28\]' '$tmp/ft/model.onnx'"
+check "train lenet from scratch on the same folder with the same budget" \
+    "$cli" train lenet --data "$ft/folder" --out "$tmp/scratch" --epochs 3 --batch-size 16
+check "fine-tuning beats scratch (test accuracy ≥ 0.75 and 0.15 above scratch's)" \
+    awk -v f="$(last_test_acc "$tmp/ft")" -v s="$(last_test_acc "$tmp/scratch")" 'BEGIN { exit !(f >= 0.75 && f >= s + 0.15) }'
+check "finetune with --workers 0 repeats the run exactly (augmentation seeded per image)" \
+    bash -c "'$cli' finetune --arch lenet --from '$ft/lenet-fashion-2to9.pth' --data '$ft/folder' --out '$tmp/ft0' --epochs 3 --batch-size 16 --lr 0.01 --workers 0 && diff <(cut -d, -f1-4 '$tmp/ft/metrics.csv') <(cut -d, -f1-4 '$tmp/ft0/metrics.csv')"
+check "eval --list on the folder through libd2l" "$cli" eval "$tmp/ft/model.onnx" --data "$ft/folder" --list
+grep -P '\t' "$tmp/out" > "$tmp/swift.top1"
+check "eval listed all 64 test images" bash -c "[ \$(wc -l < '$tmp/swift.top1') -eq 64 ]"
+if [ -x "$root/bindings/c/build/classify" ]; then
+    check "classify.c gives every image Swift's top-1" bash -c "while IFS=\$'\\t' read -r path label top; do \
+        c=\$('$root/bindings/c/build/classify' '$tmp/ft/model.onnx' \"\$path\" --top 1 | awk '{ print \$2 }'); \
+        [ \"\$c\" = \"\$top\" ] || { echo \"\$path: C \$c, Swift \$top\"; exit 1; }; done < '$tmp/swift.top1'"
+fi
+check "Python's Model.classify gives every image Swift's top-1" python3 -c "
+import sys
+from PIL import Image
+import numpy as np
+import d2l_runtime
+m = d2l_runtime.Model('$tmp/ft/model.onnx')
+for line in open('$tmp/swift.top1'):
+    path, label, top = line.rstrip('\n').split('\t')
+    image = np.asarray(Image.open(path).convert('L').resize((28, 28), Image.BILINEAR))
+    got = m.classify(image, top_k=1)[0][0]
+    if got != top: sys.exit(f'{path}: Python {got}, Swift {top}')
+"
+check "train on an image folder with the book's augmentation" \
+    "$cli" train lenet --data "$ft/folder" --out "$tmp/aug" --epochs 1 --batch-size 32 --augment book
+one_line_refusal() {  # one_line_refusal DESCRIPTION PATTERN COMMAND...: exit 1, one stderr line with PATTERN
+    local what=$1 pattern=$2 rc; shift 2
+    "$@" >"$tmp/stdout" 2>"$tmp/stderr"; rc=$?
+    if [ $rc -ne 1 ] || [ "$(wc -l < "$tmp/stderr")" -ne 1 ] || ! grep -q -- "$pattern" "$tmp/stderr"; then
+        echo "FAIL $what (exit $rc; stderr:)"; sed 's/^/     /' "$tmp/stderr"; failures=$((failures + 1))
+    else echo "ok   $what"; fi
+}
+one_line_refusal "finetune --from a checkpoint of another architecture: one line naming the keys" \
+    "does not fit resnet18.*missing keys 0.0.weight" \
+    "$cli" finetune --arch resnet18 --from "$ft/lenet-fashion-2to9.pth" --data "$ft/folder" --out "$tmp/never-ft"
+one_line_refusal "finetune at an input size the checkpoint does not fit: the mis-shaped key" \
+    "mis-shaped keys 7.weight" \
+    "$cli" finetune --arch lenet --from "$ft/lenet-fashion-2to9.pth" --data "$ft/folder" --out "$tmp/never-ft" --image-size 32
+one_line_refusal "finetune --from a missing file names it" "nowhere.pth" \
+    "$cli" finetune --arch lenet --from "$tmp/nowhere.pth" --data "$ft/folder" --out "$tmp/never-ft"
+one_line_refusal "finetune on a folder without train/ and test/" "needs the folders" \
+    "$cli" finetune --arch lenet --from "$ft/lenet-fashion-2to9.pth" --data "$ft/folder/train" --out "$tmp/never-ft"
+one_line_refusal "train --augment with an unknown pipeline names the known ones" "none, flip, book" \
+    "$cli" train lenet --data "$ft/folder" --out "$tmp/never-ft" --augment nope
+check "nothing written for refused fine-tuning runs" bash -c "[ ! -e '$tmp/never-ft' ]"
+
 # The bad-model corpus: eval and generate answer every file cleanly (bad_models.sh).
 source "$root/Tests/cli/bad_models.sh"
 bad_models_clean "eval on every bad model" "$cli" eval --

@@ -29,6 +29,12 @@ public enum FashionMNIST {
         return nil
     }
 
+    /// Whether `directory` holds any of the four Fashion-MNIST files (so it is meant as
+    /// Fashion-MNIST rather than an image folder).
+    public static func isFolder(_ directory: String) -> Bool {
+        missingFiles(in: directory).count < 4
+    }
+
     /// The stems missing from `directory` (both splits).
     static func missingFiles(in directory: String) -> [String] {
         let (trainImages, trainLabels) = stems(train: true)

@@ -48,6 +48,10 @@ public enum ImageDecoder {
         case rgb
         /// 1 channel for a grayscale file, 3 otherwise.
         case native
+        /// Always 1 channel: PIL's `convert("L")`. Gray files keep their values; colour
+        /// is converted with PIL's `L = (19595 R + 38470 G + 7471 B + 2¹⁵) >> 16` on the
+        /// 8-bit RGB values (CMYK JPEGs after their RGB conversion).
+        case gray
     }
 
     /// The file formats recognized by signature.
@@ -109,7 +113,7 @@ public enum ImageDecoder {
         let width = Int(result.width), height = Int(result.height), fileChannels = Int(result.channels)
         let plane = width * height
         let gray = fileChannels <= 2
-        let channels = gray && mode == .native ? 1 : 3
+        let channels = mode == .gray || (gray && mode == .native) ? 1 : 3
         var pixels = [Float](repeating: 0, count: channels * plane)
         pixels.withUnsafeMutableBufferPointer { out in
             for i in 0..<plane {
@@ -121,6 +125,9 @@ public enum ImageDecoder {
                 } else if gray {
                     let value = Float(raw[i * fileChannels]) / 255
                     for c in 0..<channels { out[c * plane + i] = value }
+                } else if channels == 1 {
+                    let p = i * fileChannels
+                    out[i] = luma(Int(raw[p]), Int(raw[p + 1]), Int(raw[p + 2]))
                 } else {
                     for c in 0..<3 { out[c * plane + i] = Float(raw[i * fileChannels + c]) / 255 }
                 }
@@ -143,7 +150,7 @@ public enum ImageDecoder {
         }
         let width = Int(result.width), height = Int(result.height), fileChannels = Int(result.channels)
         let plane = width * height
-        let channels = fileChannels == 1 && mode == .native ? 1 : 3
+        let channels = mode == .gray || (fileChannels == 1 && mode == .native) ? 1 : 3
         var pixels = [Float](repeating: 0, count: channels * plane)
         pixels.withUnsafeMutableBufferPointer { out in
             for i in 0..<plane {
@@ -151,21 +158,32 @@ public enum ImageDecoder {
                 case 1:
                     let value = Float(raw[i]) / 255
                     for c in 0..<channels { out[c * plane + i] = value }
+                case 3 where channels == 1:
+                    out[i] = luma(Int(raw[3 * i]), Int(raw[3 * i + 1]), Int(raw[3 * i + 2]))
                 case 3:
                     for c in 0..<3 { out[c * plane + i] = Float(raw[3 * i + c]) / 255 }
                 default:
                     // libjpeg gives Adobe's inverted CMYK; PIL un-inverts it (CMYK;I), then
                     // converts: nk − MULDIV255(c, nk) with nk = 255 − k.
                     let nk = Int(raw[4 * i + 3])
+                    var rgb = (0, 0, 0)
                     for c in 0..<3 {
                         let t = (255 - Int(raw[4 * i + c])) * nk + 128
-                        let value = nk - (((t >> 8) + t) >> 8)
-                        out[c * plane + i] = Float(max(0, min(255, value))) / 255
+                        let value = max(0, min(255, nk - (((t >> 8) + t) >> 8)))
+                        if c == 0 { rgb.0 = value } else if c == 1 { rgb.1 = value } else { rgb.2 = value }
+                        if channels == 3 { out[c * plane + i] = Float(value) / 255 }
                     }
+                    if channels == 1 { out[i] = luma(rgb.0, rgb.1, rgb.2) }
                 }
             }
         }
         return Image(unchecked: channels, height, width, pixels)
+    }
+
+    /// PIL's `L` of 8-bit R, G, B, scaled to [0, 1].
+    @inline(__always)
+    private static func luma(_ r: Int, _ g: Int, _ b: Int) -> Float {
+        Float((19595 * r + 38470 * g + 7471 * b + 0x8000) >> 16) / 255
     }
 
     /// A C message buffer as one line.

@@ -86,14 +86,14 @@ public final class ImageFolder: @unchecked Sendable {
         self.samples = samples
     }
 
-    /// Image `index`, decoded as RGB (3 × H × W in [0, 1]).
+    /// Image `index`, decoded in `mode` (default RGB: 3 × H × W in [0, 1]).
     /// - Throws: ``ToolkitError`` `.invalidArgument` for an index out of range, or
     ///   ``ImageDecoder``'s error naming the file.
-    public func image(at index: Int) throws -> Image {
+    public func image(at index: Int, mode: ImageDecoder.Mode = .rgb) throws -> Image {
         guard samples.indices.contains(index) else {
             throw ToolkitError(.invalidArgument, "ImageFolder \(root): index \(index) is out of range (\(count) images)")
         }
-        return try ImageDecoder.decode(path: samples[index].path)
+        return try ImageDecoder.decode(path: samples[index].path, mode: mode)
     }
 
     /// What ``loadImages(at:skippingUnreadable:)`` returns: the decoded images with their
@@ -108,14 +108,15 @@ public final class ImageFolder: @unchecked Sendable {
         public var warnings: [String]
     }
 
-    /// Decodes the images at `indices` (all when nil).
+    /// Decodes the images at `indices` (all when nil) in `mode` (default RGB).
     ///
     /// With `skippingUnreadable` (the default), an image that cannot be decoded is left
     /// out: the first time with a warning naming the file, afterwards silently (without
     /// reading it again). Without it the first unreadable image throws.
     /// - Throws: ``ToolkitError`` `.invalidArgument` for an index out of range; with
     ///   `skippingUnreadable: false`, the decoder's error naming the file.
-    public func loadImages(at indices: [Int]? = nil, skippingUnreadable: Bool = true) throws -> LoadedImages {
+    public func loadImages(at indices: [Int]? = nil, mode: ImageDecoder.Mode = .rgb,
+                           skippingUnreadable: Bool = true) throws -> LoadedImages {
         let indices = indices ?? Array(samples.indices)
         var result = LoadedImages(images: [], labels: [], indices: [], warnings: [])
         for index in indices {
@@ -125,7 +126,7 @@ public final class ImageFolder: @unchecked Sendable {
             let (path, label) = samples[index]
             if skippingUnreadable, lock.withLock({ unreadable.contains(path) }) { continue }
             do {
-                result.images.append(try ImageDecoder.decode(path: path))
+                result.images.append(try ImageDecoder.decode(path: path, mode: mode))
                 result.labels.append(label)
                 result.indices.append(index)
             } catch {
@@ -166,7 +167,7 @@ public final class ImageFolder: @unchecked Sendable {
     }
 
     /// Whether `path` is a directory, following symbolic links (Python's `is_dir()`).
-    static func isDirectory(_ path: String) -> Bool {
+    public static func isDirectory(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
     }

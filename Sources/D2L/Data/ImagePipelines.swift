@@ -85,3 +85,19 @@ public enum ImagePipelines {
         }
     }
 }
+
+extension ImagePipelines {
+    /// `d2l-cli train`'s `--augment` names: the pipelines that train from scratch on
+    /// `[0, 1]` inputs.
+    public static let scratchNames = ["none", "flip", "book"]
+
+    /// The transforms of the `--augment` pipeline `name` for images already `size × size`
+    /// (nil for `none`): `flip` and `book` as in ``named(_:size:)``.
+    /// - Throws: `ToolkitError(.invalidArgument)` for a name not in ``scratchNames``.
+    public static func scratchAugmentation(_ name: String, size: Int) throws -> (any ImageTransform)? {
+        guard scratchNames.contains(name) else {
+            throw ToolkitError(.invalidArgument, "unknown augmentation '\(name)'; choose one of: " + scratchNames.joined(separator: ", "))
+        }
+        return name == "none" ? nil : try named(name, size: size).transforms
+    }
+}

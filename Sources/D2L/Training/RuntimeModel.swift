@@ -38,15 +38,78 @@ public final class RuntimeModel {
         return Tensor(values, shape: output.type.shape)
     }
 
+    /// `d2l.labels` (the class names), if present and a JSON array of strings.
+    public var labels: [String]? { metadata("d2l.labels").flatMap(JSONStringArray.parse) }
+
     /// The input size from `d2l.input`'s `"size": [H, W]`, if present.
     public var inputSize: (height: Int, width: Int)? {
-        guard let text = metadata("d2l.input"), let range = text.range(of: "\"size\"") else { return nil }
+        guard let numbers = inputArray("size"), numbers.count == 2, let h = Int(exactly: numbers[0]),
+              let w = Int(exactly: numbers[1]) else { return nil }
+        return (h, w)
+    }
+
+    /// `d2l.input`'s `"mean"` and `"std"` (one per channel), if present.
+    public var inputNormalization: (mean: [Float], std: [Float])? {
+        guard let mean = inputArray("mean"), let std = inputArray("std") else { return nil }
+        return (mean.map(Float.init), std.map(Float.init))
+    }
+
+    /// The channels of input 0 (`[N, C, H, W]`), when declared.
+    public var inputChannels: Int? {
+        guard let dims = model.inputs.first?.type.dims, dims.count == 4 else { return nil }
+        return dims[1]
+    }
+
+    /// The numbers of the array `"key": [a, b, …]` in `d2l.input`.
+    private func inputArray(_ key: String) -> [Double]? {
+        guard let text = metadata("d2l.input"), let range = text.range(of: "\"\(key)\"") else { return nil }
         let rest = text[range.upperBound...]
-        guard let open = rest.firstIndex(of: "["), let close = rest.firstIndex(of: "]") else { return nil }
-        let numbers = rest[rest.index(after: open)..<close].split(separator: ",").compactMap {
-            Int($0.trimmingCharacters(in: .whitespaces))
+        guard let open = rest.firstIndex(of: "["), let close = rest.firstIndex(of: "]"), open < close else { return nil }
+        let items = rest[rest.index(after: open)..<close].split(separator: ",")
+        let numbers = items.compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        return numbers.count == items.count ? numbers : nil
+    }
+
+    /// The pipeline that makes a decoded image this model's input: resize to `d2l.input`'s
+    /// size (PIL bilinear, as `classify.c` and Python's `Model.classify` do), then its mean
+    /// and std when they are not 0 and 1; with the decoding mode for its channels.
+    /// - Throws: `ToolkitError(.invalidData)` when the model declares no input size or its
+    ///   input is not `[N, 1 or 3, H, W]`.
+    public func imagePipeline() throws -> (pipeline: ImagePipeline, mode: ImageDecoder.Mode, shape: [Int]) {
+        guard let channels = inputChannels, channels == 1 || channels == 3 else {
+            throw ToolkitError(.invalidData, "the model's input is not [N, 1 or 3, H, W] images")
         }
-        return numbers.count == 2 ? (numbers[0], numbers[1]) : nil
+        let size = try inputSize ?? {
+            guard let dims = model.inputs.first?.type.dims, let h = dims[2], let w = dims[3] else {
+                throw ToolkitError(.invalidData, "the model declares no input size (d2l.input \"size\" or fixed input dimensions)")
+            }
+            return (h, w)
+        }()
+        var normalize: Normalize?
+        if let stats = inputNormalization, stats.mean.count == channels,
+           stats.mean.contains(where: { $0 != 0 }) || stats.std.contains(where: { $0 != 1 }) {
+            normalize = try Normalize(mean: stats.mean, std: stats.std)
+        }
+        let pipeline = ImagePipeline(name: "model input", transforms: [try Resize(height: size.height, width: size.width)],
+                                     normalize: normalize)
+        return (pipeline, channels == 1 ? .gray : .rgb, [channels, size.height, size.width])
+    }
+
+    /// Runs the model on `data`'s batches; returns each example's top-1 class with its label,
+    /// in the data's order.
+    public func predictions(on data: any ClassificationData, batchSize: Int = 64) throws -> [(label: Int, predicted: Int)] {
+        var result: [(label: Int, predicted: Int)] = []
+        for (images, labels) in try data.batches(batchSize: batchSize, shuffle: false, seed: 0, epoch: 0) {
+            let logits = try run(images)
+            let classes = logits.shape.last ?? 1
+            let values = logits.scalars
+            for (row, label) in labels.enumerated() {
+                let slice = values[(row * classes)..<((row + 1) * classes)]
+                let best = slice.indices.max(by: { slice[$0] < slice[$1] || (slice[$0] == slice[$1] && $0 > $1) }) ?? row * classes
+                result.append((label, best - row * classes))
+            }
+        }
+        return result
     }
 
     /// Test accuracy on `dataset` (resized to the model's `d2l.input` size when given).

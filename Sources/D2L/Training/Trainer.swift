@@ -9,6 +9,10 @@ public struct TrainingConfiguration {
     public var optimizer: OptimizerKind = .sgd
     public var momentum: Float = 0
     public var weightDecay: Float = 0
+    /// How the minibatch's cross-entropy losses are combined before `backward`: the mean
+    /// (`train_ch6`) or the sum (`train_ch13`'s `l.sum().backward()`, which the book's
+    /// fine-tuning learning rates assume).
+    public var lossReduction: LossReduction = .mean
     /// Images are resized to this per batch (AlexNet/VGG/NiN: 224; GoogLeNet/ResNet/DenseNet: 96).
     public var resize: (height: Int, width: Int)?
     /// Clip the global gradient norm to this before each step.
@@ -38,12 +42,15 @@ public struct TrainingConfiguration {
     /// What a resumed run must share with the run it continues: ``run`` and the settings
     /// that change the weights' path (everything but `epochs`, `threads` and the output).
     public var identity: [String: String] {
-        run.merging([
+        var settings: [String: String] = [
             "batch_size": String(batchSize), "lr": String(learningRate), "optimizer": optimizer.rawValue,
             "momentum": String(momentum), "weight_decay": String(weightDecay),
             "clip": gradientClipNorm.map { String($0) } ?? "none", "seed": String(seed),
             "resize": resize.map { "\($0.height)x\($0.width)" } ?? "none",
-        ]) { ours, _ in ours }
+        ]
+        // Only when not the default, so that runs recorded before the setting still resume.
+        if lossReduction == .sum { settings["loss"] = "sum" }
+        return run.merging(settings) { ours, _ in ours }
     }
 
     /// Checks the numbers before a run starts.
@@ -57,6 +64,9 @@ public struct TrainingConfiguration {
             throw ToolkitError(.invalidArgument, "learning rate must be positive, got \(learningRate)")
         }
         guard threads >= 1 else { throw ToolkitError(.invalidArgument, "threads must be ≥ 1, got \(threads)") }
+        guard lossReduction != .none else {
+            throw ToolkitError(.invalidArgument, "the training loss must be reduced by mean or sum, not none")
+        }
         if let r = resize, r.height <= 0 || r.width <= 0 {
             throw ToolkitError(.invalidArgument, "resize must be positive, got \(r.height)×\(r.width)")
         }
@@ -109,17 +119,23 @@ public final class Trainer {
     public var augmentation: (any ImageTransform)?
     public let optimizer: any Optimizer
 
-    public init(model: Module, configuration: TrainingConfiguration) throws {
+    /// A trainer of `model`'s parameters, or of `parameterGroups` (each with its own
+    /// learning rate and weight decay, e.g. the book's fine-tuning head at 10× the body's;
+    /// frozen parameters are left out of the default).
+    /// - Throws: `ToolkitError(.invalidArgument)` for a configuration that does not validate
+    ///   or groups that share a parameter.
+    public init(model: Module, configuration: TrainingConfiguration, parameterGroups: [ParameterGroup]? = nil) throws {
         try configuration.validate()
         self.model = model
         self.configuration = configuration
+        let groups = parameterGroups ?? [ParameterGroup(parameters: model.trainableParameters())]
         switch configuration.optimizer {
         case .sgd:
-            optimizer = SGD(model.parameters(), learningRate: configuration.learningRate,
-                            momentum: configuration.momentum, weightDecay: configuration.weightDecay)
+            optimizer = try SGD(groups: groups, learningRate: configuration.learningRate,
+                                momentum: configuration.momentum, weightDecay: configuration.weightDecay)
         case .adam:
-            optimizer = Adam(model.parameters(), learningRate: configuration.learningRate,
-                             weightDecay: configuration.weightDecay)
+            optimizer = try Adam(groups: groups, learningRate: configuration.learningRate,
+                                 weightDecay: configuration.weightDecay)
         }
     }
 
@@ -128,9 +144,17 @@ public final class Trainer {
     public var curvesPath: String? { configuration.outputDirectory.map { $0 + "/curves.svg" } }
     public var checkpointPath: String? { configuration.outputDirectory.map { $0 + "/checkpoint.safetensors" } }
 
-    /// Runs every epoch; returns the history.
+    /// Runs every epoch on an in-memory dataset, resized and augmented per batch with the
+    /// configuration's `resize` and ``augmentation``; returns the history.
     @discardableResult
     public func fit(train: ImageDataset, test: ImageDataset?) throws -> [EpochMetrics] {
+        try fit(trainData: InMemoryImageData(train, resize: configuration.resize, augmentation: augmentation),
+                testData: test.map { InMemoryImageData($0, resize: configuration.resize) })
+    }
+
+    /// Runs every epoch on `trainData`, measuring accuracy on `testData`; returns the history.
+    @discardableResult
+    public func fit(trainData train: any ClassificationData, testData test: (any ClassificationData)?) throws -> [EpochMetrics] {
         ComputeThreads.set(configuration.threads)
         MemoryTuning.keepFreedMemory()
         var log: MetricsLog?
@@ -169,19 +193,18 @@ public final class Trainer {
         return history
     }
 
-    private func trainEpoch(_ epoch: Int, train: ImageDataset, test: ImageDataset?) throws -> EpochMetrics {
+    private func trainEpoch(_ epoch: Int, train: any ClassificationData, test: (any ClassificationData)?) throws -> EpochMetrics {
         model.train()
-        let batches = try ImageBatches(train, batchSize: configuration.batchSize, shuffle: true,
-                                       seed: configuration.seed, epoch: epoch, resize: configuration.resize,
-                                       augmentation: augmentation)
+        let batches = try train.batches(batchSize: configuration.batchSize, shuffle: true,
+                                        seed: configuration.seed, epoch: epoch)
         var progress = ProgressReporter(total: batches.count, label: "epoch \(epoch)")
         var lossSum = 0.0, correct = 0, seen = 0
         let start = DispatchTime.now().uptimeNanoseconds
         for (done, (images, labels)) in batches.enumerated() {
             optimizer.zeroGrad()
             let logits = try model(images)
-            let loss = try crossEntropy(logits, labels)
-            let value = loss.item
+            let loss = try crossEntropy(logits, labels, reduction: configuration.lossReduction)
+            let value = configuration.lossReduction == .sum ? loss.item / Float(labels.count) : loss.item
             guard value.isFinite else {
                 throw ToolkitError(.numerical, "epoch \(epoch), batch \(done + 1): the loss is \(value); training stopped"
                     + (checkpointPath.map { " (the last good checkpoint is \($0))" } ?? ""))
@@ -198,8 +221,7 @@ public final class Trainer {
             }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let testAccuracy = try test.map { try evaluateAccuracy(model, on: $0, batchSize: configuration.batchSize,
-                                                               resize: configuration.resize) } ?? .nan
+        let testAccuracy = try test.map { try evaluateAccuracy(model, on: $0, batchSize: configuration.batchSize) } ?? .nan
         let metrics = EpochMetrics(epoch: epoch, trainLoss: lossSum / Double(max(seen, 1)),
                                    trainAccuracy: Double(correct) / Double(max(seen, 1)),
                                    testAccuracy: testAccuracy, examplesPerSecond: Double(seen) / max(seconds, 1e-9))
@@ -228,12 +250,18 @@ public final class Trainer {
 /// correctly; restores the model's mode afterwards.
 public func evaluateAccuracy(_ model: Module, on dataset: ImageDataset, batchSize: Int = 256,
                              resize: (height: Int, width: Int)? = nil) throws -> Double {
+    try evaluateAccuracy(model, on: InMemoryImageData(dataset, resize: resize), batchSize: batchSize)
+}
+
+/// The fraction of `data` (unshuffled batches of epoch 0) that `model` classifies
+/// correctly, in eval mode without gradients; restores the model's mode afterwards.
+public func evaluateAccuracy(_ model: Module, on data: any ClassificationData, batchSize: Int = 256) throws -> Double {
     let wasTraining = model.isTraining
     model.eval()
     defer { model.train(wasTraining) }
     var correct = 0, seen = 0
     try withNoGrad {
-        for (images, labels) in try ImageBatches(dataset, batchSize: batchSize, shuffle: false, resize: resize) {
+        for (images, labels) in try data.batches(batchSize: batchSize, shuffle: false, seed: 0, epoch: 0) {
             correct += correctCount(try model(images), labels)
             seen += labels.count
         }
