@@ -82,4 +82,5 @@ let chapter9: [BookSection] = [
 /// Chapter 13: Computer Vision (the sections the toolkit can run today).
 let chapter13: [BookSection] = [
     ImageAugmentation.section,
+    FineTuningSection.section,
 ]

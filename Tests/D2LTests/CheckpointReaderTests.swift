@@ -69,6 +69,26 @@ final class CheckpointReaderTests: XCTestCase {
         XCTAssertEqual(c.convertedDTypes, [])
     }
 
+    func testSafeTensorsWhoseHeaderLengthStartsWithThePickleByteIsSafeTensors() throws {
+        // A header length of 0x…80 puts pickle's PROTO byte first; the "{" at byte 8 and a
+        // length that fits the file tell safetensors.
+        var found: [UInt8]?
+        for padding in 0..<64 {
+            let file = SafeTensorsFile(tensors: [("w", try SafeTensor(floats: [1, 2], shape: [2]))],
+                                       metadata: ["pad": String(repeating: "x", count: padding)])
+            let bytes = try file.encode()
+            if bytes[0] == 0x80 { found = bytes; break }
+        }
+        let bytes = try XCTUnwrap(found, "no padding gave a header length ending in 0x80")
+        let checkpoint = try PyTorchCheckpoint.decode(bytes)
+        XCTAssertEqual(checkpoint.format, .safetensors)
+        XCTAssertEqual(checkpoint.tensors.first?.tensor.values, [1, 2])
+        let path = NSTemporaryDirectory() + "d2l-pickle-byte-\(UUID().uuidString).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        XCTAssertEqual(try PyTorchCheckpoint.load(path: path).format, .safetensors)
+    }
+
     func testLegacyFormat() throws {
         let c = try assertMatchesExpected("legacy.params", format: .legacy)
         XCTAssertEqual(c["steps"]?.integers, [3, -1, 1 << 40])

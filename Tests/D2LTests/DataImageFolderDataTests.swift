@@ -198,6 +198,25 @@ final class DataImageFolderDataTests: XCTestCase {
         }
     }
 
+    func testLoadPretrainedTorchvisionResNetFromAToolkitCheckpoint() throws {
+        let source = try Models.make(arch: "torchvision-resnet18")
+        let path = directory + "/resnet18.safetensors"
+        try source.saveCheckpoint(to: path, metadata: ["d2l.run.input_mean": "0.5,0.5,0.5"])
+        let pretrained = try FineTuning.loadPretrained(arch: "torchvision-resnet18", from: path, imageSize: 32, classes: 3)
+        XCTAssertEqual(pretrained.channels, 3)
+        XCTAssertEqual(pretrained.checkpointClasses, 1000)
+        XCTAssertEqual(pretrained.head.weight.shape, [3, 512])
+        XCTAssertEqual(pretrained.format, .safetensors)
+        XCTAssertEqual(pretrained.metadata["d2l.run.input_mean"], "0.5,0.5,0.5")
+        let a = Dictionary(source.namedStateEntries().map { ($0.name, $0.parameter) }, uniquingKeysWith: { x, _ in x })
+        for (name, parameter) in pretrained.model.namedStateEntries() where !name.hasPrefix("fc.") {
+            XCTAssertEqual(parameter.value.scalars, a[name]?.value.scalars, name)
+        }
+        pretrained.model.eval()
+        let logits = try withNoGrad { try pretrained.model(Tensor.zeros([1, 3, 32, 32])) }
+        XCTAssertEqual(logits.shape, [1, 3])
+    }
+
     func testSummedLossWithTheLearningRateOverBIsTheMeanLoss() throws {
         var generator = SeededGenerator(seed: 3)
         let images = (0..<(32 * 16)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }

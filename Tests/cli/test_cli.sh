@@ -188,6 +188,8 @@ for line in open('$tmp/swift.top1'):
     got = m.classify(image, top_k=1)[0][0]
     if got != top: sys.exit(f'{path}: Python {got}, Swift {top}')
 "
+check "finetune again from the toolkit checkpoint of that run (its classes, its normalisation)" \
+    bash -c "'$cli' finetune --arch lenet --from '$tmp/ft/checkpoint.safetensors' --data '$ft/folder' --out '$tmp/ft2' --epochs 1 --batch-size 16 --lr 0.01 | grep -q '2 classes; new output layer'"
 check "train on an image folder with the book's augmentation" \
     "$cli" train lenet --data "$ft/folder" --out "$tmp/aug" --epochs 1 --batch-size 32 --augment book
 one_line_refusal() {  # one_line_refusal DESCRIPTION PATTERN COMMAND...: exit 1, one stderr line with PATTERN
@@ -200,6 +202,9 @@ one_line_refusal() {  # one_line_refusal DESCRIPTION PATTERN COMMAND...: exit 1,
 one_line_refusal "finetune --from a checkpoint of another architecture: one line naming the keys" \
     "does not fit resnet18.*missing keys 0.0.weight" \
     "$cli" finetune --arch resnet18 --from "$ft/lenet-fashion-2to9.pth" --data "$ft/folder" --out "$tmp/never-ft"
+one_line_refusal "finetune --from the toolkit checkpoint of another architecture (softmax)" \
+    "does not fit lenet" \
+    "$cli" finetune --arch lenet --from "$tmp/run/checkpoint.safetensors" --data "$ft/folder" --out "$tmp/never-ft"
 one_line_refusal "finetune at an input size the checkpoint does not fit: the mis-shaped key" \
     "mis-shaped keys 7.weight" \
     "$cli" finetune --arch lenet --from "$ft/lenet-fashion-2to9.pth" --data "$ft/folder" --out "$tmp/never-ft" --image-size 32

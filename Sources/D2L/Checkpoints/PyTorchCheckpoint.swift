@@ -142,10 +142,23 @@ public struct PyTorchCheckpoint {
     private static func sniff(_ file: BoundedFile, source: String) throws -> Format {
         guard file.size > 0 else { throw ToolkitError(.invalidData, "\(source): the file is empty") }
         let head = try file.head(16)
-        if ZipArchive.looksLikeZip(head) { return .zip }
-        if head[0] == 0x80 { return .legacy }  // pickle PROTO: torch's legacy format
-        if head.count >= 9, head[8] == UInt8(ascii: "{") { return .safetensors }
+        if let format = format(ofHead: head, size: file.size) { return format }
         throw notACheckpoint(head, size: file.size, source: source)
+    }
+
+    /// The format a file of `size` bytes starting with `head` (its first 16 bytes, or all)
+    /// is in, or nil. safetensors (a little-endian u64 header length that fits the file, then
+    /// the JSON header's `{`) is told before pickle, since the length's low byte may be 0x80,
+    /// pickle's PROTO, with which torch's legacy format starts.
+    static func format(ofHead head: [UInt8], size: Int) -> Format? {
+        guard !head.isEmpty else { return nil }
+        if ZipArchive.looksLikeZip(head) { return .zip }
+        if head.count >= 9, head[8] == UInt8(ascii: "{") {
+            let length = head[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            if length >= 2, length <= UInt64(max(size - 8, 0)) { return .safetensors }
+        }
+        if head[0] == 0x80 { return .legacy }
+        return nil
     }
 
     private static func notACheckpoint(_ bytes: [UInt8], size: Int, source: String) -> ToolkitError {
@@ -169,16 +182,12 @@ public struct PyTorchCheckpoint {
     /// - Parameter source: what to call the bytes in messages (a path).
     public static func decode(_ bytes: [UInt8], source: String = "checkpoint") throws -> PyTorchCheckpoint {
         guard !bytes.isEmpty else { throw ToolkitError(.invalidData, "\(source): the file is empty") }
-        if ZipArchive.looksLikeZip(bytes) {
-            return PyTorchCheckpoint(format: .zip, tensors: try decodeZip(CheckpointBytes(bytes), source: source))
+        switch format(ofHead: Array(bytes.prefix(16)), size: bytes.count) {
+        case .zip?: return PyTorchCheckpoint(format: .zip, tensors: try decodeZip(CheckpointBytes(bytes), source: source))
+        case .legacy?: return PyTorchCheckpoint(format: .legacy, tensors: try decodeLegacy(bytes, source: source))
+        case .safetensors?: return PyTorchCheckpoint(format: .safetensors, tensors: try decodeSafeTensors(bytes, source: source))
+        case nil: throw notACheckpoint(bytes, size: bytes.count, source: source)
         }
-        if bytes[0] == 0x80 {  // pickle PROTO: torch's legacy format
-            return PyTorchCheckpoint(format: .legacy, tensors: try decodeLegacy(bytes, source: source))
-        }
-        if bytes.count >= 9, bytes[8] == UInt8(ascii: "{") {
-            return PyTorchCheckpoint(format: .safetensors, tensors: try decodeSafeTensors(bytes, source: source))
-        }
-        throw notACheckpoint(bytes, size: bytes.count, source: source)
     }
 
     // MARK: - zip
