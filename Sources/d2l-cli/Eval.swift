@@ -6,9 +6,9 @@ struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Report an ONNX classifier's test accuracy on Fashion-MNIST or an image folder, run through libd2l.",
         discussion: """
-            --data DIR with class folders (DIR/<class>/*.jpg|png, or DIR/test/<class>/… of the hot-dog layout) \\
-            evaluates on those images as classify.c and Python's Model.classify prepare them: grayscale (PIL's L) \\
-            for a 1-channel model, resized to the model's d2l.input size (PIL bilinear), normalised with its mean \\
+            --data DIR with class folders (DIR/<class>/*.jpg|png, or DIR/test/<class>/… of the hot-dog layout) \
+            evaluates on those images as classify.c and Python's Model.classify prepare them: grayscale (PIL's L) \
+            for a 1-channel model, resized to the model's d2l.input size (PIL bilinear), normalised with its mean \
             and std. Labels are matched by the class folders' order.
             """)
 

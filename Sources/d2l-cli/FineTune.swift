@@ -8,10 +8,10 @@ struct FineTune: ParsableCommand {
         commandName: "finetune",
         abstract: "Fine-tune a pretrained model on an image folder (the book's 13.2); write what train writes.",
         discussion: """
-            Loads --from (a PyTorch state_dict file or a toolkit checkpoint of --arch) except its output layer, \\
-            which gets a new one for DIR/train's class folders (Xavier init). Trains with SGD on the summed \\
-            cross-entropy (the book's train_ch13), the head at --lr × --head-lr-scale, on RandomResizedCrop + flip \\
-            (test: Resize(size·256/224) + CenterCrop(size)), normalised with ImageNet's mean and std for RGB \\
+            Loads --from (a PyTorch state_dict file or a toolkit checkpoint of --arch) except its output layer, \
+            which gets a new one for DIR/train's class folders (Xavier init). Trains with SGD on the summed \
+            cross-entropy (the book's train_ch13), the head at --lr × --head-lr-scale, on RandomResizedCrop + flip \
+            (test: Resize(size·256/224) + CenterCrop(size)), normalised with ImageNet's mean and std for RGB \
             models unless the checkpoint says otherwise (--normalize overrides).
             """)
 

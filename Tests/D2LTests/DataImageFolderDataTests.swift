@@ -235,6 +235,16 @@ final class DataImageFolderDataTests: XCTestCase {
         for (a, b) in zip(mean, sum) { XCTAssertEqual(a, b, accuracy: 1e-5) }
         XCTAssertNotEqual(mean, try trained(.sum, lr: 0.4))
     }
+
+    func testATrainerWithEveryParameterFrozenIsRefused() throws {
+        let model = try Models.make(arch: "softmax", options: ModelOptions(imageSize: 4))
+        model.freeze()
+        XCTAssertThrowsError(try Trainer(model: model, configuration: TrainingConfiguration(epochs: 1, batchSize: 4, learningRate: 0.1))) { error in
+            XCTAssertTrue("\(error)".contains("every parameter is frozen"), "\(error)")
+        }
+        XCTAssertThrowsError(try Trainer(model: model, configuration: TrainingConfiguration(epochs: 1, batchSize: 4, learningRate: 0.1),
+                                         parameterGroups: [ParameterGroup(parameters: model.parameters())]))
+    }
 }
 
 extension ImagePipeline {

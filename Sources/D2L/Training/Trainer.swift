@@ -122,13 +122,17 @@ public final class Trainer {
     /// A trainer of `model`'s parameters, or of `parameterGroups` (each with its own
     /// learning rate and weight decay, e.g. the book's fine-tuning head at 10× the body's;
     /// frozen parameters are left out of the default).
-    /// - Throws: `ToolkitError(.invalidArgument)` for a configuration that does not validate
-    ///   or groups that share a parameter.
+    /// - Throws: `ToolkitError(.invalidArgument)` for a configuration that does not validate,
+    ///   groups that share a parameter, or no parameter that is not frozen.
     public init(model: Module, configuration: TrainingConfiguration, parameterGroups: [ParameterGroup]? = nil) throws {
         try configuration.validate()
         self.model = model
         self.configuration = configuration
         let groups = parameterGroups ?? [ParameterGroup(parameters: model.trainableParameters())]
+        // backward() needs something that requires gradients.
+        guard groups.contains(where: { $0.parameters.contains { !$0.isFrozen } }) else {
+            throw ToolkitError(.invalidArgument, "nothing to train: every parameter is frozen (unfreeze some, e.g. the output layer)")
+        }
         switch configuration.optimizer {
         case .sgd:
             optimizer = try SGD(groups: groups, learningRate: configuration.learningRate,
