@@ -92,7 +92,7 @@ private func session(_ p: OpaquePointer?) -> CSession? {
 // MARK: - Errors
 
 /// Records `error` as this thread's last error and returns its status code.
-private func fail(_ error: D2LError) -> Int32 {
+func fail(_ error: D2LError) -> Int32 {
     var message = error.message
     message.withUTF8 { bytes in
         bytes.withMemoryRebound(to: CChar.self) { d2l_sys_set_last_error($0.baseAddress, $0.count) }
@@ -100,7 +100,7 @@ private func fail(_ error: D2LError) -> Int32 {
     return error.status.rawValue
 }
 
-private func invalidArgument(_ message: String) -> Int32 {
+func invalidArgument(_ message: String) -> Int32 {
     fail(D2LError(.invalidArgument, message))
 }
 
