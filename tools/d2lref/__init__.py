@@ -9,6 +9,8 @@ written once for every fixture generator and benchmark in tools/.
     data    Fashion-MNIST's IDX files
     images  ImageFolder, train_augs (chapter 13: RandomResizedCrop, flip, Normalize on PIL),
             seeded synthetic JPEG folders
+    detection  box conversions, multibox_prior, box_iou, anchor labelling, nms and
+            multibox_detection (chapters 13.3-13.4; nms sorts stably)
 
 The scripts put tools/ on sys.path (`sys.path.insert(0, TOOLS)`) and import from here;
 nothing here is installed.
