@@ -310,6 +310,55 @@ D2L_API void d2l_text_free(char *text);
 D2L_API D2L_NODISCARD d2l_status d2l_classify(d2l_session *session, size_t top_k, size_t *out_indices,
                                               double *out_probabilities, const char **out_labels, size_t *out_count);
 
+/* ------------------------------------------------------------------------------------ */
+/* Object detection helpers (API version 3): the book's 13.3-13.4, no model needed        */
+/* ------------------------------------------------------------------------------------ */
+/*
+ * Boxes are float32 in corner format (x1, y1, x2, y2), row-major [count, 4], x to the
+ * right and y down (pixels, or fractions of the image as multibox_prior's anchors). These
+ * functions check every pointer, count and value before computing and write their outputs
+ * only on success (D2L_ERR_INVALID_ARGUMENT otherwise, nothing written): a pointer may be
+ * NULL only when its count is 0; values must be finite; counts whose products overflow
+ * size_t are refused. They keep no state and may be called from any thread at once.
+ */
+
+/** Intersection over union of every pair (the book's box_iou): out_iou[i * count2 + j] =
+ *  IoU(boxes1[i], boxes2[j]) = intersection / (area1 + area2 - intersection), 0 when the
+ *  union is 0 (two zero-area boxes). out_iou has room for count1 * count2 floats. */
+D2L_API D2L_NODISCARD d2l_status d2l_box_iou(const float *boxes1, size_t count1, const float *boxes2, size_t count2,
+                                             float *out_iou);
+
+/** The book's multibox_prior for a height x width feature map: for each pixel (row-major)
+ *  size_count + ratio_count - 1 anchors centred on ((x + 0.5) / width, (y + 0.5) / height),
+ *  first (sizes[i], ratios[0]) for every size, then (sizes[0], ratios[j]) for j >= 1, each
+ *  of width s * sqrt(r) * height / width and height s / sqrt(r), in [0, 1] image
+ *  coordinates. out_anchors has room for height * width * (size_count + ratio_count - 1)
+ *  * 4 floats. Errors: height or width 0, no sizes or ratios, a size or ratio <= 0 or not
+ *  finite, a count that overflows. */
+D2L_API D2L_NODISCARD d2l_status d2l_multibox_prior(size_t height, size_t width, const float *sizes, size_t size_count,
+                                                    const float *ratios, size_t ratio_count, float *out_anchors);
+
+/** Non-maximum suppression (the book's nms): boxes in descending score order, ties by the
+ *  lower index first, each kept unless its IoU with a box already kept exceeds
+ *  iou_threshold (in [0, 1]). out_keep (room for count indices) receives the kept indices
+ *  in that order, *out_kept their number. */
+D2L_API D2L_NODISCARD d2l_status d2l_nms(const float *boxes, const float *scores, size_t count, float iou_threshold,
+                                         size_t *out_keep, size_t *out_kept);
+
+/** The book's multibox_detection for one image. class_probs is [class_count, anchor_count]
+ *  (row 0 the background; class_count >= 2), offsets [anchor_count, 4] (the predicted
+ *  (dx, dy, dw, dh) of each anchor), anchors [anchor_count, 4]. Each anchor's box is its
+ *  anchor moved by its offsets (center + d_xy * anchor size / 10, size * exp(d_wh / 5)),
+ *  its class the most probable non-background class (0-based: class_probs row c + 1; the
+ *  first on ties) and its confidence that probability. out_detections ([anchor_count, 6])
+ *  receives rows (class, confidence, x1, y1, x2, y2): the boxes d2l_nms keeps at
+ *  nms_threshold, by confidence, then the other anchors in index order with class -1; a
+ *  row whose confidence is below pos_threshold gets class -1 and confidence
+ *  1 - confidence. Both thresholds are in [0, 1] (the book: 0.5 and 0.009999999). */
+D2L_API D2L_NODISCARD d2l_status d2l_multibox_detection(const float *class_probs, const float *offsets,
+                                                        const float *anchors, size_t class_count, size_t anchor_count,
+                                                        float nms_threshold, float pos_threshold, float *out_detections);
+
 #ifdef __cplusplus
 }
 #endif

@@ -25,6 +25,7 @@
 #include "d2l.h"
 #include "onnx.pb-c.h"
 #include "check.h"
+#include "detection_tests.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -974,6 +975,7 @@ int main(int argc, char **argv) {
     test_info();
     test_fixtures();
     test_bad_models();
+    test_detection();
 
     char *lenet_path = path_of("models/lenet-fashion.onnx");
     d2l_model *lenet = NULL;

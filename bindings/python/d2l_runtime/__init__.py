@@ -4,6 +4,7 @@
     with d2l_runtime.Model("lenet.onnx") as model:
         outs = model.run({"x": images})          # list of numpy arrays
         model.classify(pixels, top_k=5)          # [(label, probability), ...]
+    d2l_runtime.nms(boxes, scores, 0.5)          # the book's detection helpers on numpy arrays
 
 The library is found through $D2L_LIBRARY (a path to libd2l.so), else a libd2l.so next to
 the package, else the SwiftPM build folder of the checkout (.build/release, then
@@ -11,6 +12,7 @@ the package, else the SwiftPM build folder of the checkout (.build/release, then
 """
 
 from ._capi import API_VERSION, D2LError, LibraryError
+from ._detection import box_iou, multibox_detection, multibox_prior, nms
 from ._model import Model, Session
 
 __all__ = [
@@ -20,8 +22,12 @@ __all__ = [
     "Model",
     "Session",
     "api_version",
+    "box_iou",
     "kernel_isa",
     "library_path",
+    "multibox_detection",
+    "multibox_prior",
+    "nms",
     "version",
 ]
 

@@ -53,6 +53,7 @@ d2l_dtype = c_int
 model_p = POINTER(d2l_model)
 session_p = POINTER(d2l_session)
 int64_p = POINTER(c_int64)
+float_p = POINTER(c_float)
 
 #: name -> (restype, argtypes), in header order. Keep in step with include/d2l.h.
 FUNCTIONS = {
@@ -95,6 +96,14 @@ FUNCTIONS = {
     "d2l_classify": (
         d2l_status,
         [session_p, c_size_t, POINTER(c_size_t), POINTER(c_double), POINTER(c_char_p), POINTER(c_size_t)],
+    ),
+    # Object detection helpers (API version 3)
+    "d2l_box_iou": (d2l_status, [float_p, c_size_t, float_p, c_size_t, float_p]),
+    "d2l_multibox_prior": (d2l_status, [c_size_t, c_size_t, float_p, c_size_t, float_p, c_size_t, float_p]),
+    "d2l_nms": (d2l_status, [float_p, float_p, c_size_t, c_float, POINTER(c_size_t), POINTER(c_size_t)]),
+    "d2l_multibox_detection": (
+        d2l_status,
+        [float_p, float_p, float_p, c_size_t, c_size_t, c_float, c_float, float_p],
     ),
 }
 
