@@ -30,6 +30,11 @@ final class ExecutionPlan {
     /// `shape` fed by the caller). The plan holds a copy of those values, and a session
     /// re-plans when they change (`inputValuesMatch`).
     static let planTimeElementLimit = 64
+    /// Largest graph input (in bytes) of another dtype whose values planning reads: an
+    /// input at a plan-time position (`OperatorSchema.planTimeInputs`), such as
+    /// NonMaxSuppression's boxes and scores, whose values fix an output's shape. The plan
+    /// snapshots it like the int64 inputs above, and a session re-plans when it changes.
+    static let planTimeInputByteLimit = 1 << 24
     /// (graph input index, the values this plan was made for).
     private(set) var inputSnapshots: [(index: Int, values: ConstantTensor)] = []
     /// The fusions made (Fusion.swift), one description each: "Conv+Add+Relu at Conv node 'n5'".
@@ -72,14 +77,19 @@ final class ExecutionPlan {
         var planned: [Operator] = []
         var scratchElements = 0
 
+        let readAtPlanTime = ExecutionPlan.valuesReadAtPlanTime(graph)
+
         // 1. Shapes: infer every value's type in node order.
         for (id, value) in graph.values.enumerated() {
             switch value.source {
             case .input(let i):
                 let t = inputTypes[i]
                 types[id] = t
-                // Small int64 inputs: their values are known while planning (see above).
-                if allocate, t.dtype == .int64, t.count <= ExecutionPlan.planTimeElementLimit {
+                // Small int64 inputs, and inputs read at a plan-time position: their values
+                // are known while planning (see above).
+                let smallInt64 = t.dtype == .int64 && t.count <= ExecutionPlan.planTimeElementLimit
+                let read = readAtPlanTime[id] && t.byteCount <= ExecutionPlan.planTimeInputByteLimit
+                if allocate, smallInt64 || read {
                     let buffer = try AlignedBuffer(byteCount: t.byteCount)
                     memcpy(buffer.pointer, inputPointers[i], t.byteCount)
                     let c = ConstantTensor(dtype: t.dtype, shape: t.shape, storage: buffer, offset: 0)
@@ -201,6 +211,17 @@ final class ExecutionPlan {
             guard let v = view(id) else { throw D2LError(.internal, "graph output \(quoted(graph.values[id].name)) has no planned type") }
             outputs.append(v)
         }
+    }
+
+    /// For each value, whether some node reads it at a plan-time position.
+    static func valuesReadAtPlanTime(_ graph: Graph) -> [Bool] {
+        var read = [Bool](repeating: false, count: graph.values.count)
+        for node in graph.nodes {
+            for p in node.planTimeInputs where p < node.inputs.count {
+                if let id = node.inputs[p], id < read.count { read[id] = true }
+            }
+        }
+        return read
     }
 
     /// Runs `op` now when its results are known while planning: every output a small

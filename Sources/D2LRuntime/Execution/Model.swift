@@ -92,7 +92,11 @@ public final class Model {
         // planning then needs their values, which only a run has.
         var hasValueInputs = false
         var buffers: [AlignedBuffer] = []
-        for input in inputs {
+        var readInputs: [Int] = []
+        for (id, read) in ExecutionPlan.valuesReadAtPlanTime(graph).enumerated() where read {
+            if case .input(let i) = graph.values[id].source { readInputs.append(i) }
+        }
+        for (index, input) in inputs.enumerated() {
             var shape: [Int] = []
             for d in input.type.dims {
                 if let d { shape.append(d) } else { shape.append(1); hasSymbolic = true }
@@ -104,6 +108,7 @@ public final class Model {
             if type.dtype == .int64 && (checkedElementCount(shape) ?? Int.max) <= ExecutionPlan.planTimeElementLimit {
                 hasValueInputs = true
             }
+            if readInputs.contains(index) { hasValueInputs = true }
             types.append(type)
             buffers.append(try AlignedBuffer(byteCount: 0))
         }
