@@ -32,6 +32,7 @@ enum Operator {
         GlobalAveragePool.schema, LRN.schema, ArgMax.schema, Concat.schema, Slice.schema,
         Squeeze.schema, Unsqueeze.schema, Transpose.schema, Cast.schema, Where.schema,
         Expand.schema, Shape.schema, Gather.schema, OneHot.schema, Pad.schema, Clip.schema,
+        NonMaxSuppression.schema,
     ] + ElementwiseBinary.schemas + ElementwiseUnary.schemas + Pool.schemas + Reduce.schemas
         + Variadic.schemas + Recurrent.schemas
 
