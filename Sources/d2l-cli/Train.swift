@@ -11,7 +11,7 @@ struct Train: ParsableCommand {
             loaded on --workers threads; the exported model's labels are the class folders.
             """)
 
-    @Argument(help: "The model: \((TrainingRecipe.classifiers + LanguageModels.names).joined(separator: ", ")).")
+    @Argument(help: "The model: \((TrainingRecipe.classifiers + LanguageModels.names + ["tiny-ssd"]).joined(separator: ", ")).")
     var model: String
 
     @Option(parsing: .unconditional, help: "Epochs (default: the book's, 10; language models 500).") var epochs: Int?
@@ -35,6 +35,7 @@ struct Train: ParsableCommand {
     func run() throws {
         do {
             try TrainingOptionChecks.checkShared(epochs: epochs, batchSize: batchSize, lr: lr, threads: threads)
+            if model == "tiny-ssd" { return try trainTinySSD() }
             if LanguageModels.names.contains(model) {
                 return try trainLanguageModel(arch: model, options: languageModel, epochs: epochs, batchSize: batchSize,
                                               lr: lr, out: out, threads: threads, data: data, seed: seed,
