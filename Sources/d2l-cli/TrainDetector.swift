@@ -37,6 +37,20 @@ extension Train {
         if let last = trainer.history.last {
             print(String(format: "class err %.2e, bbox mae %.2e", last.classError, last.boxMAE))
         }
-        print("wrote \(out)/metrics.csv, \(out)/curves.svg, \(out)/checkpoint.safetensors")
+        try exportTinySSD(net, imageSize: (train.height, train.width), labels: ["banana"], path: out + "/model.onnx")
+        // The export through libd2l against the toolkit on a few training images.
+        let (images, _) = train.batch(Array(0..<min(4, train.count)))
+        net.eval()
+        let ours = try withNoGrad { try net.detect(images) }
+        let probabilities = ours.classPredictions.softmax(axis: 2).permuted([0, 2, 1])
+        let theirs = try RuntimeModel(path: out + "/model.onnx", threads: threads).runAll(images)
+        var worst: Float = 0
+        for (a, b) in zip([ours.anchors, probabilities, ours.boxPredictions], theirs) {
+            guard a.shape == b.shape else { throw ToolkitError(.shape, "export check: libd2l gives \(b.shape), the toolkit \(a.shape)") }
+            worst = max(worst, zip(a.scalars, b.scalars).map { abs($0 - $1) }.max() ?? 0)
+        }
+        print(String(format: "export check: libd2l vs toolkit on %d images (anchors, class probabilities, offsets), max |difference| %.2e",
+                     images.shape[0], worst))
+        print("wrote \(out)/metrics.csv, \(out)/curves.svg, \(out)/checkpoint.safetensors, \(out)/model.onnx")
     }
 }

@@ -23,6 +23,12 @@ public final class RuntimeModel {
 
     /// Runs the model on float32 input 0 and returns output 0.
     public func run(_ input: Tensor) throws -> Tensor {
+        guard let first = try runAll(input).first else { throw ToolkitError(.unsupported, "libd2l: the model has no outputs") }
+        return first
+    }
+
+    /// Runs the model on float32 input 0 and returns every output (float32 only).
+    public func runAll(_ input: Tensor) throws -> [Tensor] {
         do {
             try input.withUnsafeValues { values in
                 try session.setInput(0, dtype: .float32, data: UnsafeRawPointer(values.baseAddress!), shape: input.shape)
@@ -31,11 +37,12 @@ public final class RuntimeModel {
         } catch let error as D2LError {
             throw ToolkitError(.invalidArgument, "libd2l: \(error.message)")
         }
-        guard let output = session.output(0), output.type.dtype == .float32 else {
-            throw ToolkitError(.unsupported, "libd2l: output 0 is not float32")
+        return try (0..<model.outputs.count).map { index in
+            guard let output = session.output(index), output.type.dtype == .float32 else {
+                throw ToolkitError(.unsupported, "libd2l: output \(index) is not float32")
+            }
+            return Tensor(Array(UnsafeBufferPointer(start: output.floats, count: output.type.count)), shape: output.type.shape)
         }
-        let values = Array(UnsafeBufferPointer(start: output.floats, count: output.type.count))
-        return Tensor(values, shape: output.type.shape)
     }
 
     /// `d2l.labels` (the class names), if present and a JSON array of strings.
