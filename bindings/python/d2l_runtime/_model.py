@@ -575,6 +575,38 @@ class Model(_Closable):
             result.append((label, float(probs[j])))
         return result
 
+    # -- detection ------------------------------------------------------------------------
+
+    def detect(self, image: Any, threshold: float = 0.9, nms_threshold: float = 0.5) -> list[tuple[str, float, tuple[float, float, float, float]]]:
+        """Objects in one image with a detector exported by `d2l-cli train tiny-ssd` (d2l.task
+        "detection"; outputs `anchors`, `class_probs`, `offsets`): the book's predict
+        (13.7.3) through d2l_multibox_detection, then every box of a class whose confidence
+        reaches `threshold`, most confident first: [(label, confidence, (x1, y1, x2, y2)), ...]
+        with corners in pixels of `image`.
+
+        `image` is raw pixels as for `classify` (uint8 HxW, HxWxC or CxHxW) of the model's
+        input size (d2l.input "size"; resize it first, e.g. with PIL's BILINEAR), or a
+        prepared float array of the input's shape."""
+        if self._metadata.get("d2l.task") != "detection":
+            raise ValueError(f"detect needs a detector (d2l.task 'detection'); this model's d2l.task is {self._metadata.get('d2l.task')!r}")
+        from ._detection import multibox_detection
+
+        x = self._prepare_image(image)
+        outputs = dict(zip(self._output_names, self._default_session().run([x])))
+        missing = [n for n in ("anchors", "class_probs", "offsets") if n not in outputs]
+        if missing:
+            raise ValueError(f"the detector has no output(s) {missing}; its outputs are {list(self._output_names)}")
+        rows = multibox_detection(outputs["class_probs"], outputs["offsets"], outputs["anchors"], nms_threshold)[0]
+        height, width = x.shape[-2], x.shape[-1]
+        names = self.labels or []
+        found = []
+        for cls, conf, x1, y1, x2, y2 in rows.tolist():
+            if cls < 0 or conf < threshold:
+                continue
+            label = names[int(cls)] if int(cls) < len(names) else str(int(cls))
+            found.append((label, float(conf), (x1 * width, y1 * height, x2 * width, y2 * height)))
+        return found
+
     # -- text generation ------------------------------------------------------------------
 
     def generate(self, prefix: str, num_tokens: int = 50, temperature: float = 0.0, seed: int = 0,
