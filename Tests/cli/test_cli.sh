@@ -216,6 +216,35 @@ one_line_refusal "train --augment with an unknown pipeline names the known ones"
     "$cli" train lenet --data "$ft/folder" --out "$tmp/never-ft" --augment nope
 check "nothing written for refused fine-tuning runs" bash -c "[ ! -e '$tmp/never-ft' ]"
 
+# Object detection (the book's 13.7): TinySSD on a small generated banana set (tools/make-bananas,
+# the book's layout), its export through libd2l, then detect.c and Python's Model.detect.
+check "make a small banana set (tools/make-bananas)" python3 "$root/tools/make-bananas" --train 32 --val 4 --size 64 --out "$tmp/bananas"
+check "train tiny-ssd for one epoch" "$cli" train tiny-ssd --data "$tmp/bananas" --epochs 1 --batch-size 16 --out "$tmp/ssd"
+cp "$tmp/out" "$tmp/ssd.out"
+for f in metrics.csv curves.svg checkpoint.safetensors model.onnx; do check "tiny-ssd wrote $f" test -s "$tmp/ssd/$f"; done
+check "tiny-ssd: metrics.csv has the book's columns and one epoch" \
+    bash -c "head -1 '$tmp/ssd/metrics.csv' | grep -qx 'epoch,loss,class_err,bbox_mae,examples_per_sec' && [ \$(wc -l < '$tmp/ssd/metrics.csv') -eq 2 ]"
+check "tiny-ssd: the export (anchors, class probabilities, offsets) matches the toolkit through libd2l" \
+    bash -c "grep -Eq 'export check: .* max \\|difference\\| ([0-9.]+e-(0[5-9]|[1-9][0-9])|0\\.00e\\+00)' '$tmp/ssd.out'"
+if [ -x "$root/bindings/c/build/detect" ]; then
+    check "detect.c finds boxes and draws them" bash -c "'$root/bindings/c/build/detect' '$tmp/ssd/model.onnx' '$tmp/bananas/bananas_val/images/0.png' --threshold 0 --out '$tmp/boxes.ppm' > '$tmp/detect.txt' && [ -s '$tmp/detect.txt' ] && head -c 2 '$tmp/boxes.ppm' | grep -q P6"
+    check "detect.c and Python's Model.detect give the same boxes" python3 -c "
+import numpy as np
+from PIL import Image
+import d2l_runtime
+m = d2l_runtime.Model('$tmp/ssd/model.onnx')
+image = np.asarray(Image.open('$tmp/bananas/bananas_val/images/0.png').convert('RGB'))
+found = m.detect(image, threshold=0)
+c = [line.split() for line in open('$tmp/detect.txt')]
+assert len(found) == len(c) > 0, (len(found), len(c))
+for (label, conf, box), row in zip(found, c):
+    assert row[0] == label and abs(float(row[1]) - conf) < 1e-4, (row, label, conf)
+    assert all(abs(float(v) - b) < 0.06 for v, b in zip(row[2:], box)), (row, box)
+"
+    refuses "detect.c on a classifier says it is not a detector" "not a detector" "$root/bindings/c/build/detect" "$tmp/ft/model.onnx" "$tmp/bananas/bananas_val/images/0.png"
+fi
+refuses "train tiny-ssd on a folder without bananas_train names label.csv" "label.csv" "$cli" train tiny-ssd --data "$tmp/nowhere" --out "$tmp/never-ssd"
+
 # The bad-model corpus: eval and generate answer every file cleanly (bad_models.sh).
 source "$root/Tests/cli/bad_models.sh"
 bad_models_clean "eval on every bad model" "$cli" eval --
