@@ -38,30 +38,26 @@ func checkedBoxes(_ boxes: Tensor, _ what: String, _ fn: String) throws -> (valu
 /// (x1, y1, x2, y2) → (cx, cy, w, h), the book's `box_corner_to_center`.
 /// - Throws: `ToolkitError(.shape)` for a tensor that is not `[count, 4]`.
 public func boxCornerToCenter(_ boxes: Tensor) throws -> Tensor {
-    guard boxes.rank == 2, boxes.shape[1] == 4 else {
-        throw ToolkitError(.shape, "boxCornerToCenter: boxes must be [count, 4], got shape \(boxes.shape)")
-    }
-    let values = boxes.scalars
-    var out = [Float](repeating: 0, count: values.count)
-    values.withUnsafeBufferPointer { v in
-        out.withUnsafeMutableBufferPointer { o in
-            if let vb = v.baseAddress, let ob = o.baseAddress { D2LRuntime.boxCornerToCenter(vb, count: boxes.shape[0], into: ob) }
-        }
-    }
-    return Tensor(out, shape: boxes.shape)
+    try convertBoxes(boxes, "boxCornerToCenter") { D2LRuntime.boxCornerToCenter($0, count: $1, into: $2) }
 }
 
 /// (cx, cy, w, h) → (x1, y1, x2, y2), the book's `box_center_to_corner`.
 /// - Throws: `ToolkitError(.shape)` for a tensor that is not `[count, 4]`.
 public func boxCenterToCorner(_ boxes: Tensor) throws -> Tensor {
+    try convertBoxes(boxes, "boxCenterToCorner") { D2LRuntime.boxCenterToCorner($0, count: $1, into: $2) }
+}
+
+/// `boxes` (`[count, 4]`) through one of the runtime's row conversions.
+private func convertBoxes(_ boxes: Tensor, _ fn: String,
+                          _ convert: (UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>) -> Void) throws -> Tensor {
     guard boxes.rank == 2, boxes.shape[1] == 4 else {
-        throw ToolkitError(.shape, "boxCenterToCorner: boxes must be [count, 4], got shape \(boxes.shape)")
+        throw ToolkitError(.shape, "\(fn): boxes must be [count, 4], got shape \(boxes.shape)")
     }
     let values = boxes.scalars
     var out = [Float](repeating: 0, count: values.count)
     values.withUnsafeBufferPointer { v in
         out.withUnsafeMutableBufferPointer { o in
-            if let vb = v.baseAddress, let ob = o.baseAddress { D2LRuntime.boxCenterToCorner(vb, count: boxes.shape[0], into: ob) }
+            if let vb = v.baseAddress, let ob = o.baseAddress { convert(vb, boxes.shape[0], ob) }
         }
     }
     return Tensor(out, shape: boxes.shape)
