@@ -83,4 +83,6 @@ let chapter9: [BookSection] = [
 let chapter13: [BookSection] = [
     ImageAugmentation.section,
     FineTuningSection.section,
+    BoundingBoxesSection.section,
+    AnchorBoxesSection.section,
 ]
