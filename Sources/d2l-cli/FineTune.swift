@@ -91,7 +91,7 @@ struct FineTune: ParsableCommand {
             }
             if let record { print("resuming \(out) after epoch \(record.epoch) of \(epochs)") }
             print("fine-tuning \(arch) from \(checkpoint) (\(pretrained.checkpointClasses) classes; new output layer "
-                  + "'\(headName)' for \(splits.classes.count)) on \(ImageFolderRuns.describe(splits)), \(epochs) epochs, "
+                  + "'\(headName)' for \(splits.classes.count)) on \(ImageFolderRuns.describe(splits)), \(counted(epochs, "epoch")), "
                   + "batch \(batchSize), lr \(String(format: "%g", lr)) (head \(String(format: "%g", lr * headLRScale))"
                   + "\(freezeFeatures ? ", the rest frozen" : "")), \(pretrained.channels == 1 ? "grayscale" : "RGB") \(size)×\(size), "
                   + (normalization.map { "normalised with mean \($0.mean) and std \($0.std)" } ?? "no normalisation"))

@@ -53,7 +53,7 @@ extension Train {
         let net = try recipe.makeModel()
         if let record { print("resuming \(out) after epoch \(record.epoch) of \(recipe.epochs)") }
         print("training \(recipe.arch) (\(net.parameterCount) parameters) on \(ImageFolderRuns.describe(splits)), "
-              + "\(recipe.epochs) epochs, batch \(recipe.batchSize), lr \(recipe.learningRate), \(size)×\(size), augment \(augment)")
+              + "\(counted(recipe.epochs, "epoch")), batch \(recipe.batchSize), lr \(recipe.learningRate), \(size)×\(size), augment \(augment)")
         let trainer = try Trainer(model: net, configuration: configuration)
         try trainer.fit(trainData: train, testData: test)
         if let summary = trainer.lossSummary { print(summary) }

@@ -80,7 +80,7 @@ struct Train: ParsableCommand {
 
             if let record { print("resuming \(out) after epoch \(record.epoch) of \(recipe.epochs)") }
             print("training \(model) (\(net.parameterCount) parameters) on \(train.count) images, "
-                  + "\(recipe.epochs) epochs, batch \(recipe.batchSize), lr \(recipe.learningRate)"
+                  + "\(counted(recipe.epochs, "epoch")), batch \(recipe.batchSize), lr \(recipe.learningRate)"
                   + (recipe.resize.map { ", resized to \($0.height)×\($0.width)" } ?? ""))
             let trainer = try Trainer(model: net, configuration: configuration)
             trainer.augmentation = augmentation

@@ -30,7 +30,7 @@ extension Train {
         Random.seed(seed)
         let net = TinySSD(classes: 1)
         print("training tiny-ssd (\(net.parameterCount) parameters) on \(train.count) images of \(train.height)×\(train.width) "
-              + "from \(folder), \(configuration.epochs) epochs, batch \(configuration.batchSize), lr \(configuration.learningRate), "
+              + "from \(folder), \(counted(configuration.epochs, "epoch")), batch \(configuration.batchSize), lr \(configuration.learningRate), "
               + "weight decay \(configuration.weightDecay)")
         let trainer = try DetectionTrainer(model: net, configuration: configuration)
         try trainer.fit(train)

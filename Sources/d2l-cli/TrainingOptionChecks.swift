@@ -62,3 +62,6 @@ enum TrainingOptionChecks {
                               + "on batches of \(batchSize)×\(steps)")
     }
 }
+
+/// `1 epoch`, `5 epochs`: a count with its noun, plural when it is not 1.
+func counted(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
