@@ -147,13 +147,15 @@ public struct PyTorchCheckpoint {
     }
 
     /// The format a file of `size` bytes starting with `head` (its first 16 bytes, or all)
-    /// is in, or nil. safetensors (a little-endian u64 header length that fits the file, then
-    /// the JSON header's `{`) is told before pickle, since the length's low byte may be 0x80,
-    /// pickle's PROTO, with which torch's legacy format starts.
+    /// is in, or nil. safetensors (a little-endian u64 header length, then the JSON header's
+    /// `{`) is told before pickle: its length's low byte may be 0x80, pickle's PROTO, with
+    /// which torch's legacy format starts; such a file is safetensors when the length fits it.
     static func format(ofHead head: [UInt8], size: Int) -> Format? {
         guard !head.isEmpty else { return nil }
         if ZipArchive.looksLikeZip(head) { return .zip }
         if head.count >= 9, head[8] == UInt8(ascii: "{") {
+            // Not a pickle: safetensors, whose reader explains a bad header length.
+            guard head[0] == 0x80 else { return .safetensors }
             let length = head[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
             if length >= 2, length <= UInt64(max(size - 8, 0)) { return .safetensors }
         }
