@@ -351,22 +351,8 @@ public enum CheckpointConverter {
     static func loadStateDict(_ checkpoint: CheckpointReader, into module: Module) throws {
         let entries = module.namedStateEntries()
         let given = Dictionary(checkpoint.entries.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { _, last in last })
-        let known = Set(entries.map(\.name))
-        let missing = entries.map(\.name).filter { given[$0] == nil }
-        let unexpected = checkpoint.entries.map(\.name).filter { !known.contains($0) }
-        var misShaped: [String] = []
-        for (name, parameter) in entries {
-            if let index = given[name], checkpoint.entries[index].shape != parameter.shape {
-                misShaped.append("\(quotedUnlessPlain(name)): checkpoint \(checkpoint.entries[index].shape), model \(parameter.shape)")
-            }
-        }
-        if !missing.isEmpty || !unexpected.isEmpty || !misShaped.isEmpty {
-            var lines: [String] = ["state dictionary does not match \(type(of: module))"]
-            if !missing.isEmpty { lines.append("missing keys: " + missing.map(quotedUnlessPlain).joined(separator: ", ")) }
-            if !unexpected.isEmpty { lines.append("unexpected keys: " + unexpected.map(quotedUnlessPlain).joined(separator: ", ")) }
-            if !misShaped.isEmpty { lines.append("mis-shaped keys: " + misShaped.joined(separator: "; ")) }
-            throw ToolkitError(.shape, lines.joined(separator: "\n  "))
-        }
+        let mismatch = StateDictMismatch(entries, given: checkpoint.entries.map { ($0.name, $0.shape) })
+        if !mismatch.isEmpty { throw mismatch.error(for: module) }
         for (name, parameter) in entries {
             let index = given[name]!
             let tensor = try checkpoint.tensor(index)

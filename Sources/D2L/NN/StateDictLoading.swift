@@ -32,26 +32,47 @@ extension Module {
     public final func loadStateDict(_ state: [(name: String, value: Tensor)], strict: Bool) throws -> StateDictLoadResult {
         let entries = namedStateEntries()
         let given = Dictionary(state.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
-        let known = Set(entries.map(\.name))
-        let missing = entries.map(\.name).filter { given[$0] == nil }
-        var seenUnexpected = Set<String>()
-        let unexpected = state.map(\.name).filter { !known.contains($0) && seenUnexpected.insert($0).inserted }
-        var misShaped: [String] = []
-        for (name, parameter) in entries {
-            if let value = given[name], value.shape != parameter.shape {
-                misShaped.append("\(quotedUnlessPlain(name)): checkpoint \(value.shape), model \(parameter.shape)")
-            }
-        }
-        if !misShaped.isEmpty || (strict && (!missing.isEmpty || !unexpected.isEmpty)) {
-            var lines: [String] = ["state dictionary does not match \(type(of: self))"]
-            if !missing.isEmpty { lines.append("missing keys: " + missing.map(quotedUnlessPlain).joined(separator: ", ")) }
-            if !unexpected.isEmpty { lines.append("unexpected keys: " + unexpected.map(quotedUnlessPlain).joined(separator: ", ")) }
-            if !misShaped.isEmpty { lines.append("mis-shaped keys: " + misShaped.joined(separator: "; ")) }
-            throw ToolkitError(.shape, lines.joined(separator: "\n  "))
-        }
+        let mismatch = StateDictMismatch(entries, given: state.map { ($0.name, $0.value.shape) })
+        if !mismatch.misShaped.isEmpty || (strict && !mismatch.isEmpty) { throw mismatch.error(for: self) }
         for (name, parameter) in entries {
             if let value = given[name] { parameter.assign(value) }
         }
-        return StateDictLoadResult(missingKeys: missing, unexpectedKeys: unexpected)
+        return StateDictLoadResult(missingKeys: mismatch.missing, unexpectedKeys: mismatch.unexpected)
+    }
+}
+
+/// How a state dictionary's keys differ from a module's (the checks of PyTorch's
+/// `load_state_dict`): `missing`, the module's keys not given, in the module's order;
+/// `unexpected`, given keys the module lacks, in the given order, once each; `misShaped`,
+/// keys of both whose shapes differ, in the module's order (a key given twice: the last).
+struct StateDictMismatch {
+    var missing: [String]
+    var unexpected: [String]
+    var misShaped: [(name: String, given: [Int], expected: [Int])]
+
+    init(_ entries: [(name: String, parameter: Parameter)], given: [(name: String, shape: [Int])]) {
+        let shapes = Dictionary(given.map { ($0.name, $0.shape) }, uniquingKeysWith: { _, last in last })
+        let known = Set(entries.map(\.name))
+        missing = entries.map(\.name).filter { shapes[$0] == nil }
+        var seen = Set<String>()
+        unexpected = given.map(\.name).filter { !known.contains($0) && seen.insert($0).inserted }
+        misShaped = entries.compactMap { entry in
+            shapes[entry.name].flatMap { $0 == entry.parameter.shape ? nil : (entry.name, $0, entry.parameter.shape) }
+        }
+    }
+
+    /// No key missing, unexpected or mis-shaped.
+    var isEmpty: Bool { missing.isEmpty && unexpected.isEmpty && misShaped.isEmpty }
+
+    /// `state dictionary does not match TYPE`, then a line per kind of key that differs.
+    func error(for module: Module) -> ToolkitError {
+        var lines: [String] = ["state dictionary does not match \(type(of: module))"]
+        if !missing.isEmpty { lines.append("missing keys: " + missing.map(quotedUnlessPlain).joined(separator: ", ")) }
+        if !unexpected.isEmpty { lines.append("unexpected keys: " + unexpected.map(quotedUnlessPlain).joined(separator: ", ")) }
+        if !misShaped.isEmpty {
+            lines.append("mis-shaped keys: " + misShaped.map { "\(quotedUnlessPlain($0.name)): checkpoint \($0.given), model \($0.expected)" }
+                .joined(separator: "; "))
+        }
+        return ToolkitError(.shape, lines.joined(separator: "\n  "))
     }
 }

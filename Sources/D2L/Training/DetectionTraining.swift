@@ -96,13 +96,10 @@ public final class DetectionTrainer {
             lossSum += Double(value) * Double(indices.count)
             seen += indices.count
             // The book's cls_eval and bbox_eval.
-            let scores = outputs.classPredictions.scalars, classes = outputs.classPredictions.shape[2]
-            for (i, label) in targets.classLabels.flatMap({ $0 }).enumerated() {
-                let row = scores[(i * classes)..<((i + 1) * classes)]
-                let best = row.indices.max(by: { row[$0] < row[$1] || (row[$0] == row[$1] && $0 > $1) }) ?? 0
-                if best - i * classes == label { correct += 1 }
-                anchors += 1
-            }
+            let anchorLabels = targets.classLabels.flatMap { $0 }
+            let classes = outputs.classPredictions.shape[2]
+            correct += Double(correctCount(outputs.classPredictions.reshaped([anchorLabels.count, classes]), anchorLabels))
+            anchors += Double(anchorLabels.count)
             let predicted = outputs.boxPredictions.scalars, target = targets.offsets.scalars, mask = targets.mask.scalars
             for k in predicted.indices { absError += Double(abs((target[k] - predicted[k]) * mask[k])) }
             offsets += Double(predicted.count)

@@ -51,20 +51,17 @@ public enum FineTuning {
         let channels = model.namedParameters().first(where: { $0.parameter.shape.count == 4 })?.parameter.shape[1] ?? 1
 
         // Everything but the head must fit.
-        let entries = model.namedStateEntries()
         let isHead = { (name: String) in name.hasPrefix(headName + ".") }
-        let missing = entries.map(\.name).filter { tensors[$0] == nil && !isHead($0) }
-        let known = Set(entries.map(\.name))
-        let unexpected = checkpoint.tensors.map(\.name).filter { !known.contains($0) }
-        let misShaped = entries.compactMap { entry -> String? in
-            guard !isHead(entry.name), let given = tensors[entry.name], given.shape != entry.parameter.shape else { return nil }
-            return "\(entry.name) (checkpoint \(given.shape), \(arch) \(entry.parameter.shape))"
-        }
-        if !missing.isEmpty || !unexpected.isEmpty || !misShaped.isEmpty {
+        var mismatch = StateDictMismatch(model.namedStateEntries(), given: checkpoint.tensors.map { ($0.name, $0.tensor.shape) })
+        mismatch.missing.removeAll(where: isHead)
+        mismatch.misShaped.removeAll { isHead($0.name) }
+        if !mismatch.isEmpty {
             var parts: [String] = []
-            if !missing.isEmpty { parts.append("missing keys " + listed(missing)) }
-            if !unexpected.isEmpty { parts.append("unexpected keys " + listed(unexpected)) }
-            if !misShaped.isEmpty { parts.append("mis-shaped keys " + listed(misShaped)) }
+            if !mismatch.missing.isEmpty { parts.append("missing keys " + listed(mismatch.missing)) }
+            if !mismatch.unexpected.isEmpty { parts.append("unexpected keys " + listed(mismatch.unexpected)) }
+            if !mismatch.misShaped.isEmpty {
+                parts.append("mis-shaped keys " + listed(mismatch.misShaped.map { "\($0.name) (checkpoint \($0.given), \(arch) \($0.expected))" }))
+            }
             throw ToolkitError(.shape, "\(path) does not fit \(arch) at \(imageSize)×\(imageSize): " + parts.joined(separator: "; "))
         }
         let state = checkpoint.tensors.filter { !isHead($0.name) }.map { (name: $0.name, value: Tensor($0.tensor.values, shape: $0.tensor.shape)) }

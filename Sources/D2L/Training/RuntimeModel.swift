@@ -108,13 +108,8 @@ public final class RuntimeModel {
         var result: [(label: Int, predicted: Int)] = []
         for (images, labels) in try data.batches(batchSize: batchSize, shuffle: false, seed: 0, epoch: 0) {
             let logits = try run(images)
-            let classes = logits.shape.last ?? 1
-            let values = logits.scalars
-            for (row, label) in labels.enumerated() {
-                let slice = values[(row * classes)..<((row + 1) * classes)]
-                let best = slice.indices.max(by: { slice[$0] < slice[$1] || (slice[$0] == slice[$1] && $0 > $1) }) ?? row * classes
-                result.append((label, best - row * classes))
-            }
+            let predicted = logits.reshaped([labels.count, -1]).argmax(axis: 1).scalars
+            for (label, top) in zip(labels, predicted) { result.append((label, Int(top))) }
         }
         return result
     }

@@ -16,10 +16,10 @@ func runtimeChecks(_ body: () throws(D2LError) -> Void) throws {
     do throws(D2LError) { try body() } catch { throw toolkitError(error) }
 }
 
-/// `values` must be finite: `fn: what[i] is nan, not a finite number` otherwise.
+/// `values` must be finite (`DetectionChecks.finite`: `fn: what[i] is nan, not a finite number`).
 func checkFinite(_ values: [Float], _ what: String, _ fn: String) throws {
-    if let i = values.firstIndex(where: { !$0.isFinite }) {
-        throw ToolkitError(.invalidArgument, "\(fn): \(what)[\(i)] is \(values[i]), not a finite number")
+    try runtimeChecks { () throws(D2LError) in
+        try values.withUnsafeBufferPointer { v throws(D2LError) in try DetectionChecks.finite(v.baseAddress, count: v.count, what, fn) }
     }
 }
 
