@@ -1,18 +1,19 @@
 #!/bin/sh
-# test_pkgconfig.sh — a user's program built from the pkg-config line of lib/pkgconfig/d2l.pc
-# (tools/cross-build --check builds it twice: --static with -static, and dynamically
-# against lib/libd2l.so) loads a model and prints the library's version.
+# test_pkgconfig.sh — a user's programs (install/app.c, install/app.cpp) built against an
+# installed or cross-built libd2l (with the pkg-config line of lib/pkgconfig/d2l.pc, or with
+# CMake; statically and against lib/libd2l.so) load a model and print the library's version,
+# and refuse a truncated model.
 #
-#     test_pkgconfig.sh APP_STATIC APP_SHARED [REPO_ROOT]
+#     test_pkgconfig.sh REPO_ROOT APP...
 #
 # Prints one line per check and "N passed, M failed"; exits 1 when a check failed.
 set -u
-static=${1:?usage: test_pkgconfig.sh APP_STATIC APP_SHARED [REPO_ROOT]}
-shared=${2:?usage: test_pkgconfig.sh APP_STATIC APP_SHARED [REPO_ROOT]}
-root=${3:-.}
+root=${1:?usage: test_pkgconfig.sh REPO_ROOT APP...}
+shift
+[ $# -gt 0 ] || { echo "usage: test_pkgconfig.sh REPO_ROOT APP..." >&2; exit 2; }
 passed=0
 failed=0
-for app in "$static" "$shared"; do
+for app in "$@"; do
     if output=$("$app" "$root/models/lenet-fashion.onnx" 2>&1) && echo "$output" | grep -q '^libd2l [0-9.]* ([a-z0-9-]*): 1 input(s)$'; then
         passed=$((passed + 1)); echo "ok - $(basename "$app"): $output"
     else
