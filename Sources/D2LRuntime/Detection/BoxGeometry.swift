@@ -140,28 +140,22 @@ package func descendingScoreOrder(_ scores: UnsafePointer<Float>, count: Int, in
 }
 
 /// The book's `nms`: boxes in descending score order (ties: lower index first), each kept
-/// unless its IoU with a box already kept exceeds `iouThreshold`. Writes the kept indices
-/// to `keep` (room for `count`) in that order and returns how many.
+/// unless its IoU with a box already kept exceeds `iouThreshold` (`KeptBoxes`). Writes the
+/// kept indices to `keep` (room for `count`) in that order and returns how many.
 package func nonMaximumSuppression(boxes: UnsafePointer<Float>, scores: UnsafePointer<Float>, count: Int,
                                    iouThreshold: Float, keep: UnsafeMutablePointer<Int>) -> Int {
     guard count > 0 else { return 0 }
     let order = UnsafeMutablePointer<Int>.allocate(capacity: count)
-    defer { order.deallocate() }
+    var kept = KeptBoxes(capacity: count)
+    defer { order.deallocate(); kept.deallocate() }
     descendingScoreOrder(scores, count: count, into: order)
-    var kept = 0
     for r in 0..<count {
         let candidate = order[r]
-        var suppressed = false
-        for k in 0..<kept where boxIoU(boxes + 4 * keep[k], boxes + 4 * candidate) > iouThreshold {
-            suppressed = true
-            break
-        }
-        if !suppressed {
-            keep[kept] = candidate
-            kept += 1
-        }
+        if kept.suppresses(boxes + 4 * candidate, threshold: iouThreshold) { continue }
+        keep[kept.count] = candidate
+        kept.append(boxes + 4 * candidate)
     }
-    return kept
+    return kept.count
 }
 
 /// The book's `multibox_detection` for one image. `classProbs` is `[classCount,

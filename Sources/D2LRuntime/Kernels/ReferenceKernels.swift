@@ -54,3 +54,11 @@ func conv2dReference(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: Uns
         }
     }
 }
+
+/// The first k < n whose `boxIoU(kept k, box)` exceeds `threshold`, or n: the oracle of the
+/// kernel variants' `first_overlap_above` (`KeptBoxes`, which holds the same boxes as
+/// columns). `kept` is `[n, 4]`, corner format.
+func firstOverlapAboveReference(kept: UnsafePointer<Float>, n: Int, box: UnsafePointer<Float>, threshold: Float) -> Int {
+    for k in 0..<n where boxIoU(kept + 4 * k, box) > threshold { return k }
+    return n
+}

@@ -95,8 +95,8 @@ struct NonMaxSuppression: OperatorKernel {
         let limit = min(perClass, spatial)
         let corners = UnsafeMutablePointer<Float>.allocate(capacity: 4 * spatial)
         let order = UnsafeMutablePointer<Int>.allocate(capacity: spatial)
-        let kept = UnsafeMutablePointer<Int>.allocate(capacity: limit)
-        defer { corners.deallocate(); order.deallocate(); kept.deallocate() }
+        var keptBoxes = KeptBoxes(capacity: limit)
+        defer { corners.deallocate(); order.deallocate(); keptBoxes.deallocate() }
         for n in 0..<batches {
             let batchBoxes = boxes + 4 * spatial * n
             if centerPointBox {
@@ -112,19 +112,13 @@ struct NonMaxSuppression: OperatorKernel {
             for c in 0..<classes {
                 let classScores = scores + spatial * (n * classes + c)
                 descendingScoreOrder(classScores, count: spatial, into: order)
-                var count = 0
+                keptBoxes.removeAll()
                 for r in 0..<spatial {
-                    if count == limit { break }
+                    if keptBoxes.count == limit { break }
                     let candidate = order[r]
                     if let minScore, !(classScores[candidate] > minScore) { continue }
-                    var suppressed = false
-                    for k in 0..<count where boxIoU(corners + 4 * kept[k], corners + 4 * candidate) > iouThreshold {
-                        suppressed = true
-                        break
-                    }
-                    if suppressed { continue }
-                    kept[count] = candidate
-                    count += 1
+                    if keptBoxes.suppresses(corners + 4 * candidate, threshold: iouThreshold) { continue }
+                    keptBoxes.append(corners + 4 * candidate)
                     rows.append(Int64(n)); rows.append(Int64(c)); rows.append(Int64(candidate))
                 }
             }

@@ -222,6 +222,14 @@ typedef struct d2l_k_table {
     float (*sum_squared_deviation)(const float *x, size_t n, float mean);
     /** Σ a[i] · (x[i] − mean) for i < n. */
     float (*dot_centered)(const float *a, const float *x, size_t n, float mean);
+
+    /* ---- Boxes (non-maximum suppression) ------------------------------------------ */
+
+    /** The first k < n whose IoU with `box` (x1, y1, x2, y2; area `box_area`) exceeds
+     *  `threshold`, or n: the kept boxes are columns x1[k], y1[k], x2[k], y2[k], area[k]
+     *  (corner format), and the IoU is the runtime's boxIoU(kept k, box) exactly. */
+    size_t (*first_overlap_above)(const float *x1, const float *y1, const float *x2, const float *y2,
+                                  const float *area, size_t n, const float *box, float box_area, float threshold);
 } d2l_k_table;
 
 /** The active variant's table (chosen on the first call; see above). Never NULL. */

@@ -16,6 +16,7 @@
 #include "reduce.h"
 #include "winograd.h"
 #include "pool.h"
+#include "boxes.h"
 
 const d2l_k_table K_TABLE = {
     .name = K_NAME,
@@ -52,4 +53,5 @@ const d2l_k_table K_TABLE = {
     .sum = sum,
     .sum_squared_deviation = sum_squared_deviation,
     .dot_centered = dot_centered,
+    .first_overlap_above = first_overlap_above,
 };
