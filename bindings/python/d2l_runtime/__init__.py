@@ -6,9 +6,11 @@
         model.classify(pixels, top_k=5)          # [(label, probability), ...]
     d2l_runtime.nms(boxes, scores, 0.5)          # the book's detection helpers on numpy arrays
 
-The library is found through $D2L_LIBRARY (a path to libd2l.so), else a libd2l.so next to
-the package, else the SwiftPM build folder of the checkout (.build/release, then
-.build/debug). It is loaded on first use; its API version is checked then.
+The library is found through $D2L_LIBRARY (a path to libd2l.so), else the libd2l.so bundled
+in the package (the wheel's, tools/build-wheel), else, for a package imported from a d2l
+checkout, its SwiftPM build folder (.build/release, then .build/debug), else the system's
+library path (libd2l.so.0, as tools/install installs it). It is loaded on first use; its API
+version is checked then.
 """
 
 from ._capi import API_VERSION, D2LError, LibraryError

@@ -10,6 +10,7 @@ declarations were written for.
 from __future__ import annotations
 
 import ctypes
+import ctypes.util
 import os
 import threading
 from ctypes import POINTER, c_char_p, c_double, c_float, c_int, c_int64, c_size_t, c_uint64, c_void_p
@@ -21,6 +22,8 @@ API_VERSION = 3
 #: Environment variable naming the library file to load.
 LIBRARY_ENV = "D2L_LIBRARY"
 LIBRARY_NAME = "libd2l.so"
+#: The SONAME of an installed libd2l (tools/install), asked of the dynamic loader by name.
+SYSTEM_SONAME = "libd2l.so.0"
 
 # d2l_status values (stable).
 D2L_OK = 0
@@ -132,42 +135,106 @@ class D2LError(Exception):
         return f"D2LError(code={self.code}, status={self.status!r}, message={self.message!r})"
 
 
-def _repo_root(start: Path) -> Path | None:
-    """The SwiftPM checkout that contains `start` (a folder with Package.swift), if any."""
-    for folder in [start, *start.parents]:
-        if (folder / "Package.swift").is_file():
-            return folder
+def _checkout_root(package: Path) -> Path | None:
+    """The d2l checkout the package folder belongs to (ROOT/bindings/python/d2l_runtime, with
+    ROOT/Package.swift and bindings/python/pyproject.toml), or None for an installed package
+    (site-packages, also a virtual environment inside a checkout)."""
+    python = package.parent
+    root = python.parent.parent
+    if (
+        python.name == "python"
+        and python.parent.name == "bindings"
+        and (python / "pyproject.toml").is_file()
+        and (root / "Package.swift").is_file()
+    ):
+        return root
     return None
 
 
-def candidate_paths() -> list[Path]:
-    """Where the library is looked for, in order (without D2L_LIBRARY)."""
-    package = Path(__file__).resolve().parent
-    paths = [package / LIBRARY_NAME, package.parent / LIBRARY_NAME]
-    root = _repo_root(package.parent)
+def candidate_paths(package: Path | None = None) -> list[Path]:
+    """The files looked for, in order, after $D2L_LIBRARY and before the system's library
+    path: the copy bundled in the package (what tools/build-wheel puts there), then, only when
+    the package is imported from a d2l checkout, its SwiftPM build folder (.build/release,
+    then .build/debug). `package` defaults to this package's folder."""
+    package = Path(__file__).resolve().parent if package is None else package
+    paths = [package / LIBRARY_NAME]
+    root = _checkout_root(package)
     if root is not None:
         paths += [root / ".build" / "release" / LIBRARY_NAME, root / ".build" / "debug" / LIBRARY_NAME]
     return paths
 
 
+def system_names() -> list[str]:
+    """The names the dynamic loader is asked for, last: what ``ctypes.util.find_library("d2l")``
+    finds (ldconfig's cache, the compiler's library path), then SYSTEM_SONAME (a copy that
+    tools/install put in /usr/local/lib, found through ldconfig's cache or LD_LIBRARY_PATH)."""
+    found = ctypes.util.find_library("d2l")
+    names = [found] if found else []
+    return names + [SYSTEM_SONAME] if SYSTEM_SONAME not in names else names
+
+
+class _LinkMap(ctypes.Structure):
+    """The head of glibc's ``struct link_map`` (<link.h>)."""
+
+    _fields_ = [("l_addr", c_size_t), ("l_name", c_char_p)]
+
+
+def _loaded_path(lib: ctypes.CDLL) -> Path | None:
+    """The file the dynamic loader opened for `lib` (dlinfo RTLD_DI_LINKMAP), or None."""
+    for libc in (None, "libdl.so.2"):  # glibc >= 2.34 has dlinfo in libc, older ones in libdl
+        try:
+            dlinfo = ctypes.CDLL(libc).dlinfo
+        except (OSError, AttributeError):
+            continue
+        dlinfo.restype = c_int
+        dlinfo.argtypes = [c_void_p, c_int, c_void_p]
+        linkmap = POINTER(_LinkMap)()
+        if dlinfo(lib._handle, 2, ctypes.byref(linkmap)) == 0 and linkmap and linkmap.contents.l_name:
+            return Path(os.fsdecode(linkmap.contents.l_name))
+        return None
+    return None
+
+
+def _not_found_advice(root: Path | None) -> str:
+    if root is not None:
+        return (
+            f"This d2l_runtime is imported from the d2l checkout {root}: build the library there with "
+            f"`swift build -c release --product d2l` (it goes to .build/release/{LIBRARY_NAME}), "
+            f"or set {LIBRARY_ENV} to the path of a {LIBRARY_NAME}."
+        )
+    return (
+        f"Set {LIBRARY_ENV} to the path of a {LIBRARY_NAME}, install libd2l into the system's library path "
+        f"(`tools/install` in a d2l checkout; {SYSTEM_SONAME} must be in ldconfig's cache or on LD_LIBRARY_PATH), "
+        f"or install the d2l_runtime wheel, which bundles the library (`tools/build-wheel` in a d2l checkout)."
+    )
+
+
 def find_library() -> Path:
     """The path of the libd2l.so to load: $D2L_LIBRARY if set, else the first of
-    candidate_paths() that exists. Raises LibraryError listing where it looked."""
+    candidate_paths() that exists, else the first of system_names() the dynamic loader
+    opens (which loads it; its path then comes from the loader). Raises LibraryError listing
+    everything tried, with advice that fits how the package was installed."""
     env = os.environ.get(LIBRARY_ENV)
     if env:
         path = Path(env)
         if not path.is_file():
             raise LibraryError(f"{LIBRARY_ENV}={env} does not name a file (unset it to search the default places)")
         return path
-    looked = candidate_paths()
-    for path in looked:
+    tried = [f"${LIBRARY_ENV} (not set)"]
+    for path in candidate_paths():
         if path.is_file():
             return path
-    where = "\n".join(f"  {p}" for p in looked)
-    raise LibraryError(
-        f"cannot find {LIBRARY_NAME}. Set {LIBRARY_ENV} to its path, or build it with "
-        f"`D2L_TARGET_CPU=native swift build -c release --product d2l` in the checkout. Looked in:\n{where}"
-    )
+        tried.append(f"{path} (no such file)")
+    for name in system_names():
+        try:
+            found = ctypes.CDLL(name)
+        except OSError as e:
+            tried.append(f"{name} from the system's library path ({e})")
+            continue
+        return _loaded_path(found) or Path(name)
+    where = "\n".join(f"  {t}" for t in tried)
+    advice = _not_found_advice(_checkout_root(Path(__file__).resolve().parent))
+    raise LibraryError(f"cannot find {LIBRARY_NAME}. Tried, in order:\n{where}\n{advice}")
 
 
 def check_api_version(found: int, path: object = "libd2l") -> None:
@@ -209,7 +276,10 @@ def load(path: str | os.PathLike | None = None) -> ctypes.CDLL:
         try:
             lib = ctypes.CDLL(str(where))
         except OSError as e:
-            raise LibraryError(f"cannot load {where}: {e}") from e
+            hint = ""
+            if "libprotobuf-c.so" in str(e):
+                hint = " (libd2l needs the system's protobuf-c library: on Debian and Ubuntu `apt install libprotobuf-c1`)"
+            raise LibraryError(f"cannot load {where}: {e}{hint}") from e
         declare(lib, where)
         check_api_version(lib.d2l_api_version(), where)
         _lib, _lib_path = lib, where
