@@ -140,9 +140,12 @@ except _capi.LibraryError as e:
 
 def load_from(site: Path, no_system: bool = True, **env) -> subprocess.CompletedProcess:
     """Loads the library in a fresh interpreter that imports d2l_runtime from `site`, with
-    D2L_LIBRARY and PYTHONPATH unset (unless given in `env`); with `no_system`, the system's
-    library path offers only a name that does not exist."""
-    full = {k: v for k, v in os.environ.items() if k not in ("D2L_LIBRARY", "PYTHONPATH", "LD_LIBRARY_PATH")}
+    D2L_LIBRARY and PYTHONPATH unset (unless given in `env`; an LD_LIBRARY_PATH given goes
+    before the current one); with `no_system`, the system's library path offers only a name
+    that does not exist."""
+    full = {k: v for k, v in os.environ.items() if k not in ("D2L_LIBRARY", "PYTHONPATH")}
+    if "LD_LIBRARY_PATH" in env and os.environ.get("LD_LIBRARY_PATH"):
+        env["LD_LIBRARY_PATH"] += os.pathsep + os.environ["LD_LIBRARY_PATH"]
     full.update(env)
     full["PYTHONPATH"] = str(site)
     code = LOAD.format(no_system=no_system, absent=ABSENT)
@@ -212,7 +215,8 @@ def test_a_bundled_copy_that_does_not_load_is_reported_not_skipped(tmp_path):
     site = tmp_path / "site"
     bundled = copy_package(site) / "libd2l.so"
     bundled.write_text("not an ELF file")
-    result = load_from(site, LD_LIBRARY_PATH=str(real_library().parent))
+    system = link(tmp_path / "lib" / "libd2l.so.0", real_library())
+    result = load_from(site, no_system=False, LD_LIBRARY_PATH=str(system.parent))
     assert result.returncode == 3 and f"cannot load {bundled}" in result.stdout
 
 
