@@ -169,14 +169,16 @@ def system_names() -> list[str]:
     finds (ldconfig's cache, the compiler's library path), then SYSTEM_SONAME (a copy that
     tools/install put in /usr/local/lib, found through ldconfig's cache or LD_LIBRARY_PATH)."""
     found = ctypes.util.find_library("d2l")
-    names = [found] if found else []
-    return names + [SYSTEM_SONAME] if SYSTEM_SONAME not in names else names
+    return [found, SYSTEM_SONAME] if found and found != SYSTEM_SONAME else [SYSTEM_SONAME]
 
 
 class _LinkMap(ctypes.Structure):
     """The head of glibc's ``struct link_map`` (<link.h>)."""
 
     _fields_ = [("l_addr", c_size_t), ("l_name", c_char_p)]
+
+
+_RTLD_DI_LINKMAP = 2  # <dlfcn.h>
 
 
 def _loaded_path(lib: ctypes.CDLL) -> Path | None:
@@ -189,7 +191,7 @@ def _loaded_path(lib: ctypes.CDLL) -> Path | None:
         dlinfo.restype = c_int
         dlinfo.argtypes = [c_void_p, c_int, c_void_p]
         linkmap = POINTER(_LinkMap)()
-        if dlinfo(lib._handle, 2, ctypes.byref(linkmap)) == 0 and linkmap and linkmap.contents.l_name:
+        if dlinfo(lib._handle, _RTLD_DI_LINKMAP, ctypes.byref(linkmap)) == 0 and linkmap and linkmap.contents.l_name:
             return Path(os.fsdecode(linkmap.contents.l_name))
         return None
     return None

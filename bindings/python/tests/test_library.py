@@ -278,3 +278,23 @@ def test_package_version_is_the_library_version():
 
     project = tomllib.loads((PACKAGE_DIR.parent / "pyproject.toml").read_text())["project"]
     assert project["version"] == d2l_runtime.__version__ == d2l_runtime.version()
+
+
+@pytest.mark.skipif(shutil.which("cc") is None, reason="needs a C compiler")
+def test_a_missing_protobuf_c_is_named_with_its_package(tmp_path):
+    # A library that needs a libprotobuf-c no machine has (SONAME libprotobuf-c.so.99: an
+    # empty stand-in, linked against, then removed).
+    (tmp_path / "empty.c").write_text("int d2l_fake_dependency;\n")
+    stand_in = tmp_path / "libprotobuf-c.so"
+    cc = ["cc", "-shared", "-fPIC"]
+    subprocess.run([*cc, "-Wl,-soname,libprotobuf-c.so.99", "-o", stand_in, tmp_path / "empty.c"], check=True)
+    library = tmp_path / "libd2l.so"
+    subprocess.run(
+        [*cc, "-o", library, tmp_path / "empty.c", f"-L{tmp_path}", "-Wl,--no-as-needed", "-lprotobuf-c"], check=True
+    )
+    stand_in.unlink()
+    with pytest.raises(d2l_runtime.LibraryError) as info:
+        _capi.load(library)
+    text = str(info.value)
+    assert f"cannot load {library}: libprotobuf-c.so.99: cannot open shared object file" in text
+    assert "apt install libprotobuf-c1" in text
