@@ -266,6 +266,18 @@ _lib: ctypes.CDLL | None = None
 _lib_path: Path | None = None
 
 
+def _load_bundled_dependencies(library: Path) -> None:
+    """For the copy bundled in a wheel: first loads the libraries tools/build-wheel put
+    beside it (libprotobuf-c.so.1), so that the dynamic linker takes them for libd2l.so's
+    DT_NEEDED entries instead of looking for system copies."""
+    folder = library.resolve().parent
+    if folder != Path(__file__).resolve().parent:
+        return
+    for dependency in sorted(folder.glob("lib*.so.*")):
+        if not dependency.name.startswith("libd2l."):
+            ctypes.CDLL(str(dependency), mode=ctypes.RTLD_GLOBAL)
+
+
 def load(path: str | os.PathLike | None = None) -> ctypes.CDLL:
     """Loads libd2l (once), declares its functions and checks its API version."""
     global _lib, _lib_path
@@ -276,6 +288,7 @@ def load(path: str | os.PathLike | None = None) -> ctypes.CDLL:
             return _lib
         where = Path(path) if path is not None else find_library()
         try:
+            _load_bundled_dependencies(where)
             lib = ctypes.CDLL(str(where))
         except OSError as e:
             hint = ""

@@ -7,8 +7,8 @@
 #
 #   bindings/python/tests/test_wheel.sh [LIBRARY]
 #
-# LIBRARY goes to tools/build-wheel --library (default: its own, .build-install/release/libd2l.so,
-# built when missing). Prints the time it took.
+# LIBRARY goes to tools/build-wheel --library (default: its own, what tools/install
+# --library-only installs, built now). Prints the time it took.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 started=$(date +%s)
@@ -25,8 +25,12 @@ case "$(basename "$wheel")" in
     d2l_runtime-*-"$tag".whl) ;;
     *) fail "wheel $(basename "$wheel") is not tagged $tag" ;;
 esac
-unzip -l "$wheel" | grep -qE ' d2l_runtime/libd2l\.so$' || fail "no d2l_runtime/libd2l.so in $(unzip -l "$wheel")"
-found=$(unzip -p "$wheel" 'd2l_runtime-*.dist-info/WHEEL' | sed -n 's/^Tag: //p')
+# (Into a file: with pipefail, grep -q closing the pipe early would fail the lister. Python's
+# zipfile rather than unzip, which a fresh machine may lack.)
+python3 -c 'import sys, zipfile; print("\n".join(" " + n for n in zipfile.ZipFile(sys.argv[1]).namelist()))' "$wheel" > "$work/listing"
+grep -qE ' d2l_runtime/libd2l\.so$' "$work/listing" || fail "no d2l_runtime/libd2l.so in $(cat "$work/listing")"
+grep -qE ' d2l_runtime/libprotobuf-c\.so\.1$' "$work/listing" || fail "libprotobuf-c.so.1 is not bundled: $(cat "$work/listing")"
+found=$(python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(z.read(next(n for n in z.namelist() if n.endswith(".dist-info/WHEEL"))).decode())' "$wheel" | sed -n 's/^Tag: //p')
 [ "$found" = "$tag" ] || fail "WHEEL says Tag: $found, expected $tag"
 
 # No pip inside the environment (Debian's python3 has ensurepip only with python3-venv): this
@@ -49,6 +53,10 @@ package = Path(d2l_runtime.__file__).resolve().parent
 assert root not in package.parents, f"d2l_runtime imported from the checkout: {package}"
 assert d2l_runtime.library_path() == package / "libd2l.so", d2l_runtime.library_path()
 assert d2l_runtime.version() == d2l_runtime.__version__, (d2l_runtime.version(), d2l_runtime.__version__)
+# The bundled protobuf-c, not the system's, serves libd2l.so.
+maps = Path("/proc/self/maps").read_text()
+loaded = {line.split()[-1] for line in maps.splitlines() if "libprotobuf-c.so" in line}
+assert loaded == {str(package / "libprotobuf-c.so.1")}, loaded
 
 
 def read_pgm(path):
