@@ -35,8 +35,8 @@ struct BenchImages: ParsableCommand {
                 }
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            print(String(format: "bench-images: %d images in %.2f s, %.1f images/s (%d workers, batch %d)",
-                         count, seconds, Double(count) / max(seconds, 1e-9), workers, batchSize))
+            print(String(format: "bench-images: %@ in %.2f s, %.1f images/s (%@, batch %d)",
+                         counted(count, "image"), seconds, Double(count) / max(seconds, 1e-9), counted(workers, "worker"), batchSize))
             _ = checksum
         } catch let error as ToolkitError {
             throw fail(error)

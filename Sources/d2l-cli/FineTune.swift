@@ -90,7 +90,7 @@ struct FineTune: ParsableCommand {
                 groups.insert(ParameterGroup(parameters: pretrained.bodyParameters), at: 0)
             }
             if let record { print("resuming \(out) after epoch \(record.epoch) of \(epochs)") }
-            print("fine-tuning \(arch) from \(checkpoint) (\(pretrained.checkpointClasses) classes; new output layer "
+            print("fine-tuning \(arch) from \(checkpoint) (\(counted(pretrained.checkpointClasses, "class", "classes")); new output layer "
                   + "'\(headName)' for \(splits.classes.count)) on \(ImageFolderRuns.describe(splits)), \(counted(epochs, "epoch")), "
                   + "batch \(batchSize), lr \(String(format: "%g", lr)) (head \(String(format: "%g", lr * headLRScale))"
                   + "\(freezeFeatures ? ", the rest frozen" : "")), \(pretrained.channels == 1 ? "grayscale" : "RGB") \(size)×\(size), "

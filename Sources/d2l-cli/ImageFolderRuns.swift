@@ -13,7 +13,7 @@ enum ImageFolderRuns {
         let check = try test.batches(batchSize: 32, shuffle: false, seed: 0, epoch: 0)
         if let (images, labels) = check.makeIterator().next() {
             let diff = try exportedClassifierDifference(net, path: out + "/model.onnx", images: images, threads: threads)
-            print(String(format: "export check: libd2l vs toolkit on %d test images, max |difference| %.2e", labels.count, diff))
+            print(String(format: "export check: libd2l vs toolkit on %@, max |difference| %.2e", counted(labels.count, "test image"), diff))
         }
         print("wrote \(out)/metrics.csv, \(out)/curves.svg, \(out)/checkpoint.safetensors, \(out)/model.onnx")
     }
@@ -21,7 +21,7 @@ enum ImageFolderRuns {
     /// `… on 96 images in 2 classes (t-shirt, trouser), 5 epochs, …`.
     static func describe(_ splits: ImageFolderSplits) -> String {
         let shown = splits.classes.prefix(8).joined(separator: ", ") + (splits.classes.count > 8 ? ", …" : "")
-        return "\(splits.train.count) images in \(splits.classes.count) classes (\(shown))"
+        return "\(counted(splits.train.count, "image")) in \(counted(splits.classes.count, "class", "classes")) (\(shown))"
     }
 }
 
@@ -52,7 +52,7 @@ extension Train {
         Random.seed(seed)
         let net = try recipe.makeModel()
         if let record { print("resuming \(out) after epoch \(record.epoch) of \(recipe.epochs)") }
-        print("training \(recipe.arch) (\(net.parameterCount) parameters) on \(ImageFolderRuns.describe(splits)), "
+        print("training \(recipe.arch) (\(counted(net.parameterCount, "parameter"))) on \(ImageFolderRuns.describe(splits)), "
               + "\(counted(recipe.epochs, "epoch")), batch \(recipe.batchSize), lr \(recipe.learningRate), \(size)×\(size), augment \(augment)")
         let trainer = try Trainer(model: net, configuration: configuration)
         try trainer.fit(trainData: train, testData: test)

@@ -29,7 +29,7 @@ extension Train {
         }
         Random.seed(seed)
         let net = TinySSD(classes: 1)
-        print("training tiny-ssd (\(net.parameterCount) parameters) on \(train.count) images of \(train.height)×\(train.width) "
+        print("training tiny-ssd (\(counted(net.parameterCount, "parameter"))) on \(counted(train.count, "image")) of \(train.height)×\(train.width) "
               + "from \(folder), \(counted(configuration.epochs, "epoch")), batch \(configuration.batchSize), lr \(configuration.learningRate), "
               + "weight decay \(configuration.weightDecay)")
         let trainer = try DetectionTrainer(model: net, configuration: configuration)
@@ -49,8 +49,8 @@ extension Train {
             guard a.shape == b.shape else { throw ToolkitError(.shape, "export check: libd2l gives \(b.shape), the toolkit \(a.shape)") }
             worst = max(worst, zip(a.scalars, b.scalars).map { abs($0 - $1) }.max() ?? 0)
         }
-        print(String(format: "export check: libd2l vs toolkit on %d images (anchors, class probabilities, offsets), max |difference| %.2e",
-                     images.shape[0], worst))
+        print(String(format: "export check: libd2l vs toolkit on %@ (anchors, class probabilities, offsets), max |difference| %.2e",
+                     counted(images.shape[0], "image"), worst))
         print("wrote \(out)/metrics.csv, \(out)/curves.svg, \(out)/checkpoint.safetensors, \(out)/model.onnx")
     }
 }

@@ -50,14 +50,14 @@ func trainLanguageModel(arch: String, options: LanguageModelOptions, epochs: Int
     let trainer = try LanguageModelTrainer(model: net, vocab: vocab, configuration: configuration)
     if let record { print("resuming \(out) after epoch \(record.epoch) of \(epochs)") }
     let batches = loader.batches(epoch: 0).count
-    print("training \(arch) \(net.rnn.summary) (\(net.parameterCount) parameters) on \(loader.corpus.count) tokens "
-          + "(vocabulary \(vocab.count)), \(epochs) epochs of \(batches) minibatches, batch \(batchSize), "
+    print("training \(arch) \(net.rnn.summary) (\(counted(net.parameterCount, "parameter"))) on \(counted(loader.corpus.count, "token")) "
+          + "(vocabulary \(vocab.count)), \(counted(epochs, "epoch")) of \(counted(batches, "minibatch", "minibatches")), batch \(batchSize), "
           + "steps \(options.steps), lr \(lr), \(options.randomIter ? "random sampling" : "sequential partitioning")")
     let start = Date()
     try trainer.fit(loader)
     let seconds = Date().timeIntervalSince(start)
     let trained = epochs - (record?.epoch ?? 0)
-    print(String(format: "trained %d epochs in %.1f s (%.3f s/epoch)", trained, seconds, seconds / Double(max(trained, 1))))
+    print(String(format: "trained %@ in %.1f s (%.3f s/epoch)", counted(trained, "epoch"), seconds, seconds / Double(max(trained, 1))))
     let modelPath = out + "/model.onnx"
     try exportLanguageModel(net, vocab: vocab, task: "char-lm",
                             producer: "d2l-cli train \(arch) (toolkit exportLanguageModel)", path: modelPath)

@@ -58,10 +58,7 @@ enum TrainingOptionChecks {
         let weights = gates * directions * h * vocab + Double(layers) * perLayer + directions * h * vocab
         let activations = Double(batchSize) * Double(steps) * Double(layers) * directions * (gates + 1) * h
         try checkFitsInMemory((weights * 4 + activations * 4) * 4,
-                              "a \(arch) of \(layers) layer\(layers == 1 ? "" : "s") of \(hidden) hidden units "
+                              "a \(arch) of \(counted(layers, "layer")) of \(counted(hidden, "hidden unit")) "
                               + "on batches of \(batchSize)×\(steps)")
     }
 }
-
-/// `1 epoch`, `5 epochs`: a count with its noun, plural when it is not 1.
-func counted(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }

@@ -23,7 +23,7 @@ struct Verify: ParsableCommand {
                 throw ToolkitError(.numerical, String(format: "%@: max |difference| %.3e exceeds the tolerance %.1e", model,
                                                       Double(worst), Double(tolerance)))
             }
-            print(String(format: "ok: %d output(s) within %.1e of the reference (max %.3e)", report.comparisons.count,
+            print(String(format: "ok: %@ within %.1e of the reference (max %.3e)", counted(report.comparisons.count, "output"),
                          Double(tolerance), Double(worst)))
         }
     }

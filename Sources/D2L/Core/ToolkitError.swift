@@ -24,10 +24,15 @@ public struct ToolkitError: Error, CustomStringConvertible, Equatable, Sendable 
     public var kind: Kind
     /// A one-line explanation naming the values involved.
     public var message: String
+    /// The whole story when `message` is a summary (every key of a state-dictionary
+    /// mismatch, of which the message lists the first few), one item per line; nil when the
+    /// message says it all. `d2l-export convert --verbose` prints it.
+    public var details: String?
 
-    public init(_ kind: Kind, _ message: String) {
+    public init(_ kind: Kind, _ message: String, details: String? = nil) {
         self.kind = kind
         self.message = message
+        self.details = details
     }
 
     public var description: String { message }
@@ -39,10 +44,23 @@ extension ToolkitError {
     /// characters (terminal escapes included) shown as `?`, so that bytes copied from a
     /// file cannot break the line or drive the terminal.
     public static func line(for error: Error) -> String {
-        let text = (error as? ToolkitError)?.message ?? "\(error)"
-        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-        let joined = lines.filter { !$0.isEmpty }.joined(separator: "; ")
-        return String(String.UnicodeScalarView(joined.unicodeScalars.map { scalar in
+        printable(lines((error as? ToolkitError)?.message ?? "\(error)").joined(separator: "; "))
+    }
+
+    /// `error`'s ``details`` (a ToolkitError's, else none) as lines to print below its
+    /// ``line(for:)``: one per detail, control characters shown as `?`.
+    public static func detailLines(for error: Error) -> [String] {
+        lines((error as? ToolkitError)?.details ?? "").map(printable)
+    }
+
+    /// The non-empty lines of `text`, trimmed.
+    private static func lines(_ text: String) -> [String] {
+        text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// `text` with every control character (terminal escapes included) shown as `?`.
+    private static func printable(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
             scalar.properties.generalCategory == .control ? "?" : scalar
         }))
     }

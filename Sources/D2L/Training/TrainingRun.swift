@@ -174,8 +174,8 @@ public enum TrainingRun {
                                + differences.joined(separator: ", ") + "); start over with --force")
         }
         if record.epoch >= epochs {
-            throw ToolkitError(.invalidArgument, "cannot resume \(checkpoint): the run is finished (\(record.epoch) "
-                               + "epoch\(record.epoch == 1 ? "" : "s") of \(epochs)); ask for more with --epochs")
+            throw ToolkitError(.invalidArgument, "cannot resume \(checkpoint): the run is finished (\(counted(record.epoch, "epoch")) "
+                               + "of \(epochs)); ask for more with --epochs")
         }
         return (file, record)
     }
@@ -238,7 +238,7 @@ public enum TrainingRun {
         let rows = Array(metrics.rows.prefix(record.epoch))
         guard rows.count == record.epoch, rows.enumerated().allSatisfy({ $1.first == Double($0 + 1) }) else {
             throw ToolkitError(.invalidData, "cannot resume \(checkpoint): \(metricsPath) does not have one row for each of "
-                               + "the \(record.epoch) epochs done")
+                               + "the \(counted(record.epoch, "epoch")) done")
         }
         try loadWeights(checkpoint)
         try optimizer.loadStateEntries(entries)
