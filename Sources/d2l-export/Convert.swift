@@ -9,7 +9,7 @@ struct Convert: ParsableCommand {
             + ". The language models (rnn-lm, gru-lm, lstm-lm: the book's RNNModel) need --vocab or --vocab-corpus;"
             + " their hidden size, layers and directions are inferred from the checkpoint.")
 
-    @Option(help: "The book's model definition (\(Models.architectures.joined(separator: ", "))).") var arch: String
+    @Option(help: "The book's model definition (\(CheckpointConverter.architectures.joined(separator: ", "))).") var arch: String
     @Option(help: "The checkpoint: torch.save(net.state_dict(), ...) (zip or legacy format) or a safetensors file.")
     var input: String
     @Option(help: "The ONNX model to write.") var output: String
@@ -39,9 +39,11 @@ struct Convert: ParsableCommand {
     var foldBN: Bool = true
     @Flag(name: .customLong("no-check"), help: "Skip running the export through libd2l against the toolkit's forward.")
     var noCheck: Bool = false
+    @Flag(help: "On an error with more to say (a checkpoint that does not fit --arch), print all of it below the one-line message: every missing, unexpected and mis-shaped key.")
+    var verbose = false
 
     func run() throws {
-        try reporting {
+        try reporting(verbose: verbose) {
             guard let tokenKind = TokenKind(rawValue: token) else {
                 throw ToolkitError(.invalidArgument, "--token \(token): expected char or word")
             }
@@ -76,17 +78,17 @@ struct Convert: ParsableCommand {
             let result = try CheckpointConverter.convertFile(inputPath: input, outputPath: output, options: options)
             let c = result.checkpoint
             print("read \(input) (\(c.formatName)): \(c.text)")
-            if let vocab = result.vocab, let vocabSource { print("vocabulary: \(vocab.count) tokens from \(vocabSource)") }
-            print("loaded into \(arch): \(result.parameterCount) parameters"
-                  + (result.bufferCount > 0 ? ", \(result.bufferCount) buffer values" : "")
-                  + ", all \(c.tensors.count) keys matched")
+            if let vocab = result.vocab, let vocabSource { print("vocabulary: \(counted(vocab.count, "token")) from \(vocabSource)") }
+            print("loaded into \(arch): \(counted(result.parameterCount, "parameter"))"
+                  + (result.bufferCount > 0 ? ", \(counted(result.bufferCount, "buffer value"))" : "")
+                  + ", all \(counted(c.tensors.count, "key")) matched")
             for note in result.notes { print("note: \(note)") }
             let m = result.model
             print("wrote \(output): \(m.byteCount) bytes, opset \(m.opset ?? 0), IR version \(m.irVersion)"
                   + (foldBN && !isLanguageModel ? ", BatchNorm folded" : ""))
             for v in m.inputs { print("  input  \(v.text)") }
             for v in m.outputs { print("  output \(v.text)") }
-            print("  \(m.nodeCount) nodes: \(m.opCountText)")
+            print("  \(counted(m.nodeCount, "node")): \(m.opCountText)")
             for (key, value) in result.metadata {
                 let shown = value.count > 200 ? String(value.prefix(160)) + "… (\(value.count) characters)" : value
                 print("  \(key) = \(shown)")

@@ -16,19 +16,22 @@ struct D2LExport: ParsableCommand {
 }
 
 /// Prints `error` as one line on standard error (`ToolkitError.line(for:)`, as d2l-cli
-/// does) and returns the failure exit code.
-func fail(_ error: Error) -> ExitCode {
-    FileHandle.standardError.write(Data("error: \(ToolkitError.line(for: error))\n".utf8))
+/// does), with `verbose` its details below it (indented), and returns the failure exit code.
+func fail(_ error: Error, verbose: Bool = false) -> ExitCode {
+    var text = "error: \(ToolkitError.line(for: error))\n"
+    if verbose { text += ToolkitError.detailLines(for: error).map { "  \($0)\n" }.joined() }
+    FileHandle.standardError.write(Data(text.utf8))
     return ExitCode.failure
 }
 
-/// Runs `body`, turning every error into a one-line message and a non-zero exit.
-func reporting(_ body: () throws -> Void) throws {
+/// Runs `body`, turning every error into a one-line message (and with `verbose`, its
+/// details) and a non-zero exit.
+func reporting(verbose: Bool = false, _ body: () throws -> Void) throws {
     do {
         try body()
     } catch let code as ExitCode {
         throw code
     } catch {
-        throw fail(error)
+        throw fail(error, verbose: verbose)
     }
 }

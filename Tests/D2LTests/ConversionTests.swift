@@ -172,6 +172,51 @@ final class ConversionTests: XCTestCase {
         assertClose(theirs, try withNoGrad { try net(x) }, "toolkit checkpoint through d2l-export")
     }
 
+    func testEveryArchitectureIsRecognisedByItsKeys() throws {
+        XCTAssertEqual(ArchitectureGuess.keyLists.map(\.arch), CheckpointConverter.architectures, "every --arch has its keys")
+        for (arch, keys) in ArchitectureGuess.keyLists where !LanguageModels.names.contains(arch) {
+            XCTAssertFalse(keys.isEmpty, arch)
+            XCTAssertEqual(ArchitectureGuess.best(for: keys.map { ($0, [1]) }), [arch], "\(arch)'s keys are its own")
+            XCTAssertNil(ArchitectureGuess.hint(for: keys.map { ($0, [1]) }, notArch: arch))
+        }
+        // The language models share their keys; rnn.weight_hh_l0's rows per hidden unit tell them apart.
+        let lmKeys = try XCTUnwrap(ArchitectureGuess.keys(of: "gru-lm"))
+        XCTAssertEqual(ArchitectureGuess.best(for: lmKeys.map { ($0, [2]) }), ["rnn-lm", "gru-lm", "lstm-lm"])
+        for (gates, arch) in [(1, "rnn-lm"), (3, "gru-lm"), (4, "lstm-lm")] {
+            let keys = lmKeys.map { (name: $0, shape: $0 == "rnn.weight_hh_l0" ? [gates * 64, 64] : [2]) }
+            XCTAssertEqual(ArchitectureGuess.hint(for: keys, notArch: "mlp"), "its keys look like those of --arch \(arch)")
+        }
+        XCTAssertEqual(ArchitectureGuess.hint(for: lmKeys.map { ($0, [2]) }), "its keys look like those of --arch rnn-lm, gru-lm or lstm-lm")
+        // Keys like none of them: no guess.
+        XCTAssertEqual(ArchitectureGuess.best(for: [("encoder.weight", [2]), ("decoder.weight", [2])]), [])
+        XCTAssertEqual(ArchitectureGuess.best(for: []), [])
+        // The guess leaves the random state alone (it builds small models once).
+        Random.seed(7)
+        let before = Random.generator.state
+        _ = ArchitectureGuess.best(for: [("1.weight", [1])])
+        XCTAssertEqual(Random.generator.state, before)
+    }
+
+    func testStateDictMismatchSummary() {
+        let entries = Sequential(Linear(2, 2), ReLU(), Linear(2, 2)).namedStateEntries()
+        let given: [(name: String, shape: [Int])] = [("0.weight", [3, 2]), ("0.bias", [2])] + (0..<8).map { ("extra.\($0)", [1]) }
+        let mismatch = StateDictMismatch(entries, given: given)
+        XCTAssertEqual(mismatch.lines(limit: 5), [
+            "keys: 2 missing, 8 unexpected, 1 mis-shaped",
+            "missing keys: 2.weight, 2.bias",
+            "unexpected keys: extra.0, extra.1, extra.2, extra.3, extra.4 … and 3 more",
+            "mis-shaped keys: 0.weight: checkpoint [3, 2], model [2, 2]",
+        ])
+        let error = mismatch.error("x.pth does not fit", hint: "a hint")
+        XCTAssertEqual(ToolkitError.line(for: error), "x.pth does not fit; " + mismatch.lines(limit: 5).joined(separator: "; ") + "; a hint")
+        XCTAssertEqual(error.details, (["x.pth does not fit"] + mismatch.lines(limit: .max) + ["a hint"]).joined(separator: "\n"))
+        XCTAssertTrue(error.details?.contains("extra.7") ?? false)
+        XCTAssertEqual(StateDictMismatch(expected: ["a", "b"], given: [("b", [1]), ("c", [1]), ("c", [2])]).lines(limit: 5),
+                       ["keys: 1 missing, 1 unexpected", "missing keys: a", "unexpected keys: c"])
+        XCTAssertEqual(StateDictMismatch.listed(["a", "b", "c"], limit: 3), "a, b, c")
+        XCTAssertEqual(StateDictMismatch.listed(["a", "b", "c"], limit: 2), "a, b … and 1 more")
+    }
+
     func testMismatchesNameEveryKey() throws {
         let tiny = ConversionOptions(arch: "softmax", imageSize: 8)
         XCTAssertThrowsError(try Self.convert("tiny-renamed-key.params", tiny)) { error in
@@ -183,14 +228,32 @@ final class ConversionTests: XCTestCase {
         XCTAssertThrowsError(try Self.convert("tiny-wrong-shape.params", tiny)) { error in
             XCTAssertTrue("\(error)".contains("mis-shaped keys: 1.bias: checkpoint [11], model [10]"), "\(error)")
         }
-        // LeNet's checkpoint into LeNet-BN: every key of each kind listed.
+        // LeNet's checkpoint into LeNet-BN: the counts, the first five keys of each kind, the
+        // architecture the keys are; every key in the error's details.
         XCTAssertThrowsError(try Self.convert("lenet.params", ConversionOptions(arch: "lenet-bn"))) { error in
             let message = "\(error)"
-            for key in ["1.weight", "1.running_mean", "1.num_batches_tracked", "13.running_var", "15.bias"] {
-                XCTAssertTrue(message.contains(key), "\(key) in \(message)")
+            XCTAssertTrue(message.contains("keys: 26 missing, 6 unexpected, 2 mis-shaped"), message)
+            XCTAssertTrue(message.contains("missing keys: 1.weight, 1.bias, 1.running_mean, 1.running_var, 1.num_batches_tracked … and 21 more"), message)
+            XCTAssertTrue(message.contains("unexpected keys: 3.weight, 3.bias, 7.weight, 7.bias, 11.weight … and 1 more"), message)
+            XCTAssertTrue(message.contains("mis-shaped keys: 9.weight: checkpoint [84, 120], model [120, 256]"), message)
+            XCTAssertTrue(message.contains("its keys look like those of --arch lenet"), message)
+            XCTAssertFalse(message.contains("13.running_var"), "only the first keys in the message: \(message)")
+            let details = (error as? ToolkitError)?.details ?? ""
+            for key in ["1.weight", "1.running_mean", "1.num_batches_tracked", "13.running_var", "15.bias", "11.bias"] {
+                XCTAssertTrue(details.contains(key), "\(key) in \(details)")
             }
-            XCTAssertTrue(message.contains("unexpected keys: 3.weight"), message)
-            XCTAssertTrue(message.contains("mis-shaped keys: "), message)
+        }
+        // A model far larger than the checkpoint (ResNet-18's keys as an MLP): the keys,
+        // not the options, are what is wrong.
+        XCTAssertThrowsError(try Self.convert("resnet18-small.params", ConversionOptions(arch: "mlp"))) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.contains("keys: 4 missing, 127 unexpected"), message)
+            XCTAssertTrue(message.contains("… and 122 more"), message)
+            XCTAssertTrue(message.hasSuffix("its keys look like those of --arch resnet18"), message)
+        }
+        // The right keys, a model too large: the options are named.
+        XCTAssertThrowsError(try Self.convert("lenet.params", ConversionOptions(arch: "lenet", imageSize: 20000))) {
+            XCTAssertTrue("\($0)".contains("check --num-classes"), "\($0)")
         }
         // Wrong width divisor: the shapes say so.
         XCTAssertThrowsError(try Self.convert("resnet18-small.params", ConversionOptions(arch: "resnet18", widthDivisor: 16))) {

@@ -192,9 +192,12 @@ final class DataImageFolderDataTests: XCTestCase {
         XCTAssertEqual(pretrained.bodyParameters.count, pretrained.model.parameters().count - 2)
         XCTAssertThrowsError(try FineTuning.loadPretrained(arch: "mlp", from: path, imageSize: 28, classes: 2)) { error in
             XCTAssertTrue("\(error)".contains("does not fit mlp"), "\(error)")
+            XCTAssertTrue("\(error)".contains("its keys look like those of --arch lenet"), "\(error)")
         }
         XCTAssertThrowsError(try FineTuning.loadPretrained(arch: "lenet", from: path, imageSize: 36, classes: 2)) { error in
-            XCTAssertTrue("\(error)".contains("mis-shaped keys 7.weight"), "\(error)")
+            XCTAssertTrue("\(error)".contains("keys: 1 mis-shaped"), "\(error)")
+            XCTAssertTrue("\(error)".contains("mis-shaped keys: 7.weight: checkpoint [120, 400], model [120, 784]"), "\(error)")
+            XCTAssertFalse("\(error)".contains("look like"), "the right architecture at the wrong size: \(error)")
         }
     }
 

@@ -35,6 +35,7 @@ refuses() {  # refuses DESCRIPTION PATTERN COMMAND...: must fail with one line h
 }
 
 if [ ! -x "$tool" ]; then echo "no d2l-export binary at $tool (D2L_TARGET_CPU=native swift build -c release --product d2l-export)"; exit 1; fi
+check "--version prints the version and the kernel variant" bash -c "'$tool' --version | grep -Eqx '[0-9]+\.[0-9]+(\.[0-9]+)? \(kernels: [a-z0-9_]+\)'"
 
 # Every fixture: convert (options from models.json), then verify against PyTorch's outputs.
 while read -r name arch options; do
@@ -161,8 +162,23 @@ refuses "missing keys are listed" "missing keys: 1.weight; unexpected keys: 1.we
     "$tool" convert --arch softmax --image-size 8 --input "$fixtures/tiny-renamed-key.params" --output "$tmp/bad.onnx"
 refuses "mis-shaped keys are listed" "mis-shaped keys: 1.bias: checkpoint \[11\], model \[10\]" \
     "$tool" convert --arch softmax --image-size 8 --input "$fixtures/tiny-wrong-shape.params" --output "$tmp/bad.onnx"
-refuses "the wrong architecture lists every key" "missing keys: 1.weight, 1.bias, 1.running_mean" \
+refuses "the wrong architecture: counts, the first keys of each kind, the architecture the keys are" \
+    "keys: 26 missing, 6 unexpected, 2 mis-shaped; missing keys: 1.weight, 1.bias, 1.running_mean, 1.running_var, 1.num_batches_tracked … and 21 more; .*its keys look like those of --arch lenet$" \
     "$tool" convert --arch lenet-bn --input "$fixtures/lenet.params" --output "$tmp/bad.onnx"
+refuses "LeNet's checkpoint as an MLP: counts, '… more', named lenet" \
+    "keys: 2 missing, 8 unexpected; missing keys: 1.weight, 1.bias; unexpected keys: 0.weight, 0.bias, 7.weight, 7.bias, 9.weight … and 3 more; its keys look like those of --arch lenet$" \
+    "$tool" convert --arch mlp --input "$fixtures/lenet.params" --output "$tmp/bad.onnx"
+refuses "ResNet-18's checkpoint as an MLP: counts, '… more', named resnet18" \
+    "keys: 4 missing, 127 unexpected; .*… and 122 more; its keys look like those of --arch resnet18$" \
+    "$tool" convert --arch mlp --input "$fixtures/resnet18-small.params" --output "$tmp/bad.onnx"
+refuses "the book's ResNet-18 as torchvision's: named resnet18" "its keys look like those of --arch resnet18$" \
+    "$tool" convert --arch torchvision-resnet18 --input "$fixtures/resnet18-small.params" --output "$tmp/bad.onnx"
+refuses "a language model's checkpoint as a classifier: named gru-lm" "its keys look like those of --arch gru-lm$" \
+    "$tool" convert --arch softmax --input "$fixtures/gru-lm.params" --output "$tmp/bad.onnx"
+"$tool" convert --arch mlp --input "$fixtures/lenet.params" --output "$tmp/bad.onnx" --verbose >"$tmp/out" 2>"$tmp/err"
+check "--verbose lists every key below the message" \
+    bash -c "[ \$(grep -c '^error: ' '$tmp/err') -eq 1 ] && grep -qx '  unexpected keys: 0.weight, 0.bias, 7.weight, 7.bias, 9.weight, 9.bias, 11.weight, 11.bias' '$tmp/err' && grep -qx '  keys: 2 missing, 8 unexpected' '$tmp/err'"
+check "--verbose left no output file" test ! -e "$tmp/bad.onnx"
 refuses "a whole pickled module" "torch.save(net.state_dict(), path)" \
     "$tool" convert --arch softmax --image-size 8 --input "$fixtures/tiny-whole-module.pt" --output "$tmp/bad.onnx"
 head -c 2000 "$fixtures/lenet.params" > "$tmp/truncated.params"

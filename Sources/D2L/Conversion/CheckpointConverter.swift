@@ -101,7 +101,7 @@ public struct CheckpointSummary: Sendable {
 
     /// `12 tensors, 61706 values; dtypes float32, int64` (+ the conversion note).
     public var text: String {
-        var s = "\(tensors.count) tensors, \(elementCount) values; dtypes " + dtypes.map(\.rawValue).joined(separator: ", ")
+        var s = "\(counted(tensors.count, "tensor")), \(counted(elementCount, "value")); dtypes " + dtypes.map(\.rawValue).joined(separator: ", ")
         if !convertedDTypes.isEmpty {
             s += " (" + convertedDTypes.map(\.rawValue).joined(separator: ", ") + " converted to float32)"
         }
@@ -290,23 +290,28 @@ public enum CheckpointConverter {
             modelOptions.widthDivisor = ratio
             notes.append("vgg11: ratio \(ratio) inferred from the first convolution (\(64 / ratio) channels)")
         }
-        let module = try withCheckpointBudget(checkpoint, source: source, what: "--arch \(arch) \(Models.describe(arch, modelOptions))") {
-            try Models.make(arch: arch, options: modelOptions)
+        let headline = "\(source) does not match --arch \(arch) \(Models.describe(arch, modelOptions))"
+        let keys = checkpoint.entries.map { (name: $0.name, shape: $0.shape) }
+        let module: Module
+        do {
+            module = try withCheckpointBudget(checkpoint, source: source, what: "--arch \(arch) \(Models.describe(arch, modelOptions))") {
+                try Models.make(arch: arch, options: modelOptions)
+            }
+        } catch let error as ToolkitError {
+            // A model that cannot be built for this checkpoint (far larger than it, say) of
+            // an architecture with other keys: the keys are the news, not the options.
+            if let expected = ArchitectureGuess.keys(of: arch) {
+                let mismatch = StateDictMismatch(expected: expected, given: keys)
+                if !mismatch.isEmpty { throw mismatch.error(headline, hint: ArchitectureGuess.hint(for: keys, notArch: arch)) }
+            }
+            throw error
         }
         let inputShape = [1] + (try Models.inputShape(arch: arch, options: modelOptions))
 
         // The state dictionary, strictly.
-        do {
-            try loadStateDict(checkpoint, into: module)
-        } catch let error as ToolkitError where error.kind == .shape {
-            var message = error.message.replacingOccurrences(of: "\n  ", with: "; ")
-            if let range = message.range(of: "state dictionary does not match \(type(of: module))") {
-                message.replaceSubrange(range, with: "\(source) does not match --arch \(arch) \(Models.describe(arch, modelOptions))")
-            }
-            if error.message.contains("mis-shaped") {
-                message += " (check --num-classes, --in-channels, --image-size, --hidden and --width-divisor)"
-            }
-            throw ToolkitError(error.kind, message)
+        try loadStateDict(checkpoint, into: module, headline: headline) { mismatch in
+            ArchitectureGuess.hint(for: keys, notArch: arch)
+                ?? (mismatch.misShaped.isEmpty ? nil : "check --num-classes, --in-channels, --image-size, --hidden and --width-divisor")
         }
         module.eval()
 
@@ -345,14 +350,15 @@ public enum CheckpointConverter {
 
     /// `module.loadStateDict` over a checkpoint read one tensor at a time: every key
     /// must be present with the module's shape and no other key may appear (checked from
-    /// the index before any data is decoded; the error lists every missing, unexpected and
-    /// mis-shaped key); then each tensor is decoded and assigned (sharing its storage), so
-    /// the module's initial values are released as the checkpoint's arrive.
-    static func loadStateDict(_ checkpoint: CheckpointReader, into module: Module) throws {
+    /// the index before any data is decoded; the error is `StateDictMismatch`'s, under
+    /// `headline`, with `hint`'s guess at the cause); then each tensor is decoded and assigned
+    /// (sharing its storage), so the module's initial values are released as the checkpoint's arrive.
+    static func loadStateDict(_ checkpoint: CheckpointReader, into module: Module, headline: String,
+                              hint: (StateDictMismatch) -> String? = { _ in nil }) throws {
         let entries = module.namedStateEntries()
         let given = Dictionary(checkpoint.entries.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { _, last in last })
         let mismatch = StateDictMismatch(entries, given: checkpoint.entries.map { ($0.name, $0.shape) })
-        if !mismatch.isEmpty { throw mismatch.error(for: module) }
+        if !mismatch.isEmpty { throw mismatch.error(headline, hint: hint(mismatch)) }
         for (name, parameter) in entries {
             let index = given[name]!
             let tensor = try checkpoint.tensor(index)

@@ -57,7 +57,8 @@ extension CheckpointConverter {
             let missing = ["rnn.weight_hh_l0", "linear.weight"].filter { checkpoint.shape($0) == nil }
             throw ToolkitError(.shape, "\(source) is not a checkpoint of the book's RNNModel"
                 + (missing.isEmpty ? " (rnn.weight_hh_l0 or linear.weight is not 2-D)" : " (no \(missing.joined(separator: ", ")))")
-                + "; its keys: " + names.prefix(8).joined(separator: ", ") + (names.count > 8 ? ", …" : ""))
+                + "; its keys: " + names.prefix(8).joined(separator: ", ") + (names.count > 8 ? ", …" : "")
+                + (ArchitectureGuess.hint(for: checkpoint.entries.map { ($0.name, $0.shape) }).map { "; " + $0 } ?? ""))
         }
         var layers = 0
         while names.contains("rnn.weight_ih_l\(layers)") { layers += 1 }
@@ -112,30 +113,21 @@ extension CheckpointConverter {
         }
         var inferred: [String] = []
         if options.hidden == nil { inferred.append("hidden \(hidden)") }
-        if options.layers == nil { inferred.append("\(layers) layer\(layers == 1 ? "" : "s")") }
+        if options.layers == nil { inferred.append(counted(layers, "layer")) }
         if options.bidirectional == nil { inferred.append(bidirectional ? "bidirectional" : "one direction") }
         if !inferred.isEmpty { notes.append("\(arch): " + inferred.joined(separator: ", ") + " inferred from the checkpoint") }
 
-        let model = try withCheckpointBudget(checkpoint, source: source, what: "--arch \(arch) with hidden \(hidden) and \(layers) layer\(layers == 1 ? "" : "s")",
+        let model = try withCheckpointBudget(checkpoint, source: source, what: "--arch \(arch) with hidden \(hidden) and \(counted(layers, "layer"))",
                                          options: "--hidden and --layers") {
             try LanguageModels.make(arch, vocabSize: vocab.count, hidden: hidden, layers: layers,
                                     bidirectional: bidirectional)
         }
-        do {
-            try loadStateDict(checkpoint, into: model)
-        } catch let error as ToolkitError where error.kind == .shape {
-            var message = error.message.replacingOccurrences(of: "\n  ", with: "; ")
-            let described = "--arch \(arch) (vocabulary \(vocab.count), hidden \(hidden), \(layers) layer\(layers == 1 ? "" : "s")\(bidirectional ? ", bidirectional" : ""))"
-            if let range = message.range(of: "state dictionary does not match \(type(of: model))") {
-                message.replaceSubrange(range, with: "\(source) does not match \(described)")
+        let described = "--arch \(arch) (vocabulary \(vocab.count), hidden \(hidden), \(counted(layers, "layer"))\(bidirectional ? ", bidirectional" : ""))"
+        try loadStateDict(checkpoint, into: model, headline: "\(source) does not match \(described)") { mismatch in
+            if shape.gates != model.rnn.kind.gateCount, let other = [1: "rnn-lm", 3: "gru-lm", 4: "lstm-lm"][shape.gates] {
+                return "rnn.weight_hh_l0 has \(shape.gates)·H rows: a checkpoint of --arch \(other)?"
             }
-            let expected = model.rnn.kind.gateCount
-            if shape.gates != expected, let other = [1: "rnn-lm", 3: "gru-lm", 4: "lstm-lm"][shape.gates] {
-                message += " (rnn.weight_hh_l0 has \(shape.gates)·H rows: a checkpoint of --arch \(other)?)"
-            } else if error.message.contains("mis-shaped") {
-                message += " (check --hidden, --layers and --bidirectional)"
-            }
-            throw ToolkitError(error.kind, message)
+            return mismatch.misShaped.isEmpty ? nil : "check --hidden, --layers and --bidirectional"
         }
         model.eval()
 

@@ -46,7 +46,11 @@ public enum Initializer {
     }
 
     /// Overwrites `parameter` with fresh values (default generator unless one is given).
+    /// Inside a `ConstructionBudget` scope that is used up the values come back empty and the
+    /// parameter is left as it is (the half-built model is discarded).
     public func apply(to parameter: Parameter) {
-        parameter.assign(values(parameter.shape, using: &Random.generator))
+        let fresh = values(parameter.shape, using: &Random.generator)
+        guard fresh.shape == parameter.shape else { return }
+        parameter.assign(fresh)
     }
 }

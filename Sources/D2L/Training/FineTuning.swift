@@ -20,17 +20,15 @@ public enum FineTuning {
         }
     }
 
-    /// The most key names one error lists per kind (then "… and N more").
-    static let namesPerKind = 6
-
     /// Builds `arch` at `imageSize` with the channels and class count of the checkpoint at
     /// `path` (a torch `state_dict` file or a toolkit checkpoint), loads every tensor but
     /// the output layer's (``Models/classifierHeadName(arch:)``), and replaces the output
     /// layer with a new one of `classes` outputs.
     /// - Throws: ``ToolkitError`` `.invalidArgument` for an unknown architecture or one
     ///   without a linear head; the reader's `.io` / `.invalidData` / `.unsupported` errors;
-    ///   `.shape`, in one line naming the keys, when the checkpoint does not fit `arch`
-    ///   (missing, unexpected or mis-shaped keys outside the output layer).
+    ///   `.shape` when the checkpoint does not fit `arch` (missing, unexpected or mis-shaped
+    ///   keys outside the output layer: `StateDictMismatch`'s message, with the architecture
+    ///   its keys look like).
     public static func loadPretrained(arch: String, from path: String, imageSize: Int, classes: Int) throws -> Pretrained {
         let headName = try Models.classifierHeadName(arch: arch)
         let checkpoint = try PyTorchCheckpoint.load(path: path)
@@ -38,7 +36,9 @@ public enum FineTuning {
         let tensors = Dictionary(checkpoint.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { _, last in last })
         guard let headWeight = tensors[headName + ".weight"], headWeight.shape.count == 2, headWeight.shape[0] >= 1 else {
             throw ToolkitError(.shape, "\(path) does not fit \(arch): it has no output layer '\(headName).weight' "
-                               + "of shape [classes, features]" + keysHint(checkpoint.tensors.map(\.name)))
+                               + "of shape [classes, features]" + keysHint(checkpoint.tensors.map(\.name))
+                               + (ArchitectureGuess.hint(for: checkpoint.tensors.map { ($0.name, $0.tensor.shape) }, notArch: arch)
+                                   .map { "; " + $0 } ?? ""))
         }
         // The input channels are those of the first convolution's (or linear layer's) weight.
         var options = ModelOptions(classes: headWeight.shape[0], imageSize: imageSize)
@@ -56,13 +56,9 @@ public enum FineTuning {
         mismatch.missing.removeAll(where: isHead)
         mismatch.misShaped.removeAll { isHead($0.name) }
         if !mismatch.isEmpty {
-            var parts: [String] = []
-            if !mismatch.missing.isEmpty { parts.append("missing keys " + listed(mismatch.missing)) }
-            if !mismatch.unexpected.isEmpty { parts.append("unexpected keys " + listed(mismatch.unexpected)) }
-            if !mismatch.misShaped.isEmpty {
-                parts.append("mis-shaped keys " + listed(mismatch.misShaped.map { "\($0.name) (checkpoint \($0.given), \(arch) \($0.expected))" }))
-            }
-            throw ToolkitError(.shape, "\(path) does not fit \(arch) at \(imageSize)×\(imageSize): " + parts.joined(separator: "; "))
+            let keys = checkpoint.tensors.map { (name: $0.name, shape: $0.tensor.shape) }
+            throw mismatch.error("\(path) does not fit \(arch) at \(imageSize)×\(imageSize)",
+                                 hint: ArchitectureGuess.hint(for: keys, notArch: arch))
         }
         let state = checkpoint.tensors.filter { !isHead($0.name) }.map { (name: $0.name, value: Tensor($0.tensor.values, shape: $0.tensor.shape)) }
         try model.loadStateDict(state, strict: false)
@@ -71,14 +67,8 @@ public enum FineTuning {
                           format: checkpoint.format, metadata: metadata)
     }
 
-    /// `a, b, c … and N more`.
-    static func listed(_ names: [String]) -> String {
-        let shown = names.prefix(namesPerKind).joined(separator: ", ")
-        return names.count > namesPerKind ? shown + " … and \(names.count - namesPerKind) more" : shown
-    }
-
     /// ` (its keys: a, b …)` for an error about a checkpoint's keys.
     static func keysHint(_ names: [String]) -> String {
-        names.isEmpty ? " (it holds no tensors)" : " (its keys: \(listed(names)))"
+        names.isEmpty ? " (it holds no tensors)" : " (its keys: \(StateDictMismatch.listed(names)))"
     }
 }
