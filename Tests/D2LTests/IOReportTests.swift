@@ -162,6 +162,33 @@ final class IOCurveChartTests: XCTestCase {
         XCTAssertEqual(try SVGCollector.parse(long.svg()).elements.filter { $0.name == "circle" }.count, 98)
     }
 
+    func testEpochChartsOfOneEpochShowTheirPointsMidPlot() throws {
+        var chart = CurveChart.epochs(1, yLabel: "loss / accuracy")
+        chart.series = [("train loss", [(x: 1, y: 0.8)]), ("train acc", [(x: 1, y: 0.7)]), ("test acc", [(x: 1, y: 0.6)])]
+        let parsed = try SVGCollector.parse(chart.svg())
+        let circles = parsed.elements.filter { $0.name == "circle" }
+        XCTAssertEqual(circles.count, 3, "one marker per series")
+        let left = 62.0, right = chart.width - 16
+        for circle in circles {
+            let x = try XCTUnwrap(Double(circle.attributes["cx"] ?? ""))
+            XCTAssertEqual(x, (left + right) / 2, accuracy: 0.01, "epoch 1 mid-plot, not on the frame")
+        }
+        XCTAssertTrue(parsed.text.contains("epoch") && parsed.text.contains("loss / accuracy"), "both axes are labelled")
+        XCTAssertFalse(parsed.text.contains("1.2") || parsed.text.contains("1.0"), "ticks at whole epochs only: \(parsed.text)")
+        // Longer runs: the book's limits [1, epochs], whole-epoch ticks, and the first
+        // epoch's markers (on the frame) clipped to the plot widened by a marker.
+        var ten = CurveChart.epochs(10, yLabel: "perplexity")
+        ten.series = [("train", (1...10).map { (x: Double($0), y: 10 / Double($0)) })]
+        let svg = ten.svg()
+        let tenParsed = try SVGCollector.parse(svg)
+        let xs = tenParsed.elements.filter { $0.name == "circle" }.compactMap { Double($0.attributes["cx"] ?? "") }
+        XCTAssertEqual(xs.first ?? 0, left, accuracy: 0.01)
+        XCTAssertEqual(xs.last ?? 0, right, accuracy: 0.01)
+        XCTAssertTrue(svg.contains("<g clip-path=\"url(#marker-area)\">") && svg.contains("<clipPath id=\"marker-area\">"))
+        XCTAssertEqual(CurveChart.linearTicks(0.5, 1.5, minimumStep: 1), [1])
+        XCTAssertEqual(CurveChart.linearTicks(1, 3, minimumStep: 1), [1, 2, 3])
+    }
+
     func testReferenceLinesAreBlackDashedAndInTheLegend() throws {
         var chart = CurveChart(xLabel: "groups", series: [(name: "P(die=1)", points: [(x: 0, y: 0.5), (x: 10, y: 0.3)])])
         chart.referenceLines = [(name: "1/6", y: 1.0 / 6)]
@@ -211,45 +238,86 @@ final class IOCurveChartTests: XCTestCase {
 }
 
 final class IOProgressTests: XCTestCase {
-    func testInteractiveRedrawsOneLine() {
+    /// `line` padded with spaces to blank the rest of the longer `previous`.
+    private func over(_ line: String, _ previous: String) -> String {
+        line + String(repeating: " ", count: max(0, previous.count - line.count))
+    }
+
+    func testInteractiveRedrawsOneLineWithElapsedETAAndThroughput() {
         var written: [String] = []
-        var progress = ProgressReporter(total: 10, label: "train", interactive: true, output: { written.append($0) })
+        var now = 100.0
+        var progress = ProgressReporter(total: 10, label: "train", interactive: true, clock: { now },
+                                        output: { written.append($0) })
         progress.barWidth = 10
+        progress.maxWidth = nil
         progress.update(done: 0, extra: "")
-        progress.update(done: 4, extra: "loss 0.52")
-        progress.update(done: 4, extra: "loss 0.52")  // unchanged: not redrawn
-        progress.update(done: 5, extra: "")
+        now = 102
+        progress.update(done: 4, items: 400, extra: "loss 0.52")
+        now = 102.05
+        progress.update(done: 5, items: 500, extra: "")  // within redrawInterval of the last: not drawn
+        now = 103
+        progress.update(done: 5, items: 500, extra: "")
+        now = 175
         progress.finish(summary: "loss 0.40, 1200 examples/s")
         progress.update(done: 7, extra: "ignored")
         progress.finish(summary: "ignored")
-        XCTAssertEqual(written, [
-            "\rtrain [          ] 0/10",
-            "\rtrain [====>     ] 4/10 loss 0.52",
-            "\rtrain [=====>    ] 5/10          ",
-            "\rtrain [=====>    ] 5/10 loss 0.40, 1200 examples/s",
-            "\n",
-        ])
+        let first = "train [          ] 0/10 elapsed 0:00"
+        let second = "train [====>     ] 4/10 elapsed 0:02 ETA 0:03 200 examples/s loss 0.52"  // 2 s for 4 of 10
+        let third = "train [=====>    ] 5/10 elapsed 0:03 ETA 0:03 167 examples/s"
+        let last = "train [=====>    ] 5/10 elapsed 1:15 loss 0.40, 1200 examples/s"
+        XCTAssertEqual(written, ["\r" + first, "\r" + second, "\r" + over(third, second), "\r" + over(last, third), "\n"])
         XCTAssertFalse(written.joined().contains("ignored"))
+    }
+
+    func testTheLastStepAlwaysDrawsAndLinesAreCutToTheWidth() {
+        var written: [String] = []
+        var progress = ProgressReporter(total: 3, label: "epoch 1", unit: "tokens", interactive: true, clock: { 0 },
+                                        output: { written.append($0) })
+        progress.barWidth = 3
+        progress.maxWidth = 25
+        for step in 1...3 { progress.update(done: step, items: step * 10, extra: "perplexity 9.99") }
+        // No time has passed: step 1 draws (the first), step 2 is too soon, step 3 is the last.
+        XCTAssertEqual(written, ["\repoch 1 [=> ] 1/3 elapsed", "\repoch 1 [===] 3/3 elapsed"])
+        progress.finish(summary: "perplexity 9.99, 1000 tokens/sec")
+        XCTAssertEqual(written.last, "\n")
+        XCTAssertEqual(written[written.count - 2], "\repoch 1 [===] 3/3 elapsed 0:00 perplexity 9.99, 1000 tokens/sec",
+                       "the final line is not cut")
     }
 
     func testNonInteractivePrintsOnePlainLine() {
         var written: [String] = []
-        var progress = ProgressReporter(total: 235, label: "epoch 1", interactive: false, output: { written.append($0) })
-        for i in 1 ... 235 { progress.update(done: i, extra: "loss \(i)") }
+        var now = 0.0
+        var progress = ProgressReporter(total: 235, label: "epoch 1", interactive: false, clock: { now },
+                                        output: { written.append($0) })
+        for i in 1 ... 235 { now += 0.1; progress.update(done: i, items: i * 256, extra: "loss \(i)") }
         XCTAssertEqual(written, [])
         progress.finish(summary: "loss 0.31")
-        XCTAssertEqual(written, ["epoch 1 235/235 loss 0.31\n"])
+        XCTAssertEqual(written, ["epoch 1 235/235 elapsed 0:23 loss 0.31\n"])
+        XCTAssertFalse(written.joined().contains("\r"))
     }
 
     func testOutOfRangeCountsAreClamped() {
         var written: [String] = []
-        var progress = ProgressReporter(total: 4, label: "", interactive: true, output: { written.append($0) })
+        var progress = ProgressReporter(total: 4, label: "", interactive: true, clock: { 0 }, output: { written.append($0) })
         progress.barWidth = 4
+        progress.maxWidth = nil
+        progress.redrawInterval = 0
         progress.update(done: 9, extra: "")
         progress.update(done: -3, extra: "")
-        var empty = ProgressReporter(total: -1, label: "x", interactive: true, output: { written.append($0) })
+        var empty = ProgressReporter(total: -1, label: "x", interactive: true, clock: { 0 }, output: { written.append($0) })
         empty.barWidth = 4
         empty.finish(summary: "")
-        XCTAssertEqual(written, ["\r[====] 4/4", "\r[    ] 0/4", "\rx [====] 0/0", "\n"])
+        XCTAssertEqual(written, ["\r[====] 4/4 elapsed 0:00 ETA 0:00", "\r" + over("[    ] 0/4 elapsed 0:00", "[====] 4/4 elapsed 0:00 ETA 0:00"),
+                                 "\rx [====] 0/0 elapsed 0:00", "\n"])
+    }
+
+    func testDurations() {
+        XCTAssertEqual(ProgressReporter.duration(0), "0:00")
+        XCTAssertEqual(ProgressReporter.duration(59.9), "0:59")
+        XCTAssertEqual(ProgressReporter.duration(754), "12:34")
+        XCTAssertEqual(ProgressReporter.duration(3600), "1:00:00")
+        XCTAssertEqual(ProgressReporter.duration(-5), "0:00")
+        XCTAssertEqual(ProgressReporter.duration(.nan), "0:00")
+        XCTAssertEqual(ProgressReporter.duration(.infinity), "0:00")
     }
 }

@@ -39,6 +39,8 @@ public struct CurveChart {
     public var showsMarkers: Bool?
     /// Series with at most this many points get markers when `showsMarkers` is nil.
     public static let automaticMarkerLimit = 40
+    /// Ticks on the x axis at whole numbers only (epochs), never at 1.2 or 1.4.
+    public var integerXTicks: Bool = false
     /// Horizontal reference lines across the plot, black and dashed, listed in the legend
     /// after the series (matplotlib's `axhline(y, color='black', linestyle='dashed')`, as the
     /// book marks 1/6 in its die-rolling plot).
@@ -60,6 +62,19 @@ public struct CurveChart {
         self.height = height
         self.showsMarkers = nil
     }
+
+    /// A chart of per-epoch curves of a run of `epochs`: x labelled "epoch" from 1 to
+    /// `epochs` (the book's `Animator(xlim=[1, num_epochs])`; 0.5 to 1.5 for one epoch, so
+    /// that its single points sit mid-plot), ticks at whole epochs, y labelled `yLabel`.
+    public static func epochs(_ epochs: Int, yLabel: String) -> CurveChart {
+        var chart = CurveChart(xLabel: "epoch", yLabel: yLabel)
+        chart.xLimits = epochs <= 1 ? (0.5, 1.5) : (1, Double(epochs))
+        chart.integerXTicks = true
+        return chart
+    }
+
+    /// The radius of a point's marker.
+    static let markerRadius = 2.5
 
     /// One series' stroke: colour and SVG dash pattern (nil for solid).
     struct Style { var color: String; var dash: String? }
@@ -94,7 +109,7 @@ public struct CurveChart {
         let references = referenceLines.filter { $0.y.isFinite && (!logY || $0.y > 0) }
         let (x0, x1) = CurveChart.range(xLimits, all.map(\.x), log: logX)
         let (y0, y1) = CurveChart.range(yLimits, all.map(\.y) + references.map(\.y), log: logY)
-        let xTicks = logX ? CurveChart.logTicks(x0, x1) : CurveChart.linearTicks(x0, x1)
+        let xTicks = logX ? CurveChart.logTicks(x0, x1) : CurveChart.linearTicks(x0, x1, minimumStep: integerXTicks ? 1 : 0)
         let yTicks = logY ? CurveChart.logTicks(y0, y1) : CurveChart.linearTicks(y0, y1)
 
         func px(_ x: Double) -> Double {
@@ -110,7 +125,7 @@ public struct CurveChart {
         <?xml version="1.0" encoding="UTF-8"?>
         <svg xmlns="http://www.w3.org/2000/svg" width="\(n(w))" height="\(n(h))" viewBox="0 0 \(n(w)) \(n(h))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="11">
         <rect x="0" y="0" width="\(n(w))" height="\(n(h))" fill="white"/>
-        <defs><clipPath id="plot-area"><rect x="\(n(left))" y="\(n(top))" width="\(n(plotW))" height="\(n(plotH))"/></clipPath></defs>
+        <defs><clipPath id="plot-area"><rect x="\(n(left))" y="\(n(top))" width="\(n(plotW))" height="\(n(plotH))"/></clipPath><clipPath id="marker-area"><rect x="\(n(left - CurveChart.markerRadius))" y="\(n(top - CurveChart.markerRadius))" width="\(n(plotW + 2 * CurveChart.markerRadius))" height="\(n(plotH + 2 * CurveChart.markerRadius))"/></clipPath></defs>
 
         """
         if let title {
@@ -144,6 +159,7 @@ public struct CurveChart {
 
         // The curves: one path per series, broken at skipped points.
         out += "<g clip-path=\"url(#plot-area)\" fill=\"none\" stroke-width=\"1.5\" stroke-linejoin=\"round\" stroke-linecap=\"round\">\n"
+        var markers = ""
         for (i, points) in shown.enumerated() {
             let style = CurveChart.styles[i % CurveChart.styles.count]
             var d = ""
@@ -161,14 +177,17 @@ public struct CurveChart {
             for (j, p) in points.enumerated() {
                 guard let p else { continue }
                 let isolated = (j == 0 || points[j - 1] == nil) && (j + 1 == points.count || points[j + 1] == nil)
-                if markAll || isolated { dots += "<circle cx=\"\(n(px(p.x)))\" cy=\"\(n(py(p.y)))\" r=\"2.5\"/>" }
+                if markAll || isolated { dots += "<circle cx=\"\(n(px(p.x)))\" cy=\"\(n(py(p.y)))\" r=\"\(n(CurveChart.markerRadius))\"/>" }
             }
-            if !dots.isEmpty { out += "<g class=\"markers\" fill=\"\(style.color)\" stroke=\"none\">\(dots)</g>\n" }
+            if !dots.isEmpty { markers += "<g class=\"markers\" fill=\"\(style.color)\" stroke=\"none\">\(dots)</g>\n" }
         }
         for line in references {
             out += "<line class=\"reference\" x1=\"\(n(left))\" y1=\"\(n(py(line.y)))\" x2=\"\(n(left + plotW))\" y2=\"\(n(py(line.y)))\" stroke=\"#000000\" stroke-dasharray=\"6,4\"><title>\(xml(line.name))</title></line>\n"
         }
         out += "</g>\n"
+        // The markers, clipped to the plot widened by a marker, so that a point on the
+        // frame (the first epoch's) shows whole.
+        if !markers.isEmpty { out += "<g clip-path=\"url(#marker-area)\">\n" + markers + "</g>\n" }
 
         // The legend, top right inside the plot.
         let entries: [(name: String, style: Style)] = series.enumerated().map {
@@ -221,11 +240,11 @@ public struct CurveChart {
         return (lo, hi)
     }
 
-    /// About five round ticks (1, 2 or 5 × 10^k apart) within [lo, hi].
-    static func linearTicks(_ lo: Double, _ hi: Double) -> [Double] {
+    /// About five round ticks (1, 2 or 5 × 10^k apart, at least `minimumStep`) within [lo, hi].
+    static func linearTicks(_ lo: Double, _ hi: Double, minimumStep: Double = 0) -> [Double] {
         let span = hi - lo
         guard span > 0, span.isFinite else { return [lo] }
-        let raw = span / 5
+        let raw = max(span / 5, minimumStep)
         let magnitude = pow(10, floor(log10(raw)))
         let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
         var ticks: [Double] = []

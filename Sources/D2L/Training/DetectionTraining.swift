@@ -104,7 +104,7 @@ public final class DetectionTrainer {
             for k in predicted.indices { absError += Double(abs((target[k] - predicted[k]) * mask[k])) }
             offsets += Double(predicted.count)
             if configuration.showProgress {
-                progress.update(done: done + 1, extra: String(format: "loss %.3e", lossSum / Double(seen)))
+                progress.update(done: done + 1, items: seen, extra: String(format: "loss %.3e", lossSum / Double(seen)))
             }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -120,12 +120,11 @@ public final class DetectionTrainer {
 
     /// The book's two curves (class error, bbox mae) over epochs.
     public func curves() -> CurveChart {
-        var chart = CurveChart(xLabel: "epoch", yLabel: "class error / bbox mae")
+        var chart = CurveChart.epochs(configuration.epochs, yLabel: "class error / bbox mae")
         chart.series = [
             ("class error", history.map { (Double($0.epoch), $0.classError) }),
             ("bbox mae", history.map { (Double($0.epoch), $0.boxMAE) }),
         ]
-        chart.xLimits = (1, Double(max(configuration.epochs, 2)))
         return chart
     }
 }

@@ -229,7 +229,7 @@ public final class LanguageModelTrainer {
     /// The book's `train_epoch_ch8` over `batches`: returns the epoch's perplexity and speed.
     public func trainEpoch(_ batches: [SequenceBatch], useRandomIter: Bool, epoch: Int = 1) throws -> LanguageModelEpochMetrics {
         model.train()
-        var progress = ProgressReporter(total: batches.count, label: "epoch \(epoch)")
+        var progress = ProgressReporter(total: batches.count, label: "epoch \(epoch)", unit: "tokens")
         var state: RecurrentState?
         var lossSum = 0.0, tokens = 0
         batchLosses = []
@@ -241,7 +241,7 @@ public final class LanguageModelTrainer {
             tokens += count
             batchLosses.append(loss)
             if configuration.showProgress {
-                progress.update(done: done + 1, extra: String(format: "perplexity %.2f", exp(lossSum / Double(tokens))))
+                progress.update(done: done + 1, items: tokens, extra: String(format: "perplexity %.2f", exp(lossSum / Double(tokens))))
             }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -295,9 +295,8 @@ public final class LanguageModelTrainer {
 
     /// Perplexity over epochs (the book's plot).
     public func curves() -> CurveChart {
-        var chart = CurveChart(xLabel: "epoch", yLabel: "perplexity")
+        var chart = CurveChart.epochs(configuration.epochs, yLabel: "perplexity")
         chart.series = [("train", history.map { (Double($0.epoch), $0.perplexity) })]
-        chart.xLimits = (1, Double(max(configuration.epochs, 2)))
         return chart
     }
 }
@@ -328,7 +327,7 @@ public enum LanguageModels {
         }
         return try ConstructionBudget.withLimit(
             maxValues ?? ConstructionBudget.memoryElements(share: 4),
-            what: "--arch \(arch) with vocabulary \(vocabSize), hidden \(hidden) and \(layers) layer\(layers == 1 ? "" : "s")") {
+            what: "--arch \(arch) with vocabulary \(vocabSize), hidden \(hidden) and \(counted(layers, "layer"))") {
             let rnn: RecurrentLayer
             switch arch {
             case "rnn-lm": rnn = RNN(inputSize: vocabSize, hiddenSize: hidden, numLayers: layers, bidirectional: bidirectional)

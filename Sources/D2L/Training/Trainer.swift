@@ -110,8 +110,8 @@ public final class Trainer {
     /// ``lossQuarterMeans`` as a line; nil with fewer than 8 batches.
     public var lossSummary: String? {
         guard batchLosses.count >= 8, let means = lossQuarterMeans else { return nil }
-        return String(format: "minibatch loss: first quarter mean %.3f, last quarter mean %.3f (%d batches)",
-                      means.first, means.last, batchLosses.count)
+        return String(format: "minibatch loss: first quarter mean %.3f, last quarter mean %.3f (%@)",
+                      means.first, means.last, counted(batchLosses.count, "batch", "batches"))
     }
     /// Called after every epoch (e.g. to print a line).
     public var onEpoch: ((EpochMetrics) -> Void)?
@@ -221,7 +221,7 @@ public final class Trainer {
             correct += correctCount(logits, labels)
             seen += labels.count
             if configuration.showProgress {
-                progress.update(done: done + 1, extra: String(format: "loss %.3f", lossSum / Double(seen)))
+                progress.update(done: done + 1, items: seen, extra: String(format: "loss %.3f", lossSum / Double(seen)))
             }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -239,13 +239,12 @@ public final class Trainer {
 
     /// The book's three curves over epochs.
     public func curves() -> CurveChart {
-        var chart = CurveChart(xLabel: "epoch", yLabel: "loss / accuracy")
+        var chart = CurveChart.epochs(configuration.epochs, yLabel: "loss / accuracy")
         chart.series = [
             ("train loss", history.map { (Double($0.epoch), $0.trainLoss) }),
             ("train acc", history.map { (Double($0.epoch), $0.trainAccuracy) }),
             ("test acc", history.map { (Double($0.epoch), $0.testAccuracy) }),
         ]
-        chart.xLimits = (1, Double(max(configuration.epochs, 2)))
         return chart
     }
 }
