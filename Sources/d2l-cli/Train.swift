@@ -4,14 +4,24 @@ import Foundation
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a model with the book's settings on Fashion-MNIST or an image folder; write metrics.csv, curves.svg, checkpoint.safetensors and model.onnx.",
+        abstract: "Train one of the book's models with its settings: a classifier (Fashion-MNIST or an image folder), a character language model (The Time Machine) or TinySSD (bananas); write metrics.csv, curves.svg, checkpoint.safetensors and model.onnx.",
         discussion: """
-            --data DIR with DIR/train/<class>/*.jpg|png and DIR/test/<class>/… (the book's hot-dog layout) trains \
-            on those images: RGB, resized to --resize (default: the model's input size), augmented with --augment, \
-            loaded on --workers threads; the exported model's labels are the class folders.
+            Classifiers train on Fashion-MNIST by default. --data DIR with DIR/train/<class>/*.jpg|png and \
+            DIR/test/<class>/… (the book's hot-dog layout) trains on those images: RGB, resized to --resize \
+            (default: the model's input size), augmented with --augment, loaded on --workers threads; the exported \
+            model's labels are the class folders.
+
+            The language models (\(LanguageModels.names.joined(separator: ", "))) train on The Time Machine's \
+            characters (--data: the text file; default $D2L_DATA_DIR/timemachine.txt, else the cached or downloaded \
+            book text), with the options \
+            marked "Language models". tiny-ssd trains on --data DIR holding bananas_train/ (label.csv + images/; \
+            default data/banana-detection), the book's 13.7.
+
+            On a terminal each epoch is a live line (elapsed time, ETA, examples/s); written to a file or pipe, \
+            one line per epoch.
             """)
 
-    @Argument(help: "The model: \((TrainingRecipe.classifiers + LanguageModels.names + ["tiny-ssd"]).joined(separator: ", ")).")
+    @Argument(help: "The model: \(TrainableModel.listing).")
     var model: String
 
     @Option(parsing: .unconditional, help: "Epochs (default: the book's, 10; language models 500).") var epochs: Int?
@@ -34,12 +44,15 @@ struct Train: ParsableCommand {
 
     func run() throws {
         do {
+            let kind = try TrainableModel(model)
             try TrainingOptionChecks.checkShared(epochs: epochs, batchSize: batchSize, lr: lr, threads: threads)
-            if model == "tiny-ssd" { return try trainTinySSD() }
-            if LanguageModels.names.contains(model) {
-                return try trainLanguageModel(arch: model, options: languageModel, epochs: epochs, batchSize: batchSize,
+            switch kind {
+            case .detector: return try trainTinySSD()
+            case .languageModel(let arch):
+                return try trainLanguageModel(arch: arch, options: languageModel, epochs: epochs, batchSize: batchSize,
                                               lr: lr, out: out, threads: threads, data: data, seed: seed,
                                               resume: resume, force: force)
+            case .classifier: break
             }
             try TrainingOptionChecks.check("--subset", subset, in: 1...Int.max)
             try TrainingOptionChecks.check("--test-subset", testSubset, in: 1...Int.max)
@@ -79,7 +92,7 @@ struct Train: ParsableCommand {
             if let testSubset { test = try test.prefix(testSubset) }
 
             if let record { print("resuming \(out) after epoch \(record.epoch) of \(recipe.epochs)") }
-            print("training \(model) (\(net.parameterCount) parameters) on \(train.count) images, "
+            print("training \(model) (\(counted(net.parameterCount, "parameter"))) on \(counted(train.count, "image")), "
                   + "\(counted(recipe.epochs, "epoch")), batch \(recipe.batchSize), lr \(recipe.learningRate)"
                   + (recipe.resize.map { ", resized to \($0.height)×\($0.width)" } ?? ""))
             let trainer = try Trainer(model: net, configuration: configuration)
@@ -92,7 +105,7 @@ struct Train: ParsableCommand {
             let check = try test.prefix(64)
             if let (images, _) = try ImageBatches(check, batchSize: 64, shuffle: false, resize: recipe.resize).makeIterator().next() {
                 let diff = try exportedClassifierDifference(net, path: out + "/model.onnx", images: images, threads: threads)
-                print(String(format: "export check: libd2l vs toolkit on %d test images, max |difference| %.2e", check.count, diff))
+                print(String(format: "export check: libd2l vs toolkit on %@, max |difference| %.2e", counted(check.count, "test image"), diff))
             }
             print("wrote \(out)/metrics.csv, \(out)/curves.svg, \(out)/checkpoint.safetensors, \(out)/model.onnx")
         } catch let error as ToolkitError {

@@ -33,11 +33,62 @@ check "the export matches the toolkit through libd2l" \
 check "the minibatch loss went down (first quarter mean > last quarter mean)" \
     bash -c "grep -E 'minibatch loss: first quarter mean' '$tmp/train.out' | awk '{ if (\$6 + 0 > \$10 + 0) ok = 1 } END { exit !ok }'"
 check "eval through libd2l" "$cli" eval "$tmp/run/model.onnx" --subset 500
+check "--version prints the version and the kernel variant" bash -c "'$cli' --version | grep -Eqx '[0-9]+\.[0-9]+(\.[0-9]+)? \(kernels: [a-z0-9_]+\)'"
+
+# Output users read: singular counts, a plain line per epoch in a pipe, a live line with
+# elapsed time, ETA and throughput on a terminal, curves with markers and axis labels.
+check "one epoch is '1 epoch'" grep -q "on 2000 images, 1 epoch, batch" "$tmp/train.out"
+check "a one-epoch run's curves.svg marks each series' single point" \
+    bash -c "[ \$(grep -c '<g class=\"markers\"[^>]*><circle ' '$tmp/run/curves.svg') -eq 3 ]"
+check "curves.svg labels both axes (epoch; loss / accuracy)" \
+    bash -c "grep -q '>epoch</text>' '$tmp/run/curves.svg' && grep -q '>loss / accuracy</text>' '$tmp/run/curves.svg'"
+"$cli" train softmax --epochs 2 --subset 600 --test-subset 100 --out "$tmp/piped" 2>&1 | cat > "$tmp/piped.out"
+check "into a pipe: no carriage return" bash -c "! grep -q \$'\\r' '$tmp/piped.out'"
+check "into a pipe: one line per epoch, with the elapsed time" \
+    bash -c "[ \$(grep -Ec '^epoch [12] 3/3 elapsed [0-9]+:[0-9]{2} loss [0-9.]+, train acc' '$tmp/piped.out') -eq 2 ] && [ \$(grep -c '^epoch ' '$tmp/piped.out') -eq 2 ]"
+if script -q -e -c true /dev/null >/dev/null 2>&1; then
+    script -q -e -c "'$cli' train softmax --epochs 1 --subset 600 --test-subset 100 --out '$tmp/tty'" /dev/null > "$tmp/tty.out" 2>&1
+    check "on a terminal: the epoch's line is redrawn in place" grep -q $'\r''epoch 1 \[' "$tmp/tty.out"
+    check "on a terminal: elapsed time, ETA and examples/s" \
+        grep -Eq 'epoch 1 \[[=> ]+\] [0-9]+/3 elapsed [0-9]+:[0-9]{2} ETA [0-9]+:[0-9]{2} [0-9]+ examples/s loss' "$tmp/tty.out"
+else
+    echo "skip the terminal progress line (no util-linux script to run under a terminal)"
+fi
+
+# eval resizes Fashion-MNIST to the model's input size: d2l.input's "size", else the
+# input's fixed height and width (the export of a 32×32 model, with its size dropped).
+check "train softmax at 32×32" "$cli" train softmax --epochs 1 --subset 2000 --test-subset 500 --resize 32 --out "$tmp/r32"
+r32_acc=$(tail -1 "$tmp/r32/metrics.csv" | cut -d, -f4)
+same_accuracy='/^test accuracy/ && /resized to 32×32/ { got = $3 } END { exit !(got != "" && want > 0.5 && (got - want)^2 < 1e-6) }'
+"$cli" eval "$tmp/r32/model.onnx" --subset 500 > "$tmp/r32.eval" 2>&1
+check "eval a 32×32 model on 28×28 Fashion-MNIST: resized, the run's test accuracy" awk -v want="$r32_acc" "$same_accuracy" "$tmp/r32.eval"
+if python3 -c "import onnx" 2>/dev/null; then
+    python3 - "$tmp/r32/model.onnx" "$tmp/r32-nosize.onnx" <<'PY'
+import json, sys, onnx
+m = onnx.load(sys.argv[1])
+for p in m.metadata_props:
+    if p.key == "d2l.input":
+        d = json.loads(p.value); d.pop("size"); p.value = json.dumps(d)
+onnx.save(m, sys.argv[2])
+PY
+    "$cli" eval "$tmp/r32-nosize.onnx" --subset 500 > "$tmp/nosize.eval" 2>&1
+    check "eval a model that declares only its fixed 32×32 input: resized, the same accuracy" \
+        awk -v want="$r32_acc" "$same_accuracy" "$tmp/nosize.eval"
+    refuses "eval --resize none keeps the images as they are (and names the shapes)" "must have shape \[?, 1, 32, 32\], got \[256, 1, 28, 28\]" \
+        "$cli" eval "$tmp/r32-nosize.onnx" --subset 500 --resize none
+else
+    echo "skip eval of a model without d2l.input size (python3 has no onnx)"
+fi
+check "eval --resize 32 resizes as asked" bash -c "'$cli' eval '$tmp/r32/model.onnx' --subset 500 --resize 32x32 | grep -q 'resized to 32×32'"
+refuses "eval --resize that is not a size" "expected auto, none, N or HxW" "$cli" eval "$tmp/r32/model.onnx" --resize big
 if [ -x "$root/bindings/c/build/evaluate" ]; then
     check "evaluate from C" "$root/bindings/c/build/evaluate" "$tmp/run/model.onnx" \
         /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz
 fi
-refuses "unknown model names the valid ones" "lenet" "$cli" train resnet99 --epochs 1 --out "$tmp/bad"
+refuses "unknown model names every trainable one (classifiers, language models, tiny-ssd)" "lenet.*densenet.*rnn-lm, gru-lm, lstm-lm.*tiny-ssd" \
+    "$cli" train resnet99 --epochs 1 --out "$tmp/bad"
+check "train --help names the language models' and tiny-ssd's data, not only Fashion-MNIST" \
+    bash -c "'$cli' train --help | tr -s ' \n' ' ' | grep -q 'The Time Machine' && '$cli' train --help | grep -q 'tiny-ssd'"
 refuses "missing data folder" "fashion-mnist\|Fashion-MNIST" "$cli" train softmax --data "$tmp/nowhere" --out "$tmp/bad"
 refuses "eval of a missing model" "nowhere.onnx" "$cli" eval "$tmp/nowhere.onnx"
 printf 'not a model' > "$tmp/bad.onnx"
@@ -130,6 +181,11 @@ check "nothing written for it" test ! -e "$tmp/empty"
 # Language models: the epoch count continues.
 lm=(gru-lm --hidden 8 --steps 5 --batch-size 4 --max-tokens 1000 --data "$root/data/timemachine.txt")
 check "language model: 1 epoch" "$cli" train "${lm[@]}" --epochs 1 --out "$tmp/lm"
+cp "$tmp/out" "$tmp/lm.out"
+check "language model: '1 epoch of N minibatches', 'trained 1 epoch'" \
+    bash -c "grep -Eq ', 1 epoch of [0-9]+ minibatches,' '$tmp/lm.out' && grep -q '^trained 1 epoch in' '$tmp/lm.out'"
+check "language model: a one-epoch run's curves.svg marks its point and labels perplexity" \
+    bash -c "grep -q '<g class=\"markers\"[^>]*><circle ' '$tmp/lm/curves.svg' && grep -q '>perplexity</text>' '$tmp/lm/curves.svg'"
 check "language model: resumed to 2 epochs" "$cli" train "${lm[@]}" --epochs 2 --out "$tmp/lm" --resume
 check "language model: metrics.csv has epochs 1, 2" bash -c "[ \"\$(cut -d, -f1 '$tmp/lm/metrics.csv' | tr '\n' ' ')\" = 'epoch 1 2 ' ]"
 check "language model: uninterrupted 2 epochs" "$cli" train "${lm[@]}" --epochs 2 --out "$tmp/lm-whole"
@@ -200,13 +256,13 @@ one_line_refusal() {  # one_line_refusal DESCRIPTION PATTERN COMMAND...: exit 1,
     else echo "ok   $what"; fi
 }
 one_line_refusal "finetune --from a checkpoint of another architecture: one line naming the keys" \
-    "does not fit resnet18.*missing keys 0.0.weight" \
+    "does not fit resnet18.*missing keys: 0.0.weight.*its keys look like those of --arch lenet" \
     "$cli" finetune --arch resnet18 --from "$ft/lenet-fashion-2to9.pth" --data "$ft/folder" --out "$tmp/never-ft"
 one_line_refusal "finetune --from the toolkit checkpoint of another architecture (softmax)" \
     "does not fit lenet" \
     "$cli" finetune --arch lenet --from "$tmp/run/checkpoint.safetensors" --data "$ft/folder" --out "$tmp/never-ft"
 one_line_refusal "finetune at an input size the checkpoint does not fit: the mis-shaped key" \
-    "mis-shaped keys 7.weight" \
+    "mis-shaped keys: 7.weight" \
     "$cli" finetune --arch lenet --from "$ft/lenet-fashion-2to9.pth" --data "$ft/folder" --out "$tmp/never-ft" --image-size 32
 one_line_refusal "finetune --from a missing file names it" "nowhere.pth" \
     "$cli" finetune --arch lenet --from "$tmp/nowhere.pth" --data "$ft/folder" --out "$tmp/never-ft"

@@ -61,6 +61,14 @@ public final class RuntimeModel {
         return (mean.map(Float.init), std.map(Float.init))
     }
 
+    /// The image size the model takes: `d2l.input`'s `"size"`, else input 0's fixed height
+    /// and width (`[N, C, H, W]` with H and W numbers), else nil (any size, or not images).
+    public var imageSize: (height: Int, width: Int)? {
+        if let inputSize { return inputSize }
+        guard let dims = model.inputs.first?.type.dims, dims.count == 4, let h = dims[2], let w = dims[3] else { return nil }
+        return (h, w)
+    }
+
     /// The channels of input 0 (`[N, C, H, W]`), when declared.
     public var inputChannels: Int? {
         guard let dims = model.inputs.first?.type.dims, dims.count == 4 else { return nil }
@@ -77,21 +85,19 @@ public final class RuntimeModel {
         return numbers.count == items.count ? numbers : nil
     }
 
-    /// The pipeline that makes a decoded image this model's input: resize to `d2l.input`'s
-    /// size (PIL bilinear, as `classify.c` and Python's `Model.classify` do), then its mean
-    /// and std when they are not 0 and 1; with the decoding mode for its channels.
-    /// - Throws: `ToolkitError(.invalidData)` when the model declares no input size or its
-    ///   input is not `[N, 1 or 3, H, W]`.
-    public func imagePipeline() throws -> (pipeline: ImagePipeline, mode: ImageDecoder.Mode, shape: [Int]) {
+    /// The pipeline that makes a decoded image this model's input: resize to `size` (by
+    /// default ``imageSize``: `d2l.input`'s size, else the input's fixed size; PIL bilinear,
+    /// as `classify.c` and Python's `Model.classify` do), then its mean and std when they
+    /// are not 0 and 1; with the decoding mode for its channels.
+    /// - Throws: `ToolkitError(.invalidData)` when no size is given and the model declares
+    ///   none, or its input is not `[N, 1 or 3, H, W]`.
+    public func imagePipeline(size: (height: Int, width: Int)? = nil) throws -> (pipeline: ImagePipeline, mode: ImageDecoder.Mode, shape: [Int]) {
         guard let channels = inputChannels, channels == 1 || channels == 3 else {
             throw ToolkitError(.invalidData, "the model's input is not [N, 1 or 3, H, W] images")
         }
-        let size = try inputSize ?? {
-            guard let dims = model.inputs.first?.type.dims, let h = dims[2], let w = dims[3] else {
-                throw ToolkitError(.invalidData, "the model declares no input size (d2l.input \"size\" or fixed input dimensions)")
-            }
-            return (h, w)
-        }()
+        guard let size = size ?? imageSize else {
+            throw ToolkitError(.invalidData, "the model declares no input size (d2l.input \"size\" or fixed input dimensions)")
+        }
         var normalize: Normalize?
         if let stats = inputNormalization, stats.mean.count == channels,
            stats.mean.contains(where: { $0 != 0 }) || stats.std.contains(where: { $0 != 1 }) {
@@ -114,10 +120,13 @@ public final class RuntimeModel {
         return result
     }
 
-    /// Test accuracy on `dataset` (resized to the model's `d2l.input` size when given).
-    public func accuracy(on dataset: ImageDataset, batchSize: Int = 256) throws -> Double {
+    /// Test accuracy on `dataset`, its images resized (bilinear, per batch) to `resize`, or
+    /// kept as they are when nil. ``imageSize`` is the model's own size, so that a 32×32
+    /// model can be evaluated on 28×28 Fashion-MNIST.
+    public func accuracy(on dataset: ImageDataset, batchSize: Int = 256, resize: (height: Int, width: Int)?) throws -> Double {
         var correct = 0, seen = 0
-        for (images, labels) in try ImageBatches(dataset, batchSize: batchSize, shuffle: false, resize: inputSize) {
+        let resize = resize.flatMap { $0 == (dataset.height, dataset.width) ? nil : $0 }
+        for (images, labels) in try ImageBatches(dataset, batchSize: batchSize, shuffle: false, resize: resize) {
             correct += correctCount(try run(images), labels)
             seen += labels.count
         }
