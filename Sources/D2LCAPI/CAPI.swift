@@ -8,7 +8,6 @@ import _D2LSystem
 
 /// The API version (D2L_API_VERSION in include/d2l.h).
 let apiVersion: Int32 = 3
-let versionString: StaticString = "0.1.0"
 
 // MARK: - Handles
 
@@ -114,7 +113,7 @@ private func cStatic(_ s: StaticString) -> UnsafePointer<CChar> {
 public func d2l_api_version() -> Int32 { apiVersion }
 
 @_cdecl("d2l_version_string")
-public func d2l_version_string() -> UnsafePointer<CChar> { cStatic(versionString) }
+public func d2l_version_string() -> UnsafePointer<CChar> { cStatic(d2lVersion) }
 
 @_cdecl("d2l_kernel_isa")
 public func d2l_kernel_isa() -> UnsafePointer<CChar> { activeKernelVariantName }

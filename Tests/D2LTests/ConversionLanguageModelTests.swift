@@ -57,7 +57,7 @@ final class ConversionLanguageModelTests: XCTestCase {
         let vocab = try LanguageModelVocabulary.load(json: Self.vocabFile)
         XCTAssertEqual(vocab.count, try Self.expected().vocab_size)
         let (result, path) = try Self.convert(vocab: vocab, in: dir)
-        XCTAssertEqual(result.model.metadata("d2l.producer"), "d2l-export 0.1 from torch state_dict")
+        XCTAssertEqual(result.model.metadata("d2l.producer"), "d2l-export 0.1.0 from torch state_dict")
         XCTAssertEqual(result.model.metadata("d2l.task"), "char-lm")
         XCTAssertEqual(result.model.metadata("d2l.vocab"), vocab.json())
         XCTAssertEqual(result.model.inputs.map(\.name), ["tokens", "h0"])

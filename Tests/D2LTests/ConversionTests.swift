@@ -56,7 +56,7 @@ final class ConversionTests: XCTestCase {
             let toolkit = try withNoGrad { try result.module(Tensor(input.floats, shape: input.type.shape)) }
             assertClose(toolkit, expected, atol: 1e-5, rtol: 1e-4, "\(fixture.name) in the toolkit vs PyTorch")
             XCTAssertLessThanOrEqual(try XCTUnwrap(result.checkDifference), 1e-5, fixture.name)
-            XCTAssertEqual(result.model.metadata("d2l.producer"), "d2l-export 0.1 from torch state_dict")
+            XCTAssertEqual(result.model.metadata("d2l.producer"), "d2l-export 0.1.0 from torch state_dict")
             XCTAssertEqual(result.model.metadata("d2l.task"), "classification")
             XCTAssertEqual(result.model.metadata("d2l.arch"), fixture.options.arch)
             XCTAssertEqual(result.model.metadata("d2l.labels"), ONNXExportMetadata.labels(FashionMNIST.labels))
@@ -149,7 +149,7 @@ final class ConversionTests: XCTestCase {
         // From PyTorch through safetensors.torch.save_file.
         let tiny = try Self.convert("tiny-softmax.safetensors", ConversionOptions(arch: "softmax", imageSize: 8))
         XCTAssertEqual(tiny.checkpoint.format, .safetensors)
-        XCTAssertEqual(tiny.model.metadata("d2l.producer"), "d2l-export 0.1 from safetensors")
+        XCTAssertEqual(tiny.model.metadata("d2l.producer"), "d2l-export 0.1.0 from safetensors")
         XCTAssertEqual(tiny.model.metadata("d2l.input"),
                        #"{"layout": "NCHW", "range": [0.0, 1.0], "mean": [0.0], "std": [1.0], "size": [8, 8]}"#)
         let (input, expected) = try Self.reference("tiny-softmax-ref")

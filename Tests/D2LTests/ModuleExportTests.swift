@@ -244,13 +244,13 @@ final class ModuleExportTests: XCTestCase {
 
         // A caller's producer replaces the default; other opsets and names work.
         let custom = try exportONNX(Models.softmaxRegression(), inputShape: [1, 1, 28, 28], inputName: "image",
-                                    outputName: "scores", metadata: [("d2l.producer", "d2l-export 0.1 from torch state_dict")],
+                                    outputName: "scores", metadata: [("d2l.producer", "d2l-export 0.1.0 from torch state_dict")],
                                     opset: 20)
         let customModel = try custom.withUnsafeBytes { try Model(bytes: $0) }
         XCTAssertEqual(customModel.opset, 20)
         XCTAssertEqual(customModel.inputs.map(\.name), ["image"])
         XCTAssertEqual(customModel.outputs.map(\.name), ["scores"])
-        XCTAssertEqual(customModel.metadata("d2l.producer"), "d2l-export 0.1 from torch state_dict")
+        XCTAssertEqual(customModel.metadata("d2l.producer"), "d2l-export 0.1.0 from torch state_dict")
         XCTAssertEqual(customModel.metadata.count, 1)
     }
 

@@ -54,7 +54,7 @@ prints "convert reports what it read and wrote" \
 cp "$tmp/out" "$tmp/convert.log"
 for pattern in "read .*lenet-bn.params \(torch.save zip\): 30 tensors, 45334 values; dtypes float32, int64" \
                "loaded into lenet-bn: 44878 parameters" "input  x: float32 \[batch, 1, 28, 28\]" \
-               "output logits: float32 \[batch, 10\]" "d2l.producer = d2l-export 0.1 from torch state_dict" \
+               "output logits: float32 \[batch, 10\]" "d2l.producer = d2l-export 0.1.0 from torch state_dict" \
                "d2l.task = classification" "max \|difference\| [0-9.]+e-(0[6-9]|[1-9][0-9])"; do
     check "convert printed /$pattern/" grep -Eq -- "$pattern" "$tmp/convert.log"
 done
@@ -97,7 +97,7 @@ prints "convert gru-lm with --vocab" "wrote .*gru-lm.onnx: [0-9]+ bytes, opset 1
 cp "$tmp/out" "$tmp/lm.log"
 for pattern in "vocabulary: 28 tokens from .*gru-lm.vocab.json" "loaded into gru-lm: [0-9]+ parameters, all 6 keys matched" \
                "hidden 64, 1 layer, one direction inferred" "input  tokens: int64 \[batch, steps\]" "input  h0: float32 \[1, batch, 64\]" \
-               "d2l.task = char-lm" 'd2l.vocab = \["<unk>"," ","e"' "d2l.producer = d2l-export 0.1 from torch state_dict" \
+               "d2l.task = char-lm" 'd2l.vocab = \["<unk>"," ","e"' "d2l.producer = d2l-export 0.1.0 from torch state_dict" \
                "max \|difference\| [0-9.]+e-(0[6-9]|[1-9][0-9])"; do
     check "convert gru-lm printed /$pattern/" grep -Eq -- "$pattern" "$tmp/lm.log"
 done

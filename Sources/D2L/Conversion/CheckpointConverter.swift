@@ -191,8 +191,8 @@ struct PreparedConversion {
 ///     let result = try CheckpointConverter.convert(inputPath: "lenet.params", outputPath: "lenet.onnx",
 ///                                                  options: ConversionOptions(arch: "lenet"))
 public enum CheckpointConverter {
-    /// d2l-export's version, written into `d2l.producer`.
-    public static let version = "0.1"
+    /// d2l-export's version (``d2lVersion``), written into `d2l.producer`.
+    public static let version = "\(d2lVersion)"
 
     /// The recurrent language models of docs/FORMAT.md (`LanguageModels.make`).
     public static let languageModels = ["rnn-lm", "gru-lm", "lstm-lm"]
