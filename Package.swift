@@ -44,6 +44,9 @@ let products: [Product] = [
 
 let dependencies: [Package.Dependency] = [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    /// `swift package generate-documentation` for the DocC catalogs (tools/docs); a
+    /// command plugin, so it adds nothing to any product or to dependents' builds.
+    .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
 ]
 
 // MARK: - Implementation

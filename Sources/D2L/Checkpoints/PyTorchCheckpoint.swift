@@ -181,7 +181,9 @@ public struct PyTorchCheckpoint {
     }
 
     /// Decodes a checkpoint held in memory.
-    /// - Parameter source: what to call the bytes in messages (a path).
+    /// - Parameters:
+    ///   - bytes: the whole file: a zip `torch.save`, a legacy `torch.save` or a safetensors file.
+    ///   - source: what to call the bytes in messages (a path).
     public static func decode(_ bytes: [UInt8], source: String = "checkpoint") throws -> PyTorchCheckpoint {
         guard !bytes.isEmpty else { throw ToolkitError(.invalidData, "\(source): the file is empty") }
         switch format(ofHead: Array(bytes.prefix(16)), size: bytes.count) {

@@ -44,7 +44,9 @@ public struct ONNXModelSummary: Sendable {
     public var opCountText: String { opCounts.map { "\(quotedUnlessPlain($0.op))×\($0.count)" }.joined(separator: ", ") }
 
     /// Parses serialized `ModelProto` bytes.
-    /// - Parameter source: what to call the bytes in messages (a path).
+    /// - Parameters:
+    ///   - bytes: a whole `.onnx` file (a serialized `onnx.ModelProto`).
+    ///   - source: what to call the bytes in messages (a path).
     /// - Throws: `ToolkitError(.invalidData)` when they are not an ONNX model.
     public init(bytes: [UInt8], source: String = "model") throws {
         guard !bytes.isEmpty else { throw ToolkitError(.invalidData, "\(source): the file is empty") }
@@ -131,7 +133,7 @@ public struct ONNXModelSummary: Sendable {
     ///
     /// As the runtime's loader does, checks before reading the file whole that it is a
     /// regular file of at most 2 GiB − 1 bytes whose first bytes can begin an ONNX
-    /// ModelProto (``ModelProtoHead``), so that a large file that is not a model is
+    /// ModelProto (D2LRuntime's `ModelProtoHead`), so that a large file that is not a model is
     /// refused after reading 64 bytes.
     public init(path: String) throws {
         let file = try BoundedFile(path: path)

@@ -35,7 +35,11 @@ public struct CSVTable: Sendable, Equatable {
 
     /// Parses CSV text whose first record is the header. Blank lines are skipped.
     ///
-    /// - Parameter source: a name for error messages (the path).
+    /// - Parameters:
+    ///   - text: the whole CSV file: comma-separated fields, double-quoted where they hold
+    ///     commas, quotes or line breaks; an empty field or a missing marker
+    ///     (``missingMarkers``) is nil in ``rows``.
+    ///   - source: a name for error messages (the path).
     /// - Throws: `ToolkitError(.invalidData)` when there is no header, a quote is not
     ///   closed, or a record has a different number of fields than the header (the
     ///   message gives the line number and both counts).

@@ -21,6 +21,9 @@ public struct ImageDataset: Sendable, Equatable {
     /// - Parameters:
     ///   - images: `labels.count × channels × height × width` bytes, NCHW.
     ///   - labels: one class index per image.
+    ///   - channels: channels per image (1 for grayscale, 3 for RGB); positive.
+    ///   - height: rows per image; positive.
+    ///   - width: columns per image; positive.
     /// - Throws: `ToolkitError(.invalidArgument)` for a non-positive channel count or
     ///   size, `ToolkitError(.shape)` when `images.count` is not
     ///   `labels.count · channels · height · width`.

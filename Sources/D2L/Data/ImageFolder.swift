@@ -19,13 +19,13 @@ import Foundation
 /// Sorting is by Unicode code points, as Python's `sorted`: classes by name, then (as
 /// `sorted(os.walk(class_folder))`) the folders of a class by path and the files of each
 /// folder by name. Labels are class indices: `classToIndex[classes[i]] == i`. Only paths
-/// are listed; images are decoded on demand (``image(at:)``, ``loadImages(at:skippingUnreadable:)``)
+/// are listed; images are decoded on demand (``image(at:mode:)``, ``loadImages(at:mode:skippingUnreadable:)``)
 /// with ``ImageDecoder`` (PIL's `convert("RGB")`, so 3 × H × W in [0, 1]).
 ///
 /// Unlike torchvision, the other extensions of its `IMG_EXTENSIONS` (.bmp, .ppm, .pgm,
 /// .tif, .tiff, .webp) are not listed: the toolkit reads only PNG and JPEG.
 ///
-/// Corrupt files: ``loadImages(at:skippingUnreadable:)`` skips an image that cannot be
+/// Corrupt files: ``loadImages(at:mode:skippingUnreadable:)`` skips an image that cannot be
 /// decoded and reports it once (one warning line naming the file); the folder remembers it
 /// and skips it silently afterwards, so an epoch loop warns once per bad file.
 ///
@@ -96,7 +96,7 @@ public final class ImageFolder: @unchecked Sendable {
         return try ImageDecoder.decode(path: samples[index].path, mode: mode)
     }
 
-    /// What ``loadImages(at:skippingUnreadable:)`` returns: the decoded images with their
+    /// What ``loadImages(at:mode:skippingUnreadable:)`` returns: the decoded images with their
     /// labels and sample indices (the readable ones, in the order asked), and one warning line
     /// for each file found unreadable in this call.
     public struct LoadedImages: Sendable {
@@ -140,7 +140,7 @@ public final class ImageFolder: @unchecked Sendable {
         return result
     }
 
-    /// The paths found unreadable so far by ``loadImages(at:skippingUnreadable:)``, sorted.
+    /// The paths found unreadable so far by ``loadImages(at:mode:skippingUnreadable:)``, sorted.
     public var unreadablePaths: [String] { lock.withLock { unreadable.sorted(by: ImageFolder.codePointOrder) } }
 
     // MARK: - Listing

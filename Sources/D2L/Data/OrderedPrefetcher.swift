@@ -30,8 +30,11 @@ public final class OrderedPrefetcher<Element>: IteratorProtocol {
     private var nextToTake = 0
 
     /// - Parameters:
+    ///   - count: how many elements there are, indices `0..<count` (a negative count is 0).
     ///   - workers: threads making elements (0: none, make on demand).
     ///   - prefetch: how many elements past the awaited one may be made or waiting (≥ 1).
+    ///   - make: makes the element of an index, or nil to skip it; called on the worker
+    ///     threads, several at once, so it must be safe to call concurrently.
     public init(count: Int, workers: Int, prefetch: Int = 2, make: @escaping (Int) -> Element?) {
         self.count = max(count, 0)
         self.workers = max(workers, 0)

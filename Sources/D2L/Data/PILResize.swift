@@ -19,8 +19,10 @@
 /// - Parameters:
 ///   - pixels: `planes × height × width` floats, row-major; every plane is resized on its own.
 ///   - planes: the number of planes (channels, or N·C).
-///   - height, width: the input size.
-///   - outputHeight, outputWidth: the output size.
+///   - height: the input's rows per plane (positive).
+///   - width: the input's columns per plane (positive).
+///   - outputHeight: the output's rows per plane (positive).
+///   - outputWidth: the output's columns per plane (positive).
 /// - Returns: `planes × outputHeight × outputWidth` floats, row-major.
 /// - Throws: `ToolkitError(.invalidArgument)` when a size is not positive, and
 ///   `ToolkitError(.shape)` when `pixels.count != planes · height · width`.

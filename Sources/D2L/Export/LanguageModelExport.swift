@@ -38,8 +38,12 @@ public enum LanguageModelONNXNames {
 /// `activations`.
 ///
 /// - Parameters:
+///   - model: the trained ``RNNModel`` (RNN, GRU or LSTM, any layers and directions).
+///   - vocab: its vocabulary: `vocab.count` must be the model's vocabulary size; written
+///     as `d2l.vocab` for generation to map tokens to text.
 ///   - task: `char-lm` or `word-lm` (docs/FORMAT.md's `d2l.task`).
 ///   - opset: the default-domain opset, 14…22 (default 17).
+///   - producer: the `d2l.producer` text; nil writes one naming the model and vocabulary size.
 ///   - path: when given, the bytes are also written there atomically.
 /// - Returns: the serialized `ModelProto`.
 /// - Throws: `ToolkitError(.invalidArgument)` for a vocabulary whose size is not the

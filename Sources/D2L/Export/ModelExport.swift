@@ -8,13 +8,20 @@ import Foundation
 /// The module is put in evaluation mode for the export and every module's mode is
 /// restored afterwards. `metadata` entries are written in order after `d2l.producer`
 /// (the caller's own `d2l.producer`, if given, replaces the default); typical keys are
-/// `d2l.task`, `d2l.labels` and `d2l.input` (see `ONNXExportMetadata`). With
+/// `d2l.task`, `d2l.labels` and `d2l.input` (see ``ONNXExportMetadata``). With
 /// `foldBatchNorm`, BatchNorm layers right after a convolution (or a linear layer) are
 /// folded into its weights. With a `path`, the bytes are also written there atomically.
 ///
 /// - Parameters:
+///   - module: the model to export; every layer in it needs an ONNX lowering.
 ///   - inputShape: one input's shape including the batch dimension, e.g. `[1, 1, 28, 28]`.
+///   - inputName: the graph input's name (default `x`).
+///   - outputName: the graph output's name (default `logits`); not a name already in the graph.
+///   - metadata: `(key, value)` metadata entries, in order, keys unique.
+///   - foldBatchNorm: fold each BatchNorm that follows a convolution or linear layer into
+///     that layer's weight and bias.
 ///   - opset: the default-domain opset to import, 13…22 (default 17).
+///   - path: when given, the bytes are also written there atomically.
 /// - Returns: the serialized `ModelProto`.
 /// - Throws: `ToolkitError` `.unsupported` for a layer without an ONNX lowering,
 ///   `.shape` when `inputShape` does not fit the module, `.invalidArgument` for bad names,

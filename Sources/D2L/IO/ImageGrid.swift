@@ -8,7 +8,12 @@ public enum ImageGrid {
     /// The images in rows of `columns`, left to right then top to bottom, `margin` pixels
     /// of `background` between them and around; the last row may be partly empty.
     ///
-    /// - Parameter images: at least one, all with the same channels, height and width.
+    /// - Parameters:
+    ///   - images: at least one, all with the same channels, height and width.
+    ///   - columns: images per row (≥ 1; more than there are images means one row).
+    ///   - margin: pixels between the images and around the grid (≥ 0, default 2).
+    ///   - background: the value of every margin pixel in every channel (default 1, white
+    ///     for images in [0, 1]).
     /// - Returns: an image of `rows · (height + margin) + margin` by `columns · (width + margin) + margin`.
     /// - Throws: `ToolkitError(.invalidArgument)` for no images, `columns` < 1 or `margin` < 0;
     ///   `.shape` when the images differ in size or channels (the message names both).
@@ -35,7 +40,11 @@ public enum ImageGrid {
     /// its size (nearest-neighbour, `image-rendering: pixelated`), its title (if any) above
     /// it; nothing external is referenced.
     ///
-    /// - Parameter titles: nil, or one per image.
+    /// - Parameters:
+    ///   - images: at least one, all with the same channels, height and width.
+    ///   - titles: nil, or one per image.
+    ///   - columns: images per row (≥ 1; more than there are images means one row).
+    ///   - scale: how many SVG units each image pixel is drawn as (positive, default 1.5).
     /// - Throws: as ``tile(_:columns:margin:background:)``, and `.invalidArgument` when the
     ///   titles do not match the images in number or `scale` is not positive.
     public static func svg(_ images: [Image], titles: [String]? = nil, columns: Int, scale: Double = 1.5) throws -> String {

@@ -29,8 +29,12 @@ public final class MetricsLog {
 
     /// Creates (or truncates) the CSV file at `path` and writes the header line.
     ///
-    /// - Parameter resume: when true and `path` already holds a log with the same columns,
-    ///   new rows are appended after its rows instead (for a resumed run).
+    /// - Parameters:
+    ///   - path: the CSV file to write, such as `runs/lenet/metrics.csv`.
+    ///   - columns: the header's column names, in order: at least one, none empty or with a
+    ///     comma, quote or line break.
+    ///   - resume: when true and `path` already holds a log with the same columns,
+    ///     new rows are appended after its rows instead (for a resumed run).
     /// - Throws: ``ToolkitError`` `.invalidArgument` for no columns, an empty name, or a name
     ///   with a comma, quote or line break; `.io` naming `path` when it cannot be written;
     ///   `.invalidData` when resuming a log whose columns differ.

@@ -51,9 +51,12 @@ public struct ProgressReporter {
     /// clock started now.
     /// - Parameters:
     ///   - total: the number of steps; a negative value counts as 0.
+    ///   - label: the word in front of the bar and the count (`"train"`); may be empty.
     ///   - unit: what the `items` of ``update(done:items:extra:)`` count.
     ///   - interactive: redraw a line per update; by default, when stdout is a terminal.
     ///   - clock: seconds on a monotonic clock (by default the system's uptime).
+    ///   - output: writes a piece of text as it is (the pieces carry their own `\r` and
+    ///     line breaks); by default to stdout, flushed.
     public init(total: Int, label: String, unit: String = "examples", interactive: Bool = isatty(STDOUT_FILENO) != 0,
                 clock: @escaping () -> Double = ProgressReporter.uptime,
                 output: @escaping (String) -> Void = { print($0, terminator: ""); fflush(stdout) }) {

@@ -234,10 +234,10 @@ public struct SafeTensorsFile {
     /// Reads and validates the safetensors file at `path`.
     ///
     /// Reads the 8-byte header length first and refuses a length past the file's end (or
-    /// over ``maxHeaderSize``) before reading the header; the header's offsets must cover
-    /// the rest of the file exactly before any tensor is read; each tensor is then read by
-    /// offset, so a large file is never held twice. A FIFO, device or directory is refused
-    /// without reading.
+    /// over 100 000 000 bytes, the reference implementation's limit) before reading the
+    /// header; the header's offsets must cover the rest of the file exactly before any
+    /// tensor is read; each tensor is then read by offset, so a large file is never held
+    /// twice. A FIFO, device or directory is refused without reading.
     /// - Throws: ``ToolkitError`` `.io` when the file cannot be read, `.invalidData` naming
     ///   the file (and the tensor) when its contents are not a valid safetensors file.
     public static func read(path: String) throws -> SafeTensorsFile {
@@ -250,7 +250,10 @@ public struct SafeTensorsFile {
     }
 
     /// Decodes and validates the bytes of a safetensors file.
-    /// - Parameter source: what to call the bytes in error messages (a path).
+    /// - Parameters:
+    ///   - bytes: the whole file: the 8-byte little-endian header length, the JSON header,
+    ///     then the tensors' data.
+    ///   - source: what to call the bytes in error messages (a path).
     /// - Throws: ``ToolkitError`` `.invalidData` naming `source` (and the tensor).
     public static func decode(_ bytes: [UInt8], source: String = "safetensors data") throws -> SafeTensorsFile {
         try decode(size: bytes.count, source: source) { offset, length in Array(bytes[offset ..< offset + length]) }

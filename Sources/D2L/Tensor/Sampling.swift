@@ -10,6 +10,7 @@ extension Tensor {
     /// - Parameters:
     ///   - probabilities: `[k]` non-negative, finite weights with a positive sum (need not sum to 1).
     ///   - count: how many draws (≥ 0).
+    ///   - generator: the random source, advanced by one 64-bit draw per sample.
     /// - Returns: `count` indices in `0..<k`.
     /// - Throws: `ToolkitError(.invalidArgument)` for a negative count or bad probabilities.
     public static func categorical(probabilities: Tensor, count: Int,
@@ -25,6 +26,7 @@ extension Tensor {
     /// - Parameters:
     ///   - probabilities: `[k]` non-negative, finite weights with a positive sum.
     ///   - count: draws per experiment (the book's `total_count`), ≥ 0.
+    ///   - generator: the random source, advanced by one 64-bit draw per sample.
     /// - Throws: `ToolkitError(.invalidArgument)` for a negative count or bad probabilities.
     public static func multinomial(probabilities: Tensor, count: Int,
                                    using generator: inout SeededGenerator) throws -> Tensor {

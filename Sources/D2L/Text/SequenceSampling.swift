@@ -60,6 +60,9 @@ func checkSequenceArguments(_ function: String, corpusCount: Int, batchSize: Int
 /// minibatches are not adjacent in the text.
 ///
 /// - Parameters:
+///   - corpus: the token indices of the whole text, in order (``Vocab`` indices).
+///   - batchSize: subsequences per minibatch (> 0).
+///   - numSteps: tokens per subsequence, the time steps of a minibatch (> 0).
 ///   - offset: the tokens dropped first; the book draws `random.randint(0, num_steps - 1)`.
 ///   - order: the shuffled subsequence numbers, a permutation of `0..<numSubsequences`
 ///     (the book's shuffled `initial_indices` divided by `num_steps`); nil keeps text order.
@@ -127,8 +130,12 @@ public func seqDataIterRandom(_ corpus: [Int], batchSize: Int, numSteps: Int,
 /// of every row, for `rowLength / numSteps` minibatches. So row `i` of minibatch `j + 1`
 /// continues row `i` of minibatch `j` in the text (the hidden state can carry over).
 ///
-/// - Parameter offset: the tokens dropped first; the book draws `random.randint(0, num_steps)`
-///   (`num_steps` included, unlike random sampling's `num_steps - 1`).
+/// - Parameters:
+///   - corpus: the token indices of the whole text, in order (``Vocab`` indices).
+///   - batchSize: rows per minibatch, each a run of consecutive text (> 0).
+///   - numSteps: tokens per row of a minibatch, its time steps (> 0).
+///   - offset: the tokens dropped first; the book draws `random.randint(0, num_steps)`
+///     (`num_steps` included, unlike random sampling's `num_steps - 1`).
 /// - Throws: `ToolkitError(.invalidArgument)` when `batchSize` or `numSteps` is not
 ///   positive, `offset` is negative, or the corpus is shorter than one minibatch (the
 ///   message gives both token counts).

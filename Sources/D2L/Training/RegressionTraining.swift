@@ -9,7 +9,7 @@ public typealias RegressionLoss = (_ prediction: Tensor, _ target: Tensor) throw
 public struct RegressionEpoch: Equatable, Sendable {
     /// 1-based.
     public var epoch: Int
-    /// ``evaluateLoss(_:on:labels:loss:batchSize:)`` over the whole training set after the epoch.
+    /// ``evaluateLoss(_:on:labels:loss:batchSize:)-(Module,_,_,_,_)`` over the whole training set after the epoch.
     public var trainLoss: Double
     /// The same over the test set; NaN without one.
     public var testLoss: Double
@@ -28,7 +28,10 @@ public struct RegressionEpoch: Equatable, Sendable {
 ///
 /// - Parameters:
 ///   - net: any function of a features batch `[rows, …]` (the book's `lambda X: linreg(X, w, b)`).
-///   - features: `[n, …]`; `labels`: `[n, …]`, the same `n`.
+///   - features: `[n, …]`, one example per row.
+///   - labels: `[n, …]`, the same `n`, shaped like `net`'s output rows.
+///   - loss: the ``RegressionLoss`` of a batch's predictions and labels.
+///   - batchSize: rows per evaluation batch (≥ 1, default 256).
 /// - Throws: `ToolkitError(.shape)` when the row counts differ, `.invalidArgument` for an
 ///   empty dataset or a batch size below 1; whatever `net` or `loss` throw.
 public func evaluateLoss(_ net: (Tensor) throws -> Tensor, on features: Tensor, labels: Tensor,
@@ -54,7 +57,7 @@ public func evaluateLoss(_ net: (Tensor) throws -> Tensor, on features: Tensor, 
     return total / Double(max(count, 1))
 }
 
-/// ``evaluateLoss(_:on:labels:loss:batchSize:)`` of a module, in eval mode (its mode is
+/// ``evaluateLoss(_:on:labels:loss:batchSize:)-((Tensor)->Tensor,_,_,_,_)`` of a module, in eval mode (its mode is
 /// restored afterwards), as the book's `net.eval()` inside `evaluate_loss`.
 public func evaluateLoss(_ model: Module, on features: Tensor, labels: Tensor,
                          loss: RegressionLoss, batchSize: Int = 256) throws -> Double {
@@ -69,13 +72,22 @@ public func evaluateLoss(_ model: Module, on features: Tensor, labels: Tensor,
 /// shuffles the rows with `generator` (``tensorMinibatches(_:_:batchSize:shuffle:using:)``),
 /// and for each minibatch `optimizer.zeroGrad()`, `loss(model(X), y).mean().backward()`,
 /// `optimizer.step()`; then the training loss (and the test loss, when `test` is given)
-/// is measured with ``evaluateLoss(_:on:labels:loss:batchSize:)`` and `onEpoch` is called.
+/// is measured with ``evaluateLoss(_:on:labels:loss:batchSize:)-(Module,_,_,_,_)`` and `onEpoch` is called.
 ///
 /// - Parameters:
-///   - features: `[n, …]`; `labels`: `[n, …]` shaped like the model's output rows.
+///   - model: the ``Module`` trained, in training mode during the epochs.
+///   - features: `[n, …]`, one example per row.
+///   - labels: `[n, …]` shaped like the model's output rows.
+///   - loss: the ``RegressionLoss`` of a minibatch's predictions and labels (averaged before
+///     the backward pass).
 ///   - optimizer: built over `model.parameters()` (e.g. `SGD(net.parameters(), learningRate: 0.03)`,
 ///     with `weightDecay` for 4.5).
+///   - epochs: passes over the training set (≥ 0; 0 trains nothing).
+///   - batchSize: rows per minibatch (≥ 1; the last one may be shorter).
 ///   - test: a held-out set, measured after every epoch.
+///   - generator: shuffles the rows each epoch.
+///   - onEpoch: called after each epoch with its ``RegressionEpoch`` (to print or log it);
+///     what it throws ends the training.
 /// - Returns: one ``RegressionEpoch`` per epoch.
 /// - Throws: `ToolkitError(.invalidArgument)` for epochs < 0 or batchSize < 1, `.shape` when
 ///   rows differ, `.numerical` when a minibatch loss is not finite; what the model throws.
