@@ -67,7 +67,10 @@ let implementation: [Target] = [
     .target(
         name: "D2LRuntime",
         dependencies: ["_D2LONNX", "_D2LSystem", "_D2LKernels", "CProtobufC"],
-        swiftSettings: kernelSettings
+        swiftSettings: kernelSettings,
+        // libm (sqrtf, expf, ...): without Foundation nothing else brings it to a program
+        // that depends on D2LRuntime alone.
+        linkerSettings: [.linkedLibrary("m")]
     ),
     /// The @_cdecl d2l_* functions declared in include/d2l.h.
     .target(name: "D2LCAPI", dependencies: ["D2LRuntime", "_D2LSystem"]),

@@ -191,7 +191,7 @@ struct PreparedConversion {
 ///     let result = try CheckpointConverter.convert(inputPath: "lenet.params", outputPath: "lenet.onnx",
 ///                                                  options: ConversionOptions(arch: "lenet"))
 public enum CheckpointConverter {
-    /// d2l-export's version (``d2lVersion``), written into `d2l.producer`.
+    /// d2l-export's version (D2LRuntime's `d2lVersion`), written into `d2l.producer`.
     public static let version = "\(d2lVersion)"
 
     /// The recurrent language models of docs/FORMAT.md (`LanguageModels.make`).

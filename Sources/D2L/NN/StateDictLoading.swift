@@ -26,7 +26,7 @@ extension Module {
     /// Either way a key whose shape differs from the module's is an error (PyTorch's
     /// "size mismatch", raised even with `strict=False`), and on any error nothing is
     /// changed; the message counts the missing, unexpected and mis-shaped keys and names the
-    /// first few of each, the error's `details` every one (``StateDictMismatch``). A
+    /// first few of each, the error's `details` every one (`StateDictMismatch`). A
     /// parameter shared under two keys takes the later key's value when both are given.
     /// - Throws: `ToolkitError(.shape)`.
     @discardableResult
