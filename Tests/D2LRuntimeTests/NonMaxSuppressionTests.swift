@@ -116,6 +116,43 @@ final class NonMaxSuppressionTests: XCTestCase {
         XCTAssertEqual(try run(feeds), [0, 0, 3, 0, 0, 0, 0, 0, 5])
     }
 
+    func testBoxesComputedByTheGraphRunNodeByNode() throws {
+        // A detector's tail: boxes and scores computed from the inputs (Relu, Sigmoid), NMS on
+        // them, and a node after it that takes NMS's data-dependent output (Gather of its
+        // box-index column): no plan can be made, so the session runs node by node.
+        let raw = cornerBoxes.map { $0 + 0.25 }   // all positive: Relu leaves them as they are
+        let logits = scores.map { log($0 / (1 - $0)) }
+        let constants = [i64("m", [1], [3]), f32("i", [1], [0.5]), f32("t", [1], [0]), i64("col", [], [2])]
+        let bytes = buildModel(opset: 13, inputs: [("x", .float32, [1, 6, 4]), ("z", .float32, [1, 1, 6])],
+                               outputs: [("y", .int64), ("picked", .int64)], initializers: constants,
+                               nodes: [TestNode(op: "Relu", inputs: ["x"], outputs: ["b"]),
+                                       TestNode(op: "Sigmoid", inputs: ["z"], outputs: ["s"]),
+                                       TestNode(op: "NonMaxSuppression", inputs: ["b", "s", "m", "i", "t"], outputs: ["y"]),
+                                       TestNode(op: "Gather", inputs: ["y", "col"], outputs: ["picked"],
+                                                attributes: [.int("axis", 1)])])
+        let model = try bytes.withUnsafeBytes { raw throws(D2LError) in try Model(bytes: raw) }
+        let session = Session(model: model)
+        func run(_ boxes: [Double], _ logits: [Double]) throws -> (rows: [Int], picked: [Int]) {
+            let x = f32("x", [1, 6, 4], boxes), z = f32("z", [1, 1, 6], logits)
+            try x.bytes.withUnsafeBytes { try session.setInput(0, dtype: .float32, data: $0.baseAddress!, shape: x.shape) }
+            try z.bytes.withUnsafeBytes { try session.setInput(1, dtype: .float32, data: $0.baseAddress!, shape: z.shape) }
+            try session.run()
+            guard let y = session.output(0), let p = session.output(1) else { XCTFail("no output"); return ([], []) }
+            XCTAssertEqual(y.type.shape.count, 2)
+            XCTAssertEqual(p.type.shape, [y.type.shape[0]])
+            let ints = { (v: TensorView) in (0..<v.type.count).map { Int(v.pointer.assumingMemoryBound(to: Int64.self)[$0]) } }
+            return (ints(y), ints(p))
+        }
+        // The same selection as onnx's reference on these boxes and scores (the test above).
+        let first = try run(raw, logits)
+        XCTAssertEqual(first.rows, [0, 0, 3, 0, 0, 0, 0, 0, 5])
+        XCTAssertEqual(first.picked, [3, 0, 5])
+        // New values, new output shape, same session: box 5 first, then 4 (3 is suppressed by 4).
+        let second = try run(raw, [0.1, 0.2, 0.3, 0.4, 0.5, 0.99].map { log($0 / (1 - $0)) })
+        XCTAssertEqual(second.picked, [5, 4, 2])
+        XCTAssertEqual(try run(raw, logits).picked, [3, 0, 5])
+    }
+
     func testRefusesBadInputs() {
         let b = f32("b", [1, 2, 4], [0, 0, 1, 1, 0, 0, 2, 2]), s = f32("s", [1, 1, 2], [0.5, 0.6])
         let m = i64("m", [1], [2])

@@ -118,6 +118,15 @@ final class ExecutionPlan {
                     for d in deps[id] where !usedInputs.contains(d) { usedInputs.append(d) }
                 }
             }
+            // A value planning must read that only a run computes: no plan can be made.
+            for position in node.planTimeInputs where position < inputs.count {
+                if let input = inputs[position], input.constant == nil {
+                    var error = D2LError(.unsupported, "\(node.label): input \(position + 1) must be known when planning, "
+                                         + "and only a run computes it")
+                    error.needsRunTimeValues = true
+                    throw error
+                }
+            }
             var op = node.op
             let outTypes = try op.plan(inputs, label: node.label)
             if let results = try ExecutionPlan.evaluateAtPlanTime(op, allKnown, outTypes, node.outputs.count) {

@@ -117,7 +117,8 @@ public final class Model {
                                          allocate: false)
             return plan.plannedOperators
         } catch {
-            if hasValueInputs { return nil }
+            // Shapes that depend on computed values are only known at run time.
+            if hasValueInputs || error.needsRunTimeValues { return nil }
             if !hasSymbolic || error.status != .shape { throw error }
             return nil
         }

@@ -7,6 +7,10 @@ public final class Session {
     private var inputBuffers: [AlignedBuffer?]
     private var inputTypes: [TensorType?]
     private var plan: ExecutionPlan?
+    /// The last run's, when the graph has no plan (`EagerExecution`): set on the first
+    /// run that finds so, and from then on every run is eager.
+    private var eager: EagerExecution?
+    private var runsEagerly = false
     private var pool: ThreadPool?
     /// Whether the outputs of a successful run are available.
     public private(set) var hasOutputs = false
@@ -91,10 +95,13 @@ public final class Session {
 
     /// Runs the model on the current inputs, planning first when their shapes (or
     /// buffers) changed since the last plan.
+    /// A graph whose shapes depend on values only a run computes has no plan: it runs node
+    /// by node, allocating as it goes (`EagerExecution`).
     public func run() throws(D2LError) {
         hasOutputs = false
-        if !planMatchesInputs() {
+        if runsEagerly || !planMatchesInputs() {
             plan = nil
+            eager = nil
             var types: [TensorType] = []
             var pointers: [UnsafeMutableRawPointer] = []
             for i in 0..<model.inputs.count {
@@ -104,9 +111,22 @@ public final class Session {
                 types.append(type)
                 pointers.append(buffer.pointer)
             }
-            let newPlan = try ExecutionPlan(graph: model.graph, inputTypes: types, inputPointers: pointers)
-            storeOutputShapes(newPlan)
-            plan = newPlan
+            if !runsEagerly {
+                do {
+                    let newPlan = try ExecutionPlan(graph: model.graph, inputTypes: types, inputPointers: pointers)
+                    storeOutputShapes(newPlan.outputs)
+                    plan = newPlan
+                } catch where error.needsRunTimeValues {
+                    runsEagerly = true
+                }
+            }
+            if runsEagerly {
+                let run = try EagerExecution(graph: model.graph, inputTypes: types, inputPointers: pointers, pool: pool)
+                storeOutputShapes(run.outputs)
+                eager = run
+                hasOutputs = true
+                return
+            }
         }
         guard let plan else { throw D2LError(.internal, "no plan after planning") }
         plan.run(pool: pool)
@@ -128,7 +148,10 @@ public final class Session {
     /// goes. The outputs are those of the last run.
     public func profile(runs: Int) throws(D2LError) -> [StepTime] {
         try run()
-        guard let plan else { throw D2LError(.internal, "no plan after planning") }
+        guard let plan else {
+            if runsEagerly { throw .unsupported("this model runs node by node (its shapes depend on computed values): it has no plan to profile") }
+            throw D2LError(.internal, "no plan after planning")
+        }
         let count = plan.steps.count
         var times = [UInt64](repeating: 0, count: count)
         let repeats = max(1, runs)
@@ -163,20 +186,22 @@ public final class Session {
     /// Output `index` of the last successful run, or nil (no run, or out of range).
     /// Borrowed: valid until the next run.
     public func output(_ index: Int) -> TensorView? {
-        guard hasOutputs, let plan, index >= 0, index < plan.outputs.count else { return nil }
-        return plan.outputs[index]
+        guard hasOutputs else { return nil }
+        let outputs = eager?.outputs ?? plan?.outputs ?? []
+        guard index >= 0, index < outputs.count else { return nil }
+        return outputs[index]
     }
 
-    private func storeOutputShapes(_ plan: ExecutionPlan) {
+    private func storeOutputShapes(_ outputs: [TensorView]) {
         outputShapeStorage?.deallocate()
         var total = 0
         outputShapeOffsets = []
-        for output in plan.outputs {
+        for output in outputs {
             outputShapeOffsets.append(total)
             total += output.type.rank
         }
         let storage = UnsafeMutablePointer<Int64>.allocate(capacity: max(total, 1))
-        for (i, output) in plan.outputs.enumerated() {
+        for (i, output) in outputs.enumerated() {
             for (j, d) in output.type.shape.enumerated() { storage[outputShapeOffsets[i] + j] = Int64(d) }
         }
         outputShapeStorage = storage
