@@ -195,6 +195,32 @@ D2L_API D2L_NODISCARD d2l_status d2l_model_input_dtype(const d2l_model *model, s
 /** Element type of output `index`. Errors: D2L_ERR_INVALID_ARGUMENT. Thread-safe. */
 D2L_API D2L_NODISCARD d2l_status d2l_model_output_dtype(const d2l_model *model, size_t index, d2l_dtype *out_dtype);
 
+/** (API version 3.) The index of the input named `name` (a NUL-terminated string,
+ *  compared byte for byte with d2l_model_input_name's), for d2l_session_set_input and
+ *  friends. On success *out_index receives it. Errors: D2L_ERR_INVALID_ARGUMENT (NULL
+ *  model, name or out_index; no input of that name: the message lists the model's inputs,
+ *  the first eight when it has more); *out_index is untouched on error. Thread-safe. */
+D2L_API D2L_NODISCARD d2l_status d2l_model_input_index(const d2l_model *model, const char *name, size_t *out_index);
+
+/** (API version 3.) The index of the output named `name`, as d2l_model_input_index (for
+ *  d2l_session_get_output). Errors: D2L_ERR_INVALID_ARGUMENT (NULL pointer, unknown name:
+ *  the message lists the model's outputs). Thread-safe. */
+D2L_API D2L_NODISCARD d2l_status d2l_model_output_index(const d2l_model *model, const char *name, size_t *out_index);
+
+/** (API version 3.) The dimension names of input `index`: *out_names receives an array of
+ *  *out_rank entries (the rank of d2l_model_input_shape), entry d the `dim_param` name of
+ *  dimension d when it is symbolic and named (e.g. "batch"), NULL for a fixed dimension or
+ *  one with no name. Array and strings are borrowed, valid until d2l_model_free (for rank
+ *  0 the array holds no entry). Errors: D2L_ERR_INVALID_ARGUMENT (NULL pointer, index out
+ *  of range); out-params untouched on error. Thread-safe. */
+D2L_API D2L_NODISCARD d2l_status d2l_model_input_dim_names(const d2l_model *model, size_t index,
+                                                           const char *const **out_names, size_t *out_rank);
+
+/** (API version 3.) The dimension names of output `index`, as d2l_model_input_dim_names.
+ *  Thread-safe. */
+D2L_API D2L_NODISCARD d2l_status d2l_model_output_dim_names(const d2l_model *model, size_t index,
+                                                            const char *const **out_names, size_t *out_rank);
+
 /** The value of metadata entry `key` (ModelProto.metadata_props, e.g. "d2l.labels");
  *  NULL when model or key is NULL or the key is absent. Borrowed: valid until
  *  d2l_model_free. Thread-safe. */

@@ -20,6 +20,11 @@ final class CModel {
     let metadataValues: [UnsafeMutablePointer<CChar>]
     let inputShapes: [UnsafeMutablePointer<Int64>]
     let outputShapes: [UnsafeMutablePointer<Int64>]
+    /// Per input (output): one C string pointer per dimension, the `dim_param` name or NULL.
+    let inputDimNames: [UnsafeMutablePointer<UnsafePointer<CChar>?>]
+    let outputDimNames: [UnsafeMutablePointer<UnsafePointer<CChar>?>]
+    /// The strings those arrays point to.
+    private let dimNameStrings: [UnsafeMutablePointer<CChar>]
     /// `d2l.labels` as C strings (empty when absent), or nil when present but not a JSON
     /// array of strings. Made at load, so the model stays immutable.
     let labels: [UnsafeMutablePointer<CChar>]?
@@ -32,6 +37,10 @@ final class CModel {
         metadataValues = model.metadata.map { cString($0.value) }
         inputShapes = model.inputs.map { int64Array($0.type.dims) }
         outputShapes = model.outputs.map { int64Array($0.type.dims) }
+        var strings: [UnsafeMutablePointer<CChar>] = []
+        inputDimNames = model.inputs.map { cStringArray($0.type.dimNames, keeping: &strings) }
+        outputDimNames = model.outputs.map { cStringArray($0.type.dimNames, keeping: &strings) }
+        dimNameStrings = strings
         if let text = model.metadata("d2l.labels") {
             labels = JSONStringArray.parse(text).map { $0.map { cString($0) } }
         } else {
@@ -40,8 +49,9 @@ final class CModel {
     }
 
     deinit {
-        for p in inputNames + outputNames + metadataKeys + metadataValues + (labels ?? []) { free(p) }
+        for p in inputNames + outputNames + metadataKeys + metadataValues + (labels ?? []) + dimNameStrings { free(p) }
         for p in inputShapes + outputShapes { p.deallocate() }
+        for p in inputDimNames + outputDimNames { p.deallocate() }
     }
 }
 
@@ -73,6 +83,24 @@ private func free(_ p: UnsafeMutablePointer<CChar>) { p.deallocate() }
 private func int64Array(_ dims: [Int?]) -> UnsafeMutablePointer<Int64> {
     let p = UnsafeMutablePointer<Int64>.allocate(capacity: max(dims.count, 1))
     for (i, d) in dims.enumerated() { p[i] = Int64(d ?? -1) }
+    return p
+}
+
+/// A C array of `names.count` string pointers (NULL for nil; one slot even when empty);
+/// the strings it points to are appended to `strings`, which the caller frees.
+private func cStringArray(_ names: [String?], keeping strings: inout [UnsafeMutablePointer<CChar>])
+    -> UnsafeMutablePointer<UnsafePointer<CChar>?> {
+    let p = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: max(names.count, 1))
+    p[0] = nil
+    for (i, name) in names.enumerated() {
+        if let name {
+            let s = cString(name)
+            strings.append(s)
+            p[i] = UnsafePointer(s)
+        } else {
+            p[i] = nil
+        }
+    }
     return p
 }
 
@@ -201,6 +229,60 @@ public func d2l_model_input_shape(_ p: OpaquePointer?, _ index: Int, _ outShape:
 @_cdecl("d2l_model_output_shape")
 public func d2l_model_output_shape(_ p: OpaquePointer?, _ index: Int, _ outShape: UnsafeMutablePointer<UnsafePointer<Int64>?>?, _ outRank: UnsafeMutablePointer<Int>?) -> Int32 {
     shapeOut("d2l_model_output_shape", p, index, true, outShape, outRank)
+}
+
+private func dimNamesOut(_ fn: StaticString, _ p: OpaquePointer?, _ index: Int, _ output: Bool,
+                         _ outNames: UnsafeMutablePointer<UnsafePointer<UnsafePointer<CChar>?>?>?,
+                         _ outRank: UnsafeMutablePointer<Int>?) -> Int32 {
+    guard let m = model(p) else { return invalidArgument("\(fn): model is NULL") }
+    guard let outNames, let outRank else { return invalidArgument("\(fn): out_names or out_rank is NULL") }
+    let infos = output ? m.model.outputs : m.model.inputs
+    guard index >= 0, index < infos.count else {
+        return invalidArgument("\(fn): index \(index) is out of range (count \(infos.count))")
+    }
+    outNames.pointee = UnsafePointer(output ? m.outputDimNames[index] : m.inputDimNames[index])
+    outRank.pointee = infos[index].type.dims.count
+    return 0
+}
+
+@_cdecl("d2l_model_input_dim_names")
+public func d2l_model_input_dim_names(_ p: OpaquePointer?, _ index: Int,
+                                      _ outNames: UnsafeMutablePointer<UnsafePointer<UnsafePointer<CChar>?>?>?,
+                                      _ outRank: UnsafeMutablePointer<Int>?) -> Int32 {
+    dimNamesOut("d2l_model_input_dim_names", p, index, false, outNames, outRank)
+}
+
+@_cdecl("d2l_model_output_dim_names")
+public func d2l_model_output_dim_names(_ p: OpaquePointer?, _ index: Int,
+                                       _ outNames: UnsafeMutablePointer<UnsafePointer<UnsafePointer<CChar>?>?>?,
+                                       _ outRank: UnsafeMutablePointer<Int>?) -> Int32 {
+    dimNamesOut("d2l_model_output_dim_names", p, index, true, outNames, outRank)
+}
+
+private func indexOut(_ fn: StaticString, _ p: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ output: Bool,
+                      _ outIndex: UnsafeMutablePointer<Int>?) -> Int32 {
+    guard let m = model(p) else { return invalidArgument("\(fn): model is NULL") }
+    guard let name else { return invalidArgument("\(fn): name is NULL") }
+    guard let outIndex else { return invalidArgument("\(fn): out_index is NULL") }
+    do {
+        let text = String(cString: name)
+        outIndex.pointee = output ? try m.model.outputIndex(named: text) : try m.model.inputIndex(named: text)
+        return 0
+    } catch {
+        return fail(D2LError(error.status, "\(fn): \(error.message)"))
+    }
+}
+
+@_cdecl("d2l_model_input_index")
+public func d2l_model_input_index(_ p: OpaquePointer?, _ name: UnsafePointer<CChar>?,
+                                  _ outIndex: UnsafeMutablePointer<Int>?) -> Int32 {
+    indexOut("d2l_model_input_index", p, name, false, outIndex)
+}
+
+@_cdecl("d2l_model_output_index")
+public func d2l_model_output_index(_ p: OpaquePointer?, _ name: UnsafePointer<CChar>?,
+                                   _ outIndex: UnsafeMutablePointer<Int>?) -> Int32 {
+    indexOut("d2l_model_output_index", p, name, true, outIndex)
 }
 
 private func dtypeOut(_ fn: StaticString, _ p: OpaquePointer?, _ index: Int, _ output: Bool, _ outDtype: UnsafeMutablePointer<Int32>?) -> Int32 {

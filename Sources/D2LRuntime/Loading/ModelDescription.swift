@@ -6,6 +6,9 @@
 public struct DeclaredType: Sendable {
     public var dtype: DType
     public var dims: [Int?]
+    /// One entry per dimension: the `dim_param` name of a symbolic dimension (`"batch"`),
+    /// nil for a fixed one (`dim_value`) or one with neither (or an empty `dim_param`).
+    public var dimNames: [String?]
 }
 
 /// A graph input or output.

@@ -274,20 +274,25 @@ enum ONNXReader {
             throw .unsupported("\(what) \(quoted(name)) has no declared shape (libd2l needs at least its rank)")
         }
         var dims: [Int?] = []
+        var dimNames: [String?] = []
         if shapeProto.pointee.n_dim > 64 { throw .invalidModel("\(what) \(quoted(name)) has more than 64 dimensions") }
         for i in 0..<shapeProto.pointee.n_dim {
-            guard let dim = shapeProto.pointee.dim[i] else { dims.append(nil); continue }
+            guard let dim = shapeProto.pointee.dim[i] else { dims.append(nil); dimNames.append(nil); continue }
             if dim.pointee.value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE {
                 let v = dim.pointee.dim_value
                 guard v >= 0 && v <= Int64(maxTensorElements) else {
                     throw .invalidModel("\(what) \(quoted(name)) has an invalid dimension \(v)")
                 }
                 dims.append(Int(v))
+                dimNames.append(nil)
             } else {
                 dims.append(nil)
+                let param = dim.pointee.value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM
+                    ? string(dim.pointee.dim_param) : ""
+                dimNames.append(param.isEmpty ? nil : param)
             }
         }
-        return ValueInfo(name: name, type: DeclaredType(dtype: dtype, dims: dims))
+        return ValueInfo(name: name, type: DeclaredType(dtype: dtype, dims: dims, dimNames: dimNames))
     }
 
     private static func nodeDescription(_ node: Onnx__NodeProto, index: Int) throws(D2LError) -> NodeDescription {

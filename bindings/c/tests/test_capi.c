@@ -26,6 +26,8 @@
 #include "onnx.pb-c.h"
 #include "check.h"
 #include "detection_tests.h"
+#include "model_builder.h"
+#include "names_tests.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -984,6 +986,9 @@ int main(int argc, char **argv) {
         test_session_errors(lenet);
         test_symbolic_batch(lenet);
         test_metadata(lenet, lenet_path);
+        char *lm_path = path_of("Tests/Fixtures/gru-lm-opset17/model.onnx");
+        test_names(lenet, lm_path);
+        free(lm_path);
         test_last_error(lenet);
         test_shared_model(lenet);
         d2l_model_free(lenet);
