@@ -266,6 +266,32 @@ D2L_API D2L_NODISCARD d2l_status d2l_session_set_threads(d2l_session *session, s
 D2L_API D2L_NODISCARD d2l_status d2l_session_set_input(d2l_session *session, size_t index, d2l_dtype dtype,
                                                        const void *data, const int64_t *shape, size_t rank);
 
+/** (API version 3.) Prepares input `index` from an 8-bit image and sets it, as the
+ *  model's `d2l.input` metadata says (docs/FORMAT.md in the source repository), so that a
+ *  caller needs no preprocessing code of its own. `pixels` holds height * width * channels
+ *  bytes, row-major, channels interleaved: 1 = grayscale, 3 = RGB, 4 = RGBA (alpha is
+ *  dropped); it is only read during the call. The input must be float32 [N, C, H, W] with
+ *  N symbolic or 1; it is set to [1, C, H', W']:
+ *   - channels: an RGB image becomes grayscale for C = 1 (PIL's "L": (19595 R + 38470 G +
+ *     7471 B + 32768) >> 16), a grayscale image is repeated for C > 1 (a symbolic C is 1
+ *     for a grayscale image, else 3);
+ *   - size: H' x W' is d2l.input's "size": [H, W], else the input's fixed H and W, else
+ *     the image's own size; a different image is resized with PIL's bilinear filter
+ *     (Image.resize(BILINEAR): antialiased when shrinking; computed in double precision
+ *     and rounded once, so within one level of PIL's 8-bit result);
+ *   - values: pixel p of channel c becomes (lo + p * (hi - lo) / 255 - mean[c]) / std[c]
+ *     with d2l.input's "range": [lo, hi], "mean" and "std" (one value, or one per
+ *     channel). A model without d2l.input gets range [0, 1], mean 0, std 1.
+ *  Errors: D2L_ERR_INVALID_ARGUMENT (NULL session or pixels, index out of range, height or
+ *  width 0, channels not 1, 3 or 4, sizes whose product overflows, an input that is not
+ *  float32 or not of rank 4), D2L_ERR_INVALID_MODEL (d2l.input malformed, or its "size"
+ *  differs from the input's fixed H and W; the message says why), D2L_ERR_SHAPE (a fixed
+ *  batch other than 1, an RGB image for an input of 2 or more than 3 channels, a prepared
+ *  input too large), D2L_ERR_OUT_OF_MEMORY. On error the session's previous input is kept.
+ *  Thread-safety: as other session calls (one thread at a time per session). */
+D2L_API D2L_NODISCARD d2l_status d2l_session_set_image_u8(d2l_session *session, size_t index, const uint8_t *pixels,
+                                                          size_t height, size_t width, size_t channels);
+
 /** Runs the model on the inputs set so far (all must have been set). Plans memory when
  *  the input shapes differ from the previous run; repeated runs at the same shapes
  *  allocate nothing. Errors: D2L_ERR_INVALID_ARGUMENT (NULL, an input not set),
@@ -335,6 +361,16 @@ D2L_API void d2l_text_free(char *text);
  *  as other session calls (one thread at a time per session). */
 D2L_API D2L_NODISCARD d2l_status d2l_classify(d2l_session *session, size_t top_k, size_t *out_indices,
                                               double *out_probabilities, const char **out_labels, size_t *out_count);
+
+/** (API version 3.) d2l_classify for row `row` of output 0: the rows are its last-dimension
+ *  vectors (their number is the product of every dimension but the last, 1 for a rank-1
+ *  output), so that a batch of B images, logits [B, classes], gives row b for image b.
+ *  d2l_classify is d2l_classify_row with row 0. Outputs, ownership and errors are
+ *  d2l_classify's, plus D2L_ERR_INVALID_ARGUMENT for a row out of range (the message gives
+ *  the row count). Nothing is written on error. Thread-safety: as other session calls. */
+D2L_API D2L_NODISCARD d2l_status d2l_classify_row(d2l_session *session, size_t row, size_t top_k, size_t *out_indices,
+                                                  double *out_probabilities, const char **out_labels,
+                                                  size_t *out_count);
 
 /* ------------------------------------------------------------------------------------ */
 /* Object detection helpers (API version 3): the book's 13.3-13.4, no model needed        */

@@ -390,6 +390,25 @@ public func d2l_session_set_input(_ p: OpaquePointer?, _ index: Int, _ dtype: In
     }
 }
 
+@_cdecl("d2l_session_set_image_u8")
+public func d2l_session_set_image_u8(_ p: OpaquePointer?, _ index: Int, _ pixels: UnsafePointer<UInt8>?,
+                                     _ height: Int, _ width: Int, _ channels: Int) -> Int32 {
+    let fn = "d2l_session_set_image_u8"
+    guard let s = session(p) else { return invalidArgument("\(fn): session is NULL") }
+    guard let pixels else { return invalidArgument("\(fn): pixels is NULL") }
+    // size_t values above Int.max arrive negative.
+    guard height >= 0, width >= 0, channels >= 0 else {
+        return invalidArgument("\(fn): height, width or channels is too large")
+    }
+    do {
+        try s.session.setImage(index, pixels: pixels, height: height, width: width,
+                               channels: channels)
+        return 0
+    } catch {
+        return fail(D2LError(error.status, "\(fn): \(error.message)"))
+    }
+}
+
 @_cdecl("d2l_session_run")
 public func d2l_session_run(_ p: OpaquePointer?) -> Int32 {
     guard let s = session(p) else { return invalidArgument("d2l_session_run: session is NULL") }
@@ -454,7 +473,23 @@ public func d2l_classify(_ p: OpaquePointer?, _ topK: Int, _ outIndices: UnsafeM
                          _ outProbabilities: UnsafeMutablePointer<Double>?,
                          _ outLabels: UnsafeMutablePointer<UnsafePointer<CChar>?>?,
                          _ outCount: UnsafeMutablePointer<Int>?) -> Int32 {
-    let fn = "d2l_classify"
+    classifyRow("d2l_classify", p, 0, topK, outIndices, outProbabilities, outLabels, outCount)
+}
+
+@_cdecl("d2l_classify_row")
+public func d2l_classify_row(_ p: OpaquePointer?, _ row: Int, _ topK: Int, _ outIndices: UnsafeMutablePointer<Int>?,
+                             _ outProbabilities: UnsafeMutablePointer<Double>?,
+                             _ outLabels: UnsafeMutablePointer<UnsafePointer<CChar>?>?,
+                             _ outCount: UnsafeMutablePointer<Int>?) -> Int32 {
+    guard row >= 0 else { return invalidArgument("d2l_classify_row: row is too large") }
+    return classifyRow("d2l_classify_row", p, row, topK, outIndices, outProbabilities, outLabels, outCount)
+}
+
+/// d2l_classify and d2l_classify_row: top-k of row `row` of output 0, labels from d2l.labels.
+private func classifyRow(_ fn: StaticString, _ p: OpaquePointer?, _ row: Int, _ topK: Int,
+                         _ outIndices: UnsafeMutablePointer<Int>?, _ outProbabilities: UnsafeMutablePointer<Double>?,
+                         _ outLabels: UnsafeMutablePointer<UnsafePointer<CChar>?>?,
+                         _ outCount: UnsafeMutablePointer<Int>?) -> Int32 {
     guard let s = session(p) else { return invalidArgument("\(fn): session is NULL") }
     guard let outIndices, let outProbabilities, let outCount else {
         return invalidArgument("\(fn): out_indices, out_probabilities or out_count is NULL")
@@ -468,7 +503,7 @@ public func d2l_classify(_ p: OpaquePointer?, _ topK: Int, _ outIndices: UnsafeM
         labels = l
     }
     do {
-        let top = try s.session.classify(topK: topK)
+        let top = try s.session.classify(topK: topK, row: row)
         for (j, entry) in top.enumerated() {
             outIndices[j] = entry.index
             outProbabilities[j] = entry.probability

@@ -8,21 +8,21 @@
  * libpng / libjpeg: -DD2L_EXAMPLE_PNG -lpng, -DD2L_EXAMPLE_JPEG -ljpeg, as
  * bindings/c/Makefile does when they are installed; `classify --help` lists the formats
  * of a build), told apart by their first bytes, or, with --index N, image N of an IDX
- * image file such as Fashion-MNIST's t10k-images-idx3-ubyte (plain or gzip'ed). Colour
- * images become grayscale for a one-channel model (PIL's L = 0.299 R + 0.587 G +
- * 0.114 B) and grayscale images are repeated for a three-channel one; an image of
- * another size than the model's input is resized (PIL's bilinear filter, antialiased
- * when shrinking).
+ * image file such as Fashion-MNIST's t10k-images-idx3-ubyte (plain or gzip'ed).
  *
- * The program shows the whole round trip through the C API of include/d2l.h:
+ * The program shows the whole round trip through the C API of include/d2l.h; everything
+ * but reading the image file is libd2l's:
  *
- *   1. d2l_model_load_file loads and validates the model;
- *   2. the model's metadata says how pixels become inputs (`d2l.input`: scale 0..255 to
- *      `range`, then (x - mean[c]) / std[c]) and how classes are named (`d2l.labels`);
- *   3. d2l_model_input_shape gives the input's shape (a symbolic batch becomes 1; a
- *      symbolic height and width take the image's, or `d2l.input`'s "size");
- *   4. a session runs the model and output 0 (the logits) goes through a softmax;
- *   5. the top K classes (default 5) are printed, one per line: `rank label probability`.
+ *   1. d2l_model_load_file loads and validates the model (an image classifier: input 0
+ *      float32 [N, C, H, W], output 0 the logits);
+ *   2. d2l_session_set_image_u8 makes input 0 from the 8-bit pixels as the model's
+ *      `d2l.input` metadata says: colour becomes grayscale for a one-channel model (PIL's
+ *      L) and grayscale is repeated for a three-channel one, an image of another size is
+ *      resized to the model's (PIL's bilinear filter, antialiased when shrinking), and
+ *      pixels 0..255 are scaled to `range`, then (x - mean[c]) / std[c];
+ *   3. d2l_session_run runs the model;
+ *   4. d2l_classify gives the top K classes (default 5) of the softmax of the logits, with
+ *      the names of `d2l.labels`, printed one per line: `rank label probability`.
  *
  * Exit status: 0 on success, 1 on any failure (the message goes to stderr), 2 on bad
  * command-line arguments.
@@ -33,88 +33,69 @@
  */
 #define EXAMPLE_NAME "classify"
 #include "example_image.h"
-#include "example_input.h"
 
 /* ------------------------------------------------------------------------------------ */
 /* Running and reporting                                                                */
 /* ------------------------------------------------------------------------------------ */
 
-/** Runs `model` on `input` and writes the softmax of output 0 (a float32 tensor of one
- *  row of logits) into a new array *out_probabilities of *out_count classes. */
-static int run_model(const d2l_model *model, const input_tensor *input,
-                     double **out_probabilities, size_t *out_count) {
+/** Runs `model` on `img` and prints its `top` most probable classes, most probable first
+ *  (ties: lowest index). Returns 0 on success. */
+static int classify(const d2l_model *model, const image *img, size_t top) {
     int result = -1;
+    size_t *indices = NULL;
+    double *probabilities = NULL;
+    const char **names = NULL;
     d2l_session *session = NULL;
     d2l_status status = d2l_session_create(model, &session);
     if (status != D2L_OK) return fail_d2l("d2l_session_create", status);
-
-    if ((status = d2l_session_set_input(session, 0, D2L_FLOAT32, input->data, input->shape,
-                                        input->rank)) != D2L_OK) {
-        fail_d2l("d2l_session_set_input", status);
+    if ((status = d2l_session_set_image_u8(session, 0, img->pixels, img->height, img->width, img->channels)) != D2L_OK) {
+        fail_d2l("d2l_session_set_image_u8", status);
         goto done;
     }
     if ((status = d2l_session_run(session)) != D2L_OK) {
         fail_d2l("d2l_session_run", status);
         goto done;
     }
+    /* d2l_classify writes at most the class count (the last dimension of output 0) entries. */
     d2l_dtype dtype;
-    const void *data;
+    const void *logits;
     const int64_t *shape;
     size_t rank;
-    status = d2l_session_get_output(session, 0, &dtype, &data, &shape, &rank);
-    if (status != D2L_OK) {
+    if ((status = d2l_session_get_output(session, 0, &dtype, &logits, &shape, &rank)) != D2L_OK) {
         fail_d2l("d2l_session_get_output", status);
         goto done;
     }
-    if (dtype != D2L_FLOAT32) {
-        fail("output 0 is not float32");
-        goto done;
-    }
-    /* One row of logits: [1, classes] or [classes]; anything of batch 1 flattens. */
-    size_t count = 1;
-    for (size_t i = 0; i < rank; i++) count *= (size_t)shape[i];
-    if (count == 0) {
+    size_t classes = rank > 0 ? (size_t)shape[rank - 1] : 1;
+    if (top > classes) top = classes;
+    if (top == 0) {
         fail("output 0 is empty");
         goto done;
     }
-    const float *logits = data;
-    double *probabilities = malloc(count * sizeof *probabilities);
-    if (!probabilities) {
+    indices = malloc(top * sizeof *indices);
+    probabilities = malloc(top * sizeof *probabilities);
+    names = malloc(top * sizeof *names);
+    if (!indices || !probabilities || !names) {
         fail("out of memory");
         goto done;
     }
-    /* Softmax in double, shifted by the largest logit so that exp cannot overflow. */
-    double largest = logits[0], sum = 0.0;
-    for (size_t i = 1; i < count; i++)
-        if (logits[i] > largest) largest = logits[i];
-    for (size_t i = 0; i < count; i++) sum += probabilities[i] = exp(logits[i] - largest);
-    for (size_t i = 0; i < count; i++) probabilities[i] /= sum;
-    *out_probabilities = probabilities;
-    *out_count = count;
+    size_t count = 0;
+    if ((status = d2l_classify(session, top, indices, probabilities, names, &count)) != D2L_OK) {
+        fail_d2l("d2l_classify", status);
+        goto done;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (names[i])
+            printf("%zu %s %.6f\n", i + 1, names[i], probabilities[i]);
+        else
+            printf("%zu %zu %.6f\n", i + 1, indices[i], probabilities[i]);
+    }
     result = 0;
 done:
+    free(indices);
+    free(probabilities);
+    free(names);
     d2l_session_free(session);
     return result;
-}
-
-/** Prints the `top` most probable classes, most probable first (ties: lowest index). */
-static void print_top(const double *probabilities, size_t count, size_t top,
-                      const labels *names) {
-    if (top > count) top = count;
-    char *taken = calloc(count, 1);
-    for (size_t rank = 1; rank <= top; rank++) {
-        size_t best = count;
-        for (size_t i = 0; i < count; i++)
-            if (!(taken && taken[i]) && (best == count || probabilities[i] > probabilities[best]))
-                best = i;
-        if (taken) taken[best] = 1;
-        if (best < names->count)
-            printf("%zu %s %.6f\n", rank, names->names[best], probabilities[best]);
-        else
-            printf("%zu %zu %.6f\n", rank, best, probabilities[best]);
-        if (!taken) break; /* out of memory: the first line is all we can rank */
-    }
-    free(taken);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -190,11 +171,6 @@ int main(int argc, char **argv) {
     int result = 1;
     d2l_model *model = NULL;
     image img = {0, 0, 0, NULL};
-    labels names = {NULL, 0};
-    input_tensor input = {NULL, {0}, 0};
-    double *probabilities = NULL;
-    size_t count = 0;
-    preprocessing pre;
 
     d2l_status status = d2l_model_load_file(model_path, &model);
     if (status != D2L_OK) {
@@ -202,22 +178,11 @@ int main(int argc, char **argv) {
              d2l_last_error());
         goto done;
     }
-    if (preprocessing_parse(d2l_model_metadata(model, "d2l.input"), &pre) != 0) goto done;
-    const char *labels_json = d2l_model_metadata(model, "d2l.labels");
-    if (labels_json && labels_parse(labels_json, &names) != 0) {
-        fail("d2l.labels is not a JSON array of strings");
-        goto done;
-    }
     if ((use_index ? read_idx(image_path, index, &img) : read_image(image_path, &img)) != 0)
         goto done;
-    if (make_input(model, &img, &pre, &input) != 0) goto done;
-    if (run_model(model, &input, &probabilities, &count) != 0) goto done;
-    print_top(probabilities, count, top, &names);
+    if (classify(model, &img, top) != 0) goto done;
     result = 0;
 done:
-    free(probabilities);
-    free(input.data);
-    labels_free(&names);
     image_free(&img);
     d2l_model_free(model);
     return result;

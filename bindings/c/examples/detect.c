@@ -6,7 +6,8 @@
  *
  * 1. d2l_model_load_file; the model must have d2l.task "detection" and the outputs
  *    `anchors` [1, A, 4], `class_probs` [1, classes + 1, A] and `offsets` [1, A * 4];
- * 2. the image becomes the input as d2l.input says (resized to its size, PIL bilinear);
+ * 2. d2l_session_set_image_u8 makes the input from the image as d2l.input says (resized to
+ *    its size with PIL's bilinear filter, scaled and normalised);
  * 3. d2l_session_run, then d2l_multibox_detection (NMS threshold 0.5, the book's) turns
  *    the three outputs into rows (class, confidence, x1, y1, x2, y2);
  * 4. every row of a class (not -1) whose confidence reaches --threshold (default 0.9) is
@@ -21,7 +22,7 @@
  */
 #define EXAMPLE_NAME "detect"
 #include "example_image.h"
-#include "example_input.h"
+#include "example_labels.h"
 
 /** The index of the output named `name`, or -1. */
 static long output_index(const d2l_model *model, const char *name) {
@@ -149,11 +150,9 @@ int main(int argc, char **argv) {
     int result = 1;
     d2l_model *model = NULL;
     d2l_session *session = NULL;
-    image img = {0, 0, 0, NULL}, original = {0, 0, 0, NULL};
+    image original = {0, 0, 0, NULL};
     labels names = {NULL, 0};
-    input_tensor input = {NULL, {0}, 0};
     float *detections = NULL;
-    preprocessing pre;
 
     d2l_status status = d2l_model_load_file(model_path, &model);
     if (status != D2L_OK) {
@@ -165,17 +164,16 @@ int main(int argc, char **argv) {
         fail("%s is not a detector (d2l.task is %s, not detection)", model_path, task ? task : "absent");
         goto done;
     }
-    if (preprocessing_parse(d2l_model_metadata(model, "d2l.input"), &pre) != 0) goto done;
     const char *labels_json = d2l_model_metadata(model, "d2l.labels");
     if (labels_json && labels_parse(labels_json, &names) != 0) {
         fail("d2l.labels is not a JSON array of strings");
         goto done;
     }
-    if (read_image(image_path, &img) != 0 || read_image(image_path, &original) != 0) goto done;
-    if (make_input(model, &img, &pre, &input) != 0) goto done;
+    if (read_image(image_path, &original) != 0) goto done;
     if ((status = d2l_session_create(model, &session)) != D2L_OK) { fail_d2l("d2l_session_create", status); goto done; }
-    if ((status = d2l_session_set_input(session, 0, D2L_FLOAT32, input.data, input.shape, input.rank)) != D2L_OK) {
-        fail_d2l("d2l_session_set_input", status);
+    status = d2l_session_set_image_u8(session, 0, original.pixels, original.height, original.width, original.channels);
+    if (status != D2L_OK) {
+        fail_d2l("d2l_session_set_image_u8", status);
         goto done;
     }
     if ((status = d2l_session_run(session)) != D2L_OK) { fail_d2l("d2l_session_run", status); goto done; }
@@ -215,9 +213,7 @@ int main(int argc, char **argv) {
     result = 0;
 done:
     free(detections);
-    free(input.data);
     labels_free(&names);
-    image_free(&img);
     image_free(&original);
     d2l_session_free(session);
     d2l_model_free(model);

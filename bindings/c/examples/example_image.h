@@ -1,9 +1,10 @@
 /*
  * example_image.h — what the C examples (classify.c, detect.c) share to read images:
- * errors printed as "NAME: message", binary PGM, IDX (plain or gzip'ed), PNG and JPEG
- * readers (with -DD2L_EXAMPLE_PNG / -DD2L_EXAMPLE_JPEG), PIL's bilinear resize and PIL's
- * L conversion. Header-only (static functions): include it once, after defining
- * EXAMPLE_NAME (the program's name in messages).
+ * errors printed as "NAME: message" and binary PGM, IDX (plain or gzip'ed), PNG and JPEG
+ * readers (with -DD2L_EXAMPLE_PNG / -DD2L_EXAMPLE_JPEG) that give 8-bit pixels, H x W x C
+ * interleaved, as d2l_session_set_image_u8 takes them (which converts, resizes and
+ * normalises them for the model). Header-only (static functions): include it once, after
+ * defining EXAMPLE_NAME (the program's name in messages).
  */
 #ifndef D2L_EXAMPLE_IMAGE_H
 #define D2L_EXAMPLE_IMAGE_H
@@ -408,116 +409,6 @@ static int read_image(const char *path, image *out) {
 #endif
     }
     return fail("%s is not an image this build reads (%s)", path, supported_formats());
-}
-
-/** One output sample's taps of PIL's bilinear (triangle) filter along an axis. */
-typedef struct {
-    size_t first, count; /* input samples first ..< first + count */
-    double weights[];    /* count normalised weights */
-} filter_taps;
-
-/** Taps for resizing `in_size` samples to `out_size`, as PIL's `Image.resize(BILINEAR)`
- *  computes them: output sample i is centred on input coordinate (i + 0.5)·scale, and
- *  the triangle's support widens by the scale when shrinking (antialiasing). Returns an
- *  array of out_size pointers (each malloc'ed; free with taps_free), or NULL. */
-static filter_taps **taps_make(size_t in_size, size_t out_size) {
-    double scale = (double)in_size / (double)out_size;
-    double filter_scale = scale > 1.0 ? scale : 1.0;
-    double support = filter_scale; /* the triangle's support is 1 */
-    filter_taps **taps = calloc(out_size, sizeof *taps);
-    if (!taps) return NULL;
-    for (size_t i = 0; i < out_size; i++) {
-        double center = ((double)i + 0.5) * scale;
-        double lo = center - support + 0.5, hi = center + support + 0.5;
-        size_t first = lo > 0 ? (size_t)lo : 0;
-        size_t last = hi < (double)in_size ? (size_t)hi : in_size;
-        if (last <= first) last = first + 1 <= in_size ? first + 1 : in_size;
-        filter_taps *t = malloc(sizeof *t + (last - first) * sizeof(double));
-        if (!t) {
-            for (size_t j = 0; j < i; j++) free(taps[j]);
-            free(taps);
-            return NULL;
-        }
-        t->first = first;
-        t->count = last - first;
-        double total = 0.0;
-        for (size_t k = 0; k < t->count; k++) {
-            double x = ((double)(first + k) - center + 0.5) / filter_scale;
-            double w = x < 0 ? 1.0 + x : 1.0 - x;
-            t->weights[k] = w > 0.0 ? w : 0.0;
-            total += t->weights[k];
-        }
-        for (size_t k = 0; k < t->count; k++) t->weights[k] = total > 0.0 ? t->weights[k] / total : 1.0 / t->count;
-        taps[i] = t;
-    }
-    return taps;
-}
-
-static void taps_free(filter_taps **taps, size_t count) {
-    if (!taps) return;
-    for (size_t i = 0; i < count; i++) free(taps[i]);
-    free(taps);
-}
-
-/** Resizes `in` to width × height with PIL's bilinear filter (horizontal pass, then
- *  vertical, in double precision, rounded once at the end: within one level of PIL,
- *  which rounds after each pass). Returns 0 on success. */
-static int resize_image(const image *in, size_t width, size_t height, image *out) {
-    size_t c = in->channels;
-    filter_taps **columns = taps_make(in->width, width), **rows = taps_make(in->height, height);
-    double *middle = malloc(in->height * width * c * sizeof *middle);
-    unsigned char *pixels = malloc(height * width * c);
-    int status = -1;
-    if (!columns || !rows || !middle || !pixels) {
-        fail("out of memory");
-        goto done;
-    }
-    for (size_t y = 0; y < in->height; y++)
-        for (size_t x = 0; x < width; x++)
-            for (size_t ch = 0; ch < c; ch++) {
-                const filter_taps *t = columns[x];
-                double sum = 0.0;
-                for (size_t k = 0; k < t->count; k++)
-                    sum += t->weights[k] * in->pixels[(y * in->width + t->first + k) * c + ch];
-                middle[(y * width + x) * c + ch] = sum;
-            }
-    for (size_t y = 0; y < height; y++)
-        for (size_t x = 0; x < width; x++)
-            for (size_t ch = 0; ch < c; ch++) {
-                const filter_taps *t = rows[y];
-                double sum = 0.0;
-                for (size_t k = 0; k < t->count; k++) sum += t->weights[k] * middle[((t->first + k) * width + x) * c + ch];
-                long v = lround(sum);
-                pixels[(y * width + x) * c + ch] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v);
-            }
-    out->width = width;
-    out->height = height;
-    out->channels = c;
-    out->pixels = pixels;
-    pixels = NULL;
-    status = 0;
-done:
-    taps_free(columns, width);
-    taps_free(rows, height);
-    free(middle);
-    free(pixels);
-    return status;
-}
-
-/** The image as one channel: PIL's L = (19595 R + 38470 G + 7471 B + 2^15) >> 16. */
-static int to_grayscale(image *img) {
-    if (img->channels == 1) return 0;
-    size_t n = img->width * img->height;
-    unsigned char *gray = malloc(n);
-    if (!gray) return fail("out of memory");
-    for (size_t i = 0; i < n; i++) {
-        const unsigned char *p = img->pixels + 3 * i;
-        gray[i] = (unsigned char)((19595u * p[0] + 38470u * p[1] + 7471u * p[2] + 0x8000u) >> 16);
-    }
-    free(img->pixels);
-    img->pixels = gray;
-    img->channels = 1;
-    return 0;
 }
 
 #endif

@@ -132,4 +132,13 @@ static d2l_status build_identity_model(const built_value *inputs, size_t count, 
     return status;
 }
 
+/** The identity model of one float32 input "x" with dims `dims` (rank 4; -1 = symbolic
+ *  "batch" for dimension 0, unnamed elsewhere) and, when `input_json` is not NULL, that
+ *  d2l.input. */
+static d2l_status build_image_model(const int64_t dims[4], const char *input_json, d2l_model **out) {
+    built_value x = {"x", D2L_FLOAT32, 4, {dims[0], dims[1], dims[2], dims[3]}, {"batch", NULL, NULL, NULL}};
+    const char *metadata[2] = {"d2l.input", input_json};
+    return build_identity_model(&x, 1, metadata, input_json ? 1 : 0, out);
+}
+
 #endif

@@ -15,6 +15,9 @@
  *  - NULL pointers, out-of-range indices, calls out of order and bad inputs for every
  *    function, with out-parameters left untouched and previous inputs kept;
  *  - the symbolic batch, the thread setting, status strings, versions, metadata;
+ *  - API version 3's conveniences: name lookups and dimension names (names_tests.h),
+ *    d2l_session_set_image_u8 against Tests/Fixtures/image-input (image_input_tests.h),
+ *    d2l_classify_row (classify_row_tests.h), on models made in memory (model_builder.h);
  *  - a model shared by four threads, each with its own session.
  *
  * The fixtures' tensors (serialized onnx.TensorProto) are read with the protobuf-c code
@@ -231,7 +234,7 @@ static void test_info(void) {
 /* Reference fixtures                                                                   */
 /* ------------------------------------------------------------------------------------ */
 
-/** A tensor of any of the fixtures' dtypes (float32, int32 or int64), as raw bytes. */
+/** A tensor of any of the fixtures' dtypes (float32, int32, int64 or uint8), as raw bytes. */
 typedef struct {
     int64_t dims[8];
     size_t rank;
@@ -240,7 +243,7 @@ typedef struct {
     size_t count;
 } any_tensor;
 
-/** Reads a serialized onnx.TensorProto of float32, int32 or int64. 0 on success. */
+/** Reads a serialized onnx.TensorProto of float32, int32, int64 or uint8. 0 on success. */
 static int read_any_tensor_pb(const char *path, any_tensor *out) {
     size_t size;
     unsigned char *bytes = read_file(path, &size);
@@ -254,6 +257,7 @@ static int read_any_tensor_pb(const char *path, any_tensor *out) {
     if (proto->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT) { t.dtype = D2L_FLOAT32; item = 4; }
     else if (proto->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64) { t.dtype = D2L_INT64; item = 8; }
     else if (proto->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT32) { t.dtype = D2L_INT32; item = 4; }
+    else if (proto->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__UINT8) { t.dtype = D2L_UINT8; item = 1; }
     if (item == 0 || proto->n_dims > 8) goto done;
     memcpy(t.dims, proto->dims, proto->n_dims * sizeof *t.dims);
     t.count = element_count(t.dims, t.rank);
@@ -268,6 +272,8 @@ static int read_any_tensor_pb(const char *path, any_tensor *out) {
         memcpy(t.data, proto->int64_data, t.count * item);
     } else if (t.dtype == D2L_INT32 && proto->n_int32_data == t.count) {
         memcpy(t.data, proto->int32_data, t.count * item);
+    } else if (t.dtype == D2L_UINT8 && proto->n_int32_data == t.count) {
+        for (size_t i = 0; i < t.count; i++) ((unsigned char *)t.data)[i] = (unsigned char)proto->int32_data[i];
     } else {
         goto done;
     }
@@ -969,6 +975,13 @@ static void test_shared_model(const d2l_model *model) {
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* API version 3 conveniences (these headers use the helpers above)                     */
+/* ------------------------------------------------------------------------------------ */
+
+#include "image_input_tests.h"
+#include "classify_row_tests.h"
+
+/* ------------------------------------------------------------------------------------ */
 
 int main(int argc, char **argv) {
     if (argc > 1) root = argv[1];
@@ -989,6 +1002,8 @@ int main(int argc, char **argv) {
         char *lm_path = path_of("Tests/Fixtures/gru-lm-opset17/model.onnx");
         test_names(lenet, lm_path);
         free(lm_path);
+        test_image_input(lenet);
+        test_classify_row(lenet);
         test_last_error(lenet);
         test_shared_model(lenet);
         d2l_model_free(lenet);

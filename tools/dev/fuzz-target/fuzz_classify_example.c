@@ -1,19 +1,22 @@
 /*
- * libFuzzer entry for the readers of bindings/c/examples/classify.c (built and run by
- * tools/dev/fuzz-toolkit, target `classify-c`): what a C user copies from the example
- * must hold up against any file. The example is included whole (its static functions are
- * what is fuzzed; its main is renamed away). For every input:
- *   - as text: labels_parse (`d2l.labels`) and preprocessing_parse (`d2l.input`);
+ * libFuzzer entry for the readers of the C examples (bindings/c/examples: classify.c's
+ * image readers from example_image.h, detect.c's d2l.labels reader from example_labels.h;
+ * built and run by tools/dev/fuzz-toolkit, target `classify-c`): what a C user copies from
+ * the examples must hold up against any file. classify.c is included whole (its static
+ * functions are what is fuzzed; its main is renamed away). For every input:
+ *   - as text: labels_parse (`d2l.labels`);
  *   - as a file: read_image (PGM, and PNG and JPEG when built with -DD2L_EXAMPLE_PNG
- *     -DD2L_EXAMPLE_JPEG, as tools/dev/fuzz-toolkit does where libpng/libjpeg exist), then
- *     what make_input does to a decoded image (grayscale, resizing up and down), and
+ *     -DD2L_EXAMPLE_JPEG, as tools/dev/fuzz-toolkit does where libpng/libjpeg exist), and
  *     read_idx for images 0 and 1 (plain or gzip-compressed).
+ * (The d2l.input reader and the resize are libd2l's d2l_session_set_image_u8 now, in
+ * Sources/D2LRuntime/Preprocessing.)
  * A crash, sanitizer report, leak or timeout is a bug; a refusal is a message on stderr
  * (closed by the script with -close_fd_mask=... only when asked: FUZZ_QUIET=1).
  */
 #define main classify_example_main
 #include "../../../bindings/c/examples/classify.c"
 #undef main
+#include "../../../bindings/c/examples/example_labels.h"
 
 #include <unistd.h>
 
@@ -30,8 +33,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         (void)total;
         labels_free(&names);
     }
-    preprocessing input;
-    (void)preprocessing_parse(text, &input);
     free(text);
 
     /* The image readers take a path: one scratch file per process. */
@@ -49,14 +50,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         unsigned sum = 0;
         for (size_t i = 0; i < img.width * img.height * img.channels; i++) sum += img.pixels[i];
         (void)sum;
-        /* Shrinking and enlarging: at most 64 on a side, so that big headers stay fast. */
-        image small = {0, 0, 0, NULL}, large = {0, 0, 0, NULL};
-        if (img.width * img.height <= 1u << 20) {
-            if (resize_image(&img, 28, 28, &small) == 0) image_free(&small);
-            if (resize_image(&img, img.width < 64 ? img.width + 3 : 64, img.height < 64 ? img.height + 5 : 64, &large) == 0)
-                image_free(&large);
-        }
-        if (to_grayscale(&img) == 0 && img.channels != 1) abort();
         image_free(&img);
     }
     for (unsigned long index = 0; index < 2; index++) {

@@ -1,0 +1,1 @@
+BpixelsJ#$:MzrÆÇ=7Q—…¼Ú=ad²ÑÇAut¬ËêNRq“¢òj
