@@ -3,6 +3,7 @@
     import d2l_runtime
     with d2l_runtime.Model("lenet.onnx") as model:
         outs = model.run({"x": images})          # list of numpy arrays
+        logits, = model.run(["logits"], {"x": images})   # onnxruntime's form; get_inputs() too
         model.classify(pixels, top_k=5)          # [(label, probability), ...]
     d2l_runtime.nms(boxes, scores, 0.5)          # the book's detection helpers on numpy arrays
 
@@ -16,12 +17,14 @@ version is checked then.
 from ._capi import API_VERSION, D2LError, LibraryError
 from ._detection import box_iou, multibox_detection, multibox_prior, nms
 from ._model import Model, Session
+from ._nodearg import NodeArg
 
 __all__ = [
     "API_VERSION",
     "D2LError",
     "LibraryError",
     "Model",
+    "NodeArg",
     "Session",
     "api_version",
     "box_iou",

@@ -78,6 +78,12 @@ FUNCTIONS = {
     "d2l_model_output_shape": (d2l_status, [model_p, c_size_t, POINTER(int64_p), POINTER(c_size_t)]),
     "d2l_model_input_dtype": (d2l_status, [model_p, c_size_t, POINTER(d2l_dtype)]),
     "d2l_model_output_dtype": (d2l_status, [model_p, c_size_t, POINTER(d2l_dtype)]),
+    # Name lookups and dimension names (API version 3): pass a POINTER(c_char_p)() by
+    # reference to the dim_names functions; its entries are bytes, or None.
+    "d2l_model_input_index": (d2l_status, [model_p, c_char_p, POINTER(c_size_t)]),
+    "d2l_model_output_index": (d2l_status, [model_p, c_char_p, POINTER(c_size_t)]),
+    "d2l_model_input_dim_names": (d2l_status, [model_p, c_size_t, POINTER(POINTER(c_char_p)), POINTER(c_size_t)]),
+    "d2l_model_output_dim_names": (d2l_status, [model_p, c_size_t, POINTER(POINTER(c_char_p)), POINTER(c_size_t)]),
     "d2l_model_metadata": (c_char_p, [model_p, c_char_p]),
     "d2l_model_metadata_count": (c_size_t, [model_p]),
     "d2l_model_metadata_key": (c_char_p, [model_p, c_size_t]),
@@ -87,6 +93,7 @@ FUNCTIONS = {
     "d2l_session_free": (None, [session_p]),
     "d2l_session_set_threads": (d2l_status, [session_p, c_size_t]),
     "d2l_session_set_input": (d2l_status, [session_p, c_size_t, d2l_dtype, c_void_p, int64_p, c_size_t]),
+    "d2l_session_set_image_u8": (d2l_status, [session_p, c_size_t, POINTER(ctypes.c_uint8), c_size_t, c_size_t, c_size_t]),
     "d2l_session_run": (d2l_status, [session_p]),
     "d2l_session_get_output": (
         d2l_status,
@@ -99,6 +106,10 @@ FUNCTIONS = {
     "d2l_classify": (
         d2l_status,
         [session_p, c_size_t, POINTER(c_size_t), POINTER(c_double), POINTER(c_char_p), POINTER(c_size_t)],
+    ),
+    "d2l_classify_row": (
+        d2l_status,
+        [session_p, c_size_t, c_size_t, POINTER(c_size_t), POINTER(c_double), POINTER(c_char_p), POINTER(c_size_t)],
     ),
     # Object detection helpers (API version 3)
     "d2l_box_iou": (d2l_status, [float_p, c_size_t, float_p, c_size_t, float_p]),

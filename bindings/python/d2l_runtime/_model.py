@@ -17,6 +17,8 @@ import numpy as np
 
 from . import _capi
 from ._capi import D2LError
+from ._image import pixels_hwc
+from ._nodearg import NodeArg
 
 #: d2l_dtype code -> numpy dtype, and back.
 DTYPES: dict[int, np.dtype] = {
@@ -95,6 +97,37 @@ def _prepare(array: Any, declared: np.dtype | None) -> tuple[np.ndarray, int]:
             want = f"; the input takes {declared}" if declared is not None else ""
             raise TypeError(f"libd2l has no element type for numpy dtype {a.dtype}{want}")
     return np.ascontiguousarray(a), code
+
+
+#: run's marker for "not given" (None means something for both call forms).
+_UNSET: Any = object()
+
+
+def _run_arguments(first: Any, input_feed: Any, run_options: Any, output_names: Any) -> tuple[Any, Any]:
+    """(output names or None for every output, inputs) from run's call forms: d2l's
+    ``run(inputs)`` and onnxruntime's ``run(output_names, input_feed[, run_options])``
+    (``output_names=`` / ``input_feed=`` as keywords too). A given input_feed selects
+    onnxruntime's form."""
+    if run_options is not None:
+        raise TypeError("run_options is not supported (pass None)")
+    if input_feed is None:
+        if output_names is not _UNSET:
+            raise TypeError("output_names needs input_feed: run(output_names, input_feed)")
+        return None, None if first is _UNSET else first
+    if output_names is not _UNSET:
+        if first is not _UNSET and first is not None:
+            raise TypeError("run() got the output names twice (positionally and as output_names=)")
+        first = output_names
+    names = None if first is _UNSET else first
+    if names is None:
+        return None, input_feed
+    if isinstance(names, (str, bytes)) or not isinstance(names, Iterable):
+        raise TypeError(f"output_names must be None or a list of output names, not {type(names).__name__}")
+    names = list(names)
+    for n in names:
+        if not isinstance(n, str):
+            raise TypeError(f"output names must be str, not {type(n).__name__} ({n!r})")
+    return names, input_feed
 
 
 class _Handle:
@@ -182,6 +215,14 @@ class Session(_Closable):
     def model(self) -> "Model":
         return self._model
 
+    def get_inputs(self) -> list[NodeArg]:
+        """The model's inputs as onnxruntime's NodeArgs (see Model.get_inputs)."""
+        return self._model.get_inputs()
+
+    def get_outputs(self) -> list[NodeArg]:
+        """The model's outputs as onnxruntime's NodeArgs (see Model.get_outputs)."""
+        return self._model.get_outputs()
+
     # -- running --------------------------------------------------------------------------
 
     def set_threads(self, threads: int) -> None:
@@ -215,6 +256,21 @@ class Session(_Closable):
             a, code = _prepare(array, declared)
         _capi.check(self._lib.d2l_session_set_input(ptr, index, code, a.ctypes.data, self._shape(a.shape), a.ndim))
 
+    def set_image(self, key: int | str, image: Any, layout: str | None = None) -> None:
+        """Sets input `key` (an index or a name; a float32 [N, C, H, W] input) from one image
+        of raw pixels through d2l_session_set_image_u8, as the model's d2l.input says
+        (channels converted, resized with PIL's bilinear filter, scaled and normalised; see
+        Model.classify), as a batch of one. `image` is uint8 (0-255), or float on the
+        0-255 scale (rounded to the nearest level), HxW, HxWxC or CxHxW with C = 1, 3 or 4;
+        `layout` ("HWC" or "CHW") settles a shape that fits both (ValueError otherwise).
+        libd2l's errors (an input that takes no images, malformed d2l.input) are D2LError."""
+        ptr = self._ptr()
+        index = self._index(key)
+        pixels = pixels_hwc(np.asarray(image), layout)
+        height, width, channels = pixels.shape
+        _capi.check(self._lib.d2l_session_set_image_u8(
+            ptr, index, pixels.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)), height, width, channels))
+
     def _shape(self, shape: tuple[int, ...]):
         """A C int64 array for `shape`, cached per shape (runs repeat shapes)."""
         cached = self._shapes.get(shape)
@@ -225,10 +281,17 @@ class Session(_Closable):
             cached = self._shapes[shape] = (array, ctypes.cast(array, _capi.int64_p))
         return cached[1]
 
-    def run(self, inputs: Mapping[str, Any] | Sequence[Any] | None = None) -> list[np.ndarray]:
+    def run(self, inputs: Any = _UNSET, input_feed: Mapping[str, Any] | Sequence[Any] | None = None,
+            run_options: None = None, *, output_names: Sequence[str] | None = _UNSET) -> list[np.ndarray]:
         """Sets `inputs` (a dict name -> array, or a list by position; None keeps the inputs
-        set so far), runs, and returns every output as a new numpy array."""
+        set so far), runs, and returns every output as a new numpy array.
+
+        onnxruntime's form works too: ``run(output_names, input_feed)`` sets `input_feed`
+        (as `inputs`) and returns the outputs named in `output_names`, in that order (None:
+        every output). An unknown output name raises KeyError (before anything runs)."""
+        wanted, inputs = _run_arguments(inputs, input_feed, run_options, output_names)
         ptr = self._ptr()
+        indices = None if wanted is None else [self._model.output_index(n) for n in wanted]
         if inputs is not None:
             model = self._model
             names = model._input_names
@@ -251,7 +314,9 @@ class Session(_Closable):
         status = self._lib.d2l_session_run(ptr)
         if status:
             raise _capi.error(status)
-        return [self.get_output(i) for i in range(len(self._model._output_names))]
+        if indices is None:
+            indices = range(len(self._model._output_names))
+        return [self.get_output(i) for i in indices]
 
     def get_output(self, index: int) -> np.ndarray:
         """Output `index` of the last successful run, copied into a new numpy array. An
@@ -324,6 +389,8 @@ class Model(_Closable):
         self._output_shapes = self._shapes(len(self._output_names), lib.d2l_model_output_shape)
         self._input_dtypes = self._dtypes(len(self._input_names), lib.d2l_model_input_dtype)
         self._output_dtypes = self._dtypes(len(self._output_names), lib.d2l_model_output_dtype)
+        self._input_dim_names = self._dim_names(len(self._input_names), lib.d2l_model_input_dim_names)
+        self._output_dim_names = self._dim_names(len(self._output_names), lib.d2l_model_output_dim_names)
         metadata = {}
         for i in range(lib.d2l_model_metadata_count(ptr)):
             key = lib.d2l_model_metadata_key(ptr, i)
@@ -344,6 +411,16 @@ class Model(_Closable):
             _capi.check(shape_fn(self._handle.ptr, i, ctypes.byref(dims), ctypes.byref(rank)))
             shapes.append(tuple(None if dims[d] < 0 else int(dims[d]) for d in range(rank.value)))
         return tuple(shapes)
+
+    def _dim_names(self, count: int, names_fn) -> tuple[tuple[str | None, ...], ...]:
+        result = []
+        for i in range(count):
+            names = ctypes.POINTER(ctypes.c_char_p)()
+            rank = ctypes.c_size_t()
+            _capi.check(names_fn(self._handle.ptr, i, ctypes.byref(names), ctypes.byref(rank)))
+            result.append(tuple(None if names[d] is None else names[d].decode("utf-8", "replace")
+                                for d in range(rank.value)))
+        return tuple(result)
 
     def _dtypes(self, count: int, dtype_fn) -> tuple[np.dtype, ...]:
         dtypes = []
@@ -407,6 +484,41 @@ class Model(_Closable):
     def output_dtypes(self) -> tuple[np.dtype, ...]:
         return self._output_dtypes
 
+    def get_inputs(self) -> list[NodeArg]:
+        """The inputs as onnxruntime's ``InferenceSession.get_inputs()`` gives them: NodeArgs
+        with ``name``, ``shape`` (ints for fixed dimensions, the dim_param name for symbolic
+        ones, None for unnamed ones: ``['batch', 1, 28, 28]``) and ``type``
+        (``'tensor(float)'``). A new list each call."""
+        return [NodeArg.of(n, s, d, t) for n, s, d, t in
+                zip(self._input_names, self._input_shapes, self._input_dim_names, self._input_dtypes)]
+
+    def get_outputs(self) -> list[NodeArg]:
+        """The outputs as NodeArgs, as get_inputs."""
+        return [NodeArg.of(n, s, d, t) for n, s, d, t in
+                zip(self._output_names, self._output_shapes, self._output_dim_names, self._output_dtypes)]
+
+    def input_index(self, name: str) -> int:
+        """The index of the input named `name` (d2l_model_input_index). KeyError, with
+        libd2l's message naming the inputs, when there is none."""
+        return self._lookup(self._lib.d2l_model_input_index, name, "input")
+
+    def output_index(self, name: str) -> int:
+        """The index of the output named `name` (d2l_model_output_index). KeyError, with
+        libd2l's message naming the outputs, when there is none."""
+        return self._lookup(self._lib.d2l_model_output_index, name, "output")
+
+    def _lookup(self, index_fn, name: str, kind: str) -> int:
+        if not isinstance(name, str):
+            raise TypeError(f"an {kind} name must be a str, not {type(name).__name__}")
+        encoded = name.encode("utf-8", "surrogateescape")
+        if b"\0" in encoded:  # a C string would end there and could name another value
+            raise KeyError(f"the model has no {kind} {name!r} (names hold no NUL character)")
+        out = ctypes.c_size_t()
+        status = index_fn(self._ptr(), encoded, ctypes.byref(out))
+        if status:
+            raise KeyError(_capi.last_error())
+        return int(out.value)
+
     @property
     def metadata(self) -> dict[str, str]:
         """Every metadata_props entry, in file order (a new dict each time)."""
@@ -455,12 +567,20 @@ class Model(_Closable):
             raise ValueError(f"the model takes {len(names)} input(s) {list(names)}, got {len(arrays)}")
         return list(enumerate(arrays))
 
-    def run(self, inputs: Mapping[str, Any] | Sequence[Any]) -> list[np.ndarray]:
+    def run(self, inputs: Any = _UNSET, input_feed: Mapping[str, Any] | Sequence[Any] | None = None,
+            run_options: None = None, *, output_names: Sequence[str] | None = _UNSET) -> list[np.ndarray]:
         """Runs the model on `inputs` (a dict name -> array, or a list by position) and
-        returns the outputs as new numpy arrays, in output order."""
-        if inputs is None:
+        returns the outputs as new numpy arrays, in output order.
+
+        onnxruntime's form works too: ``run(None, {"x": x})`` returns every output,
+        ``run(["y"], {"x": x})`` the named ones in that order (KeyError for an unknown
+        name); `run_options` must be None."""
+        names, feed = _run_arguments(inputs, input_feed, run_options, output_names)
+        if feed is None:
             raise TypeError("inputs must be a dict name -> array or a list of arrays by position")
-        return self._default_session().run(inputs)
+        if names is None:
+            return self._default_session().run(feed)
+        return self._default_session().run(names, feed)
 
     # -- classification -------------------------------------------------------------------
 
@@ -475,99 +595,79 @@ class Model(_Closable):
             raise ValueError("metadata d2l.labels is not a JSON array")
         return [str(x) for x in labels]
 
-    def _prepare_image(self, image: Any) -> np.ndarray:
-        if len(self._input_names) != 1:
-            raise ValueError(f"classify needs a model with one input; this one has {len(self._input_names)}")
+    def _prepared(self, a: np.ndarray) -> np.ndarray | None:
+        """`a` with a batch dimension when it has the input's shape, with or without the
+        batch (every fixed dimension equal), else None."""
         declared = self._input_shapes[0]
-        a = np.asarray(image)
-        if a.dtype == np.uint8 and self._input_dtypes[0] != np.uint8:
-            a = self._normalize_pixels(a)
-        elif a.dtype.kind in "iub" and a.dtype != self._input_dtypes[0]:
-            raise TypeError(
-                f"classify takes raw pixels as uint8 (0-255) or a prepared {self._input_dtypes[0]} array, got {a.dtype}"
-            )
         if a.ndim == len(declared) - 1:
             a = a[np.newaxis]
-        elif a.ndim == len(declared) and a.shape[0] != 1:
-            raise ValueError(f"classify takes one image; got a batch of {a.shape[0]} (shape {a.shape})")
         elif a.ndim != len(declared):
-            raise ValueError(f"image shape {a.shape} does not fit the model's input shape {_shape_text(declared)}")
+            return None
+        if any(d is not None and d != n for d, n in zip(declared[1:], a.shape[1:])):
+            return None
         return a
 
-    def _channels_first(self, pixels: np.ndarray) -> np.ndarray:
-        """Raw pixels as CxHxW with the model's channel count: HxW is one channel; a 3-D
-        array whose last axis has 3 or 4 entries and whose first has not 1, 3 or 4 is HxWxC
-        (what PIL and imageio give; alpha dropped, as PIL's convert("RGB")); otherwise it is
-        CxHxW. An RGB image becomes grayscale for a one-channel model with PIL's
-        L = (19595 R + 38470 G + 7471 B + 2**15) >> 16 (R = G = B gives that value back); a
-        grayscale image is repeated for a three-channel one."""
-        if pixels.ndim == 2:
-            pixels = pixels[np.newaxis]
-        if pixels.ndim != 3:
-            raise ValueError(f"raw pixels must be HxW, CxHxW or HxWxC, got shape {pixels.shape}")
-        if pixels.shape[2] in (3, 4) and pixels.shape[0] not in (1, 3, 4):
-            pixels = np.transpose(pixels[:, :, :3], (2, 0, 1))
-        declared = self._input_shapes[0]
-        wanted = declared[1] if len(declared) == 4 else 1
-        if wanted == 1 and pixels.shape[0] == 3:
-            r, g, b = (pixels[c].astype(np.uint32) for c in range(3))
-            pixels = ((19595 * r + 38470 * g + 7471 * b + 0x8000) >> 16).astype(np.uint8)[np.newaxis]
-        elif wanted == 3 and pixels.shape[0] == 1:
-            pixels = np.repeat(pixels, 3, axis=0)
-        return pixels
+    def _set_image(self, session: Session, image: Any, layout: str | None) -> tuple[int, int]:
+        """Sets input 0 of `session` from one image (see classify) and returns its height
+        and width in pixels."""
+        if len(self._input_names) != 1:
+            raise ValueError(f"classify needs a model with one input; this one has {len(self._input_names)}")
+        declared, dtype = self._input_shapes[0], self._input_dtypes[0]
+        a = np.asarray(image)
+        if not (a.dtype == np.uint8 and dtype != np.uint8):  # uint8 for a float input: raw pixels
+            if a.dtype.kind != "f" and a.dtype != dtype:
+                raise TypeError(f"classify takes raw pixels as uint8 (0-255) or float, or a prepared {dtype} array, got {a.dtype}")
+            prepared = self._prepared(a)
+            if prepared is not None:
+                if prepared.shape[0] != 1:
+                    raise ValueError(f"classify takes one image; got a batch of {prepared.shape[0]} (shape {a.shape})")
+                session.set_input(0, prepared)
+                return (int(prepared.shape[-2]), int(prepared.shape[-1])) if prepared.ndim >= 3 else (1, 1)
+            if a.dtype.kind != "f" or a.ndim not in (2, 3):
+                # Not of the input's shape, and no image either.
+                raise ValueError(f"image shape {a.shape} does not fit the model's input shape {_shape_text(declared)}")
+        pixels = pixels_hwc(a, layout)
+        session.set_image(0, pixels, "HWC")
+        return int(pixels.shape[0]), int(pixels.shape[1])
 
-    def _normalize_pixels(self, pixels: np.ndarray) -> np.ndarray:
-        """Raw pixels (HxW, CxHxW or HxWxC, 0-255) -> the prepared CxHxW float32 input, per d2l.input."""
-        text = self._metadata.get("d2l.input")
-        if text is None:
-            raise ValueError(
-                "the model has no d2l.input metadata saying how raw pixels become inputs; "
-                "pass a prepared float array instead"
-            )
-        spec = json.loads(text)
-        layout = spec.get("layout", "NCHW")
-        if layout != "NCHW":
-            raise ValueError(f"d2l.input layout {layout!r} is not supported (only NCHW)")
-        pixels = self._channels_first(pixels)
-        channels, height, width = pixels.shape
-        size = spec.get("size")
-        if size is not None and tuple(int(s) for s in size) != (height, width):
-            raise ValueError(
-                f"the model takes {int(size[0])}x{int(size[1])} images (d2l.input size), got {height}x{width}; "
-                "resize the image first"
-            )
-        lo, hi = (float(v) for v in spec.get("range", [0.0, 1.0]))
-        mean = np.asarray(spec.get("mean", [0.0]), dtype=np.float64).reshape(-1)
-        std = np.asarray(spec.get("std", [1.0]), dtype=np.float64).reshape(-1)
-        for name, v in (("mean", mean), ("std", std)):
-            if v.size not in (1, channels):
-                raise ValueError(f"d2l.input {name} has {v.size} values; the image has {channels} channel(s)")
-        x = pixels.astype(np.float64) / 255.0 * (hi - lo) + lo
-        x = (x - mean[:, None, None]) / std[:, None, None]
-        return x.astype(self._input_dtypes[0])
-
-    def classify(self, image: Any, top_k: int = 5) -> list[tuple[str, float]]:
+    def classify(self, image: Any, top_k: int = 5, layout: str | None = None) -> list[tuple[str, float]]:
         """The top_k classes of one image, most probable first: [(label, probability), ...].
 
-        `image` is raw pixels (uint8, 0-255: HxW, CxHxW, or HxWxC as PIL and imageio give
-        RGB and RGBA images; colour becomes grayscale for a one-channel model), turned into
-        the input as the model's d2l.input metadata says, or an already prepared float array
-        of the input's shape, with or without the batch dimension. Probabilities are the softmax of
-        output 0 in float64; ties keep the lower class index first. Labels come from
-        d2l.labels (the class index as a string when absent). `top_k` is an integer in
-        [1, SIZE_MAX] (TypeError / ValueError otherwise), capped at the class count.
+        `image` is one of:
+
+        - a prepared input: a float array of the input's shape, with or without the batch
+          dimension (every fixed dimension equal; a batch other than 1 is a ValueError),
+          used as it is (converted to float32);
+        - raw pixels: uint8 (0-255), or float on the same 0-255 scale (rounded to the
+          nearest level; values outside [0, 255] are a ValueError: a float image already
+          scaled to [0, 1] but not of the input's shape is not guessed at), as HxW
+          (grayscale), HxWxC (what PIL and imageio give) or CxHxW with C = 1, 3 or 4 (RGBA:
+          alpha dropped). A 3-D array is HxWxC when its last axis has 1, 3 or 4 entries and
+          its first has not, CxHxW in the opposite case; when both fit, `layout` ("HWC" or
+          "CHW") must say (ValueError otherwise). The pixels go through
+          d2l_session_set_image_u8, which makes the input as the model's d2l.input metadata
+          says, exactly as the C example does: colour becomes grayscale for a one-channel
+          model (PIL's L), grayscale is repeated for a three-channel one, an image of
+          another size is resized to the model's (d2l.input's "size", else the input's
+          fixed height and width; PIL's bilinear filter), and pixels are scaled to
+          "range", then (x - mean[c]) / std[c] (without d2l.input: range [0, 1], mean 0,
+          std 1). Malformed d2l.input is libd2l's D2LError (D2L_ERR_INVALID_MODEL).
+
+        Probabilities are the softmax of output 0 in float64 (d2l_classify); ties keep the
+        lower class index first. Labels come from d2l.labels (the class index as a string
+        when absent). `top_k` is an integer in [1, SIZE_MAX] (TypeError / ValueError
+        otherwise), capped at the class count.
         """
         top_k = _integer("top_k", top_k, 1, SIZE_MAX)
-        x = self._prepare_image(image)
         session = self._default_session()
-        session.run([x])
+        self._set_image(session, image, layout)
+        _capi.check(self._lib.d2l_session_run(session._ptr()))
         k = min(top_k, 1 << 20)
         indices = (ctypes.c_size_t * k)()
         probs = (ctypes.c_double * k)()
         names = (ctypes.c_char_p * k)()
         count = ctypes.c_size_t(0)
-        lib = _capi.lib()
-        _capi.check(lib.d2l_classify(session._ptr(), k, indices, probs, names, ctypes.byref(count)))
+        _capi.check(self._lib.d2l_classify(session._ptr(), k, indices, probs, names, ctypes.byref(count)))
         result = []
         for j in range(count.value):
             i = int(indices[j])
@@ -577,27 +677,28 @@ class Model(_Closable):
 
     # -- detection ------------------------------------------------------------------------
 
-    def detect(self, image: Any, threshold: float = 0.9, nms_threshold: float = 0.5) -> list[tuple[str, float, tuple[float, float, float, float]]]:
+    def detect(self, image: Any, threshold: float = 0.9, nms_threshold: float = 0.5,
+               layout: str | None = None) -> list[tuple[str, float, tuple[float, float, float, float]]]:
         """Objects in one image with a detector exported by `d2l-cli train tiny-ssd` (d2l.task
         "detection"; outputs `anchors`, `class_probs`, `offsets`): the book's predict
         (13.7.3) through d2l_multibox_detection, then every box of a class whose confidence
         reaches `threshold`, most confident first: [(label, confidence, (x1, y1, x2, y2)), ...]
         with corners in pixels of `image`.
 
-        `image` is raw pixels as for `classify` (uint8 HxW, HxWxC or CxHxW) of the model's
-        input size (d2l.input "size"; resize it first, e.g. with PIL's BILINEAR), or a
-        prepared float array of the input's shape."""
+        `image` is raw pixels as for `classify` (uint8 or 0-255 float HxW, HxWxC or CxHxW, of
+        any size: d2l_session_set_image_u8 resizes it to the model's d2l.input "size", as
+        detect.c does), or a prepared float array of the input's shape."""
         if self._metadata.get("d2l.task") != "detection":
             raise ValueError(f"detect needs a detector (d2l.task 'detection'); this model's d2l.task is {self._metadata.get('d2l.task')!r}")
         from ._detection import multibox_detection
 
-        x = self._prepare_image(image)
-        outputs = dict(zip(self._output_names, self._default_session().run([x])))
+        session = self._default_session()
+        height, width = self._set_image(session, image, layout)
+        outputs = dict(zip(self._output_names, session.run(None)))
         missing = [n for n in ("anchors", "class_probs", "offsets") if n not in outputs]
         if missing:
             raise ValueError(f"the detector has no output(s) {missing}; its outputs are {list(self._output_names)}")
         rows = multibox_detection(outputs["class_probs"], outputs["offsets"], outputs["anchors"], nms_threshold)[0]
-        height, width = x.shape[-2], x.shape[-1]
         names = self.labels or []
         found = []
         for cls, conf, x1, y1, x2, y2 in rows.tolist():

@@ -55,6 +55,7 @@ def c_type_for(decl: str):
         "float": ctypes.c_float,
         "double": ctypes.c_double,
         "uint64_t": ctypes.c_uint64,
+        "uint8_t": ctypes.c_uint8,
     }
     handles = {"d2l_model": _capi.model_p, "d2l_session": _capi.session_p}
     if base == "void":
@@ -417,6 +418,87 @@ def test_raw_get_output_null_and_untouched(raw_session):
     assert [shape[0], shape[1]] == [1, 3]
     y = np.ctypeslib.as_array(ctypes.cast(data, POINTER(ctypes.c_float)), shape=(1, 3))
     np.testing.assert_array_equal(y, [[1.0, 0.0, 0.0]])
+
+
+@pytest.mark.parametrize("which", ["input", "output"])
+def test_raw_index_null_and_untouched(raw_model, which):
+    lib = _capi.lib()
+    fn = getattr(lib, f"d2l_model_{which}_index")
+    name = lib.d2l_model_input_name(raw_model, 0) if which == "input" else lib.d2l_model_output_name(raw_model, 0)
+    index = c_size_t(SENTINEL_SIZE)
+    expect_invalid(fn(None, name, byref(index)), "model")
+    expect_invalid(fn(raw_model, None, byref(index)), "name is NULL")
+    expect_invalid(fn(raw_model, name, None), "out_index")
+    expect_invalid(fn(raw_model, b"no such value", byref(index)), "no such value")
+    assert index.value == SENTINEL_SIZE
+    assert fn(raw_model, name, byref(index)) == OK and index.value == 0
+
+
+@pytest.mark.parametrize("which", ["input", "output"])
+def test_raw_dim_names(which):
+    lib = _capi.lib()
+    model = _capi.model_p()
+    assert lib.d2l_model_load_file(str(LENET).encode(), byref(model)) == OK
+    try:
+        fn = getattr(lib, f"d2l_model_{which}_dim_names")
+        names = sentinel_ptr(POINTER(c_char_p))
+        rank = c_size_t(SENTINEL_SIZE)
+        expect_invalid(fn(None, 0, byref(names), byref(rank)), "model")
+        expect_invalid(fn(model, 0, None, byref(rank)))
+        expect_invalid(fn(model, 0, byref(names), None))
+        expect_invalid(fn(model, 1, byref(names), byref(rank)), "out of range")
+        assert address(names) == SENTINEL_ADDRESS and rank.value == SENTINEL_SIZE
+        assert fn(model, 0, byref(names), byref(rank)) == OK
+        want = [b"batch", None, None, None] if which == "input" else [b"batch", None]
+        assert [names[i] for i in range(rank.value)] == want
+    finally:
+        lib.d2l_model_free(model)
+
+
+def test_raw_set_image_and_classify_row():
+    """d2l_session_set_image_u8 and d2l_classify_row through ctypes on lenet-fashion: a
+    batch of the three samples set with set_input; each row is that sample's d2l_classify
+    after set_image_u8 (the same preparation: p / 255 at 28x28); errors write nothing."""
+    from conftest import read_pgm, sample_files
+
+    lib = _capi.lib()
+    model, session = _capi.model_p(), _capi.session_p()
+    assert lib.d2l_model_load_file(str(LENET).encode(), byref(model)) == OK
+    assert lib.d2l_session_create(model, byref(session)) == OK
+    try:
+        images = [read_pgm(p) for p in sample_files()[:3]]
+        u8 = POINTER(ctypes.c_uint8)
+        k = 10
+        indices, probs, labels, count = (c_size_t * k)(), (ctypes.c_double * k)(), (c_char_p * k)(), c_size_t()
+        alone = []
+        for img in images:
+            assert lib.d2l_session_set_image_u8(session, 0, img.ctypes.data_as(u8), 28, 28, 1) == OK
+            assert lib.d2l_session_run(session) == OK
+            assert lib.d2l_classify(session, k, indices, probs, labels, byref(count)) == OK
+            alone.append([(int(indices[j]), float(probs[j]), labels[j]) for j in range(count.value)])
+        batch = (np.stack(images)[:, None].astype(np.float64) / 255.0).astype(np.float32)
+        assert set_input(session, 0, _capi.D2L_FLOAT32, batch.ctypes.data, list(batch.shape)) == OK
+        assert lib.d2l_session_run(session) == OK
+        for row, want in enumerate(alone):
+            assert lib.d2l_classify_row(session, row, k, indices, probs, labels, byref(count)) == OK
+            got = [(int(indices[j]), float(probs[j]), labels[j]) for j in range(count.value)]
+            assert [(i, lab) for i, _, lab in got] == [(i, lab) for i, _, lab in want]
+            np.testing.assert_allclose([p for _, p, _ in got], [p for _, p, _ in want], rtol=0, atol=1e-6)
+        count.value = SENTINEL_SIZE
+        expect_invalid(lib.d2l_classify_row(session, 3, k, indices, probs, labels, byref(count)), "3 rows")
+        expect_invalid(lib.d2l_classify_row(None, 0, k, indices, probs, labels, byref(count)), "session")
+        assert count.value == SENTINEL_SIZE
+        pixels = np.zeros((28, 28), np.uint8)
+        expect_invalid(lib.d2l_session_set_image_u8(None, 0, pixels.ctypes.data_as(u8), 28, 28, 1), "session")
+        expect_invalid(lib.d2l_session_set_image_u8(session, 0, None, 28, 28, 1), "pixels")
+        expect_invalid(lib.d2l_session_set_image_u8(session, 0, pixels.ctypes.data_as(u8), 28, 28, 2), "channels")
+        expect_invalid(lib.d2l_session_set_image_u8(session, 0, pixels.ctypes.data_as(u8), 0, 28, 1), "at least 1")
+        # The batch set before the errors is still the input.
+        assert lib.d2l_session_run(session) == OK
+        assert lib.d2l_classify_row(session, 2, k, indices, probs, labels, byref(count)) == OK
+    finally:
+        lib.d2l_session_free(session)
+        lib.d2l_model_free(model)
 
 
 def test_errors_are_per_thread():

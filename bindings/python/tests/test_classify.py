@@ -1,5 +1,6 @@
-"""Model.classify: the trained LeNet on the sample images, and the pixel preparation,
-softmax, top-k order and labels on small hand-made models."""
+"""Model.classify: the trained LeNet on the sample images, and the pixel preparation
+(libd2l's d2l_session_set_image_u8; its exact values: test_image_input.py), softmax, top-k
+order and labels on small hand-made models."""
 
 from __future__ import annotations
 
@@ -124,10 +125,28 @@ def test_classify_rejects_bad_images(lenet):
         lenet.classify(np.zeros((28,), np.uint8))
     with pytest.raises(ValueError):
         lenet.classify(np.zeros((1, 1, 1, 28, 28), np.float32))
-    # Without d2l.input "size" the library reports the wrong image size.
-    with pytest.raises(d2l_runtime.D2LError) as info:
-        lenet.classify(np.zeros((14, 14), np.uint8))
-    assert info.value.status == "D2L_ERR_SHAPE"
+    with pytest.raises(ValueError, match="does not fit the model's input shape"):
+        lenet.classify(np.zeros((1, 3, 28, 28), np.float32))
+    with pytest.raises(ValueError, match="channel axis"):
+        lenet.classify(np.zeros((2, 28, 2), np.uint8))
+    with pytest.raises(ValueError, match="ambiguous"):
+        lenet.classify(np.zeros((3, 28, 3), np.uint8))
+    with pytest.raises(ValueError, match="0-255 scale"):
+        lenet.classify(np.full((28, 28, 1), 256.0))  # a raw float image (not the input's shape)
+    with pytest.raises(ValueError, match="finite"):
+        lenet.classify(np.full((28, 28, 1), np.nan, np.float32))
+    with pytest.raises(ValueError, match="layout"):
+        lenet.classify(np.zeros((28, 28), np.uint8), layout="NHWC")
+
+
+def test_classify_resizes_to_the_model(lenet):
+    """An image of another size is resized to the input's fixed 28x28 by libd2l
+    (d2l_session_set_image_u8; its exact values: test_image_input.py)."""
+    pixels = read_pgm(sample_files()[0])
+    assert lenet.classify(np.zeros((14, 14), np.uint8), top_k=10) == lenet.classify(np.zeros((28, 28), np.uint8), top_k=10)
+    big = np.kron(pixels, np.ones((3, 3), np.uint8))  # 84x84, each pixel three times
+    assert big.shape == (84, 84)
+    assert lenet.classify(big)[0][0] == lenet.classify(pixels)[0][0]
 
 
 def with_metadata(path, **entries) -> bytes:
@@ -140,15 +159,20 @@ def with_metadata(path, **entries) -> bytes:
     return proto.SerializeToString()
 
 
-def test_classify_size_mismatch_is_a_value_error():
+def test_classify_with_d2l_input_size():
+    """d2l.input's "size" equal to the input's: images of other sizes are resized to it; a
+    "size" that differs from the fixed input is the model's error."""
     spec = {"layout": "NCHW", "range": [0, 1], "mean": [0.0], "std": [1.0], "size": [28, 28]}
     with d2l_runtime.Model.from_bytes(with_metadata(LENET, **{"d2l.input": json.dumps(spec)})) as m:
         pixels = read_pgm(sample_files()[0])
         assert m.classify(pixels)[0][0] == sample_label(sample_files()[0]).replace("-", " ")
-        with pytest.raises(ValueError, match="28x28"):
+        assert m.classify(np.zeros((32, 32), np.uint8)) == m.classify(np.zeros((28, 28), np.uint8))
+        assert m.classify(np.zeros((1, 28, 27), np.uint8)) == m.classify(np.zeros((28, 28), np.uint8))
+    spec["size"] = [32, 32]
+    with d2l_runtime.Model.from_bytes(with_metadata(LENET, **{"d2l.input": json.dumps(spec)})) as m:
+        with pytest.raises(d2l_runtime.D2LError, match="differs from the fixed height and width") as info:
             m.classify(np.zeros((32, 32), np.uint8))
-        with pytest.raises(ValueError, match="28x28"):
-            m.classify(np.zeros((1, 28, 27), np.uint8))
+        assert info.value.status == "D2L_ERR_INVALID_MODEL"
 
 
 def test_classify_without_labels_reports_indices():
@@ -160,11 +184,15 @@ def test_classify_without_labels_reports_indices():
         assert FASHION[int(top[0][0])].replace(" ", "-") == sample_label(sample_files()[0])
 
 
-def test_classify_raw_pixels_need_d2l_input():
+def test_classify_without_d2l_input_scales_pixels_to_0_1():
+    """Without d2l.input raw pixels become p / 255 (range [0, 1], mean 0, std 1), as the C
+    example always did."""
     with d2l_runtime.Model.from_bytes(with_metadata(LENET, **{"d2l.input": None})) as m:
-        with pytest.raises(ValueError, match="d2l.input"):
-            m.classify(read_pgm(sample_files()[0]))
-        m.classify(read_pgm(sample_files()[0]).astype(np.float32)[None] / 255)  # prepared input still works
+        pixels = read_pgm(sample_files()[0])
+        raw = m.classify(pixels, top_k=10)
+        prepared = m.classify(pixels.astype(np.float32)[None] / 255, top_k=10)
+        assert [lab for lab, _ in raw] == [lab for lab, _ in prepared]
+        np.testing.assert_allclose([p for _, p in raw], [p for _, p in prepared], rtol=0, atol=1e-6)
 
 
 def flatten_model(channels, height, width, metadata) -> bytes:
@@ -192,8 +220,16 @@ def test_pixel_preparation_follows_d2l_input():
         # A grayscale image is repeated in the three channels, as the C example does.
         gray = np.array([[40, 220]], dtype=np.uint8)
         assert m.classify(gray, top_k=6) == m.classify(np.stack([gray] * 3), top_k=6)
-        with pytest.raises(ValueError, match="2 channel"):
-            m.classify(np.zeros((2, 1, 2), np.uint8))  # two channels; mean/std have three
+        with pytest.raises(ValueError, match="channel axis"):
+            m.classify(np.zeros((2, 1, 2), np.uint8))  # two channels: no image
+        # A float image on the 0-255 scale (not the input's shape) is raw pixels too.
+        hwc = np.transpose(pixels, (1, 2, 0))
+        assert m.classify(np.minimum(hwc.astype(np.float64) + 0.4, 255), top_k=6, layout="HWC") == top  # rounded
+    spec["mean"] = [0.1, 0.2]
+    with d2l_runtime.Model.from_bytes(flatten_model(3, 1, 2, {"d2l.input": json.dumps(spec)})) as m:
+        with pytest.raises(d2l_runtime.D2LError, match='2 "mean" values for a 3-channel input') as info:
+            m.classify(pixels)  # mean has two values; the input three channels
+        assert info.value.status == "D2L_ERR_INVALID_MODEL"
 
 
 def test_single_value_mean_std_broadcast_and_ties():
@@ -214,8 +250,9 @@ def test_single_value_mean_std_broadcast_and_ties():
 def test_unsupported_layout():
     spec = {"layout": "NHWC", "range": [0, 1], "mean": [0.0], "std": [1.0]}
     with d2l_runtime.Model.from_bytes(flatten_model(1, 2, 2, {"d2l.input": json.dumps(spec)})) as m:
-        with pytest.raises(ValueError, match="NHWC"):
+        with pytest.raises(d2l_runtime.D2LError, match="NHWC") as info:
             m.classify(np.zeros((2, 2), np.uint8))
+        assert info.value.status == "D2L_ERR_INVALID_MODEL"
 
 
 def test_classify_needs_one_input():
