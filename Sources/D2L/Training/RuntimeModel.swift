@@ -48,17 +48,30 @@ public final class RuntimeModel {
     /// `d2l.labels` (the class names), if present and a JSON array of strings.
     public var labels: [String]? { metadata("d2l.labels").flatMap(JSONStringArray.parse) }
 
+    /// `d2l.input` read as libd2l reads it for `d2l_session_set_image_u8` (the runtime's
+    /// `ImageInputSpec`); nil when the model has none or it is malformed.
+    public var inputSpec: ImageInputSpec? {
+        guard let text = metadata("d2l.input") else { return nil }
+        return try? ImageInputSpec(metadata: text)
+    }
+
     /// The input size from `d2l.input`'s `"size": [H, W]`, if present.
     public var inputSize: (height: Int, width: Int)? {
-        guard let numbers = inputArray("size"), numbers.count == 2, let h = Int(exactly: numbers[0]),
-              let w = Int(exactly: numbers[1]) else { return nil }
+        guard let spec = inputSpec, let h = spec.height, let w = spec.width else { return nil }
         return (h, w)
     }
 
-    /// `d2l.input`'s `"mean"` and `"std"` (one per channel), if present.
-    public var inputNormalization: (mean: [Float], std: [Float])? {
-        guard let mean = inputArray("mean"), let std = inputArray("std") else { return nil }
-        return (mean.map(Float.init), std.map(Float.init))
+    /// `d2l.input`'s `"mean"` and `"std"` for each of `channels` channels (one value stands
+    /// for every channel), if the model has a valid `d2l.input`.
+    public func inputNormalization(channels: Int) -> (mean: [Float], std: [Float])? {
+        guard let spec = inputSpec else { return nil }
+        var mean: [Float] = [], std: [Float] = []
+        for c in 0..<channels {
+            guard let n = try? spec.normalization(channel: c, of: channels) else { return nil }
+            mean.append(Float(n.mean))
+            std.append(Float(n.std))
+        }
+        return (mean, std)
     }
 
     /// The image size the model takes: `d2l.input`'s `"size"`, else input 0's fixed height
@@ -75,16 +88,6 @@ public final class RuntimeModel {
         return dims[1]
     }
 
-    /// The numbers of the array `"key": [a, b, …]` in `d2l.input`.
-    private func inputArray(_ key: String) -> [Double]? {
-        guard let text = metadata("d2l.input"), let range = text.range(of: "\"\(key)\"") else { return nil }
-        let rest = text[range.upperBound...]
-        guard let open = rest.firstIndex(of: "["), let close = rest.firstIndex(of: "]"), open < close else { return nil }
-        let items = rest[rest.index(after: open)..<close].split(separator: ",")
-        let numbers = items.compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
-        return numbers.count == items.count ? numbers : nil
-    }
-
     /// The pipeline that makes a decoded image this model's input: resize to `size` (by
     /// default ``imageSize``: `d2l.input`'s size, else the input's fixed size; PIL bilinear,
     /// as `classify.c` and Python's `Model.classify` do), then its mean and std when they
@@ -99,7 +102,7 @@ public final class RuntimeModel {
             throw ToolkitError(.invalidData, "the model declares no input size (d2l.input \"size\" or fixed input dimensions)")
         }
         var normalize: Normalize?
-        if let stats = inputNormalization, stats.mean.count == channels,
+        if let stats = inputNormalization(channels: channels),
            stats.mean.contains(where: { $0 != 0 }) || stats.std.contains(where: { $0 != 1 }) {
             normalize = try Normalize(mean: stats.mean, std: stats.std)
         }

@@ -3,7 +3,7 @@ extension Session {
     /// Prepares input `index`, a float32 `[N, C, H, W]` input (N symbolic or 1), from the
     /// 8-bit image `pixels` (`height × width × channels` bytes, channels interleaved: 1 =
     /// grayscale, 3 = RGB, 4 = RGBA) as the model's `d2l.input` metadata says
-    /// (``ImageInputSpec``, ``ImagePreprocessing``), and sets it as a batch of one,
+    /// (``ImageInputSpec``, and the preparation in `ImagePreprocessing`), and sets it as a batch of one,
     /// `[1, C, H', W']`. H' × W' is `d2l.input`'s `"size"`, else the input's fixed height
     /// and width, else the image's own size; C is the input's channel count (for a
     /// symbolic one, 1 for a grayscale image and 3 otherwise).
