@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import D2L
 
-/// TinySSD (the book's 13.7): shapes and keys, the loss against a hand computation, and
+/// TinySSD (the book's 13.7): shapes and keys, `concat_preds`' order, the loss against a hand computation, and
 /// training on a fixed batch bringing the loss down.
 final class TinySSDTests: XCTestCase {
     func testOutputsShapesAndBookKeys() throws {
@@ -27,6 +27,18 @@ final class TinySSDTests: XCTestCase {
         XCTAssertEqual(Array(out.anchors.scalars.prefix(first.count)), first)
         XCTAssertThrowsError(try net.detect(Tensor.zeros([1, 3, 32, 32])))
         XCTAssertThrowsError(try net(Tensor.zeros([1, 3, 64, 64])))
+    }
+
+    func testConcatPredictionsPutsChannelsLastPerScale() throws {
+        // Two scales of one example: [1, 2, 1, 2] (channels a, b at two pixels) and [1, 1, 1, 1].
+        let first = Tensor([1, 2, 3, 4], shape: [1, 2, 1, 2]), second = Tensor([9], shape: [1, 1, 1, 1])
+        let joined = TinySSD.concatPredictions([first, second])
+        XCTAssertEqual(joined.shape, [1, 5])
+        XCTAssertEqual(joined.scalars, [1, 3, 2, 4, 9], "pixel by pixel, each pixel's channels together, then the next scale")
+        // The book's 13.7.1 shapes.
+        XCTAssertEqual(TinySSD.concatPredictions([Tensor.zeros([2, 55, 20, 20]), Tensor.zeros([2, 33, 10, 10])]).shape, [2, 25300])
+        Random.seed(0)
+        XCTAssertEqual(try TinySSD.baseNet()(Tensor.zeros([1, 3, 64, 48])).shape, [1, 64, 8, 6])
     }
 
     func testLossIsMeanCrossEntropyPlusMeanMaskedL1() throws {

@@ -38,12 +38,17 @@ public final class TinySSD: Module {
             MaxPool2d(kernelSize: 2))
     }
 
+    /// The book's `base_net`: down-sampling blocks 3 → 16 → 32 → 64 channels, so
+    /// `[N, 3, H, W]` → `[N, 64, H/8, W/8]`.
+    public static func baseNet() -> Sequential {
+        Sequential(downSampleBlock(3, 16), downSampleBlock(16, 32), downSampleBlock(32, 64))
+    }
+
     public init(classes: Int) {
         precondition(classes >= 1, "TinySSD: at least one class, got \(classes)")
         self.classes = classes
         super.init()
-        let base = Sequential(Self.downSampleBlock(3, 16), Self.downSampleBlock(16, 32), Self.downSampleBlock(32, 64))
-        let blocks: [Module] = [base, Self.downSampleBlock(64, 128), Self.downSampleBlock(128, 128),
+        let blocks: [Module] = [Self.baseNet(), Self.downSampleBlock(64, 128), Self.downSampleBlock(128, 128),
                                 Self.downSampleBlock(128, 128), GlobalMaxPool2d()]
         for i in 0..<5 {
             registerModule("blk_\(i)", blocks[i])
@@ -60,8 +65,14 @@ public final class TinySSD: Module {
     }
 
     /// The book's `flatten_pred`: `[N, C, H, W]` → `[N, H·W·C]` (channels last).
-    static func flattenPrediction(_ p: Tensor) -> Tensor {
+    public static func flattenPrediction(_ p: Tensor) -> Tensor {
         p.permuted([0, 2, 3, 1]).reshaped([p.shape[0], -1])
+    }
+
+    /// The book's `concat_preds`: each prediction flattened (``flattenPrediction(_:)``),
+    /// then concatenated along axis 1; `[N, Σ H·W·C]`. The predictions share N.
+    public static func concatPredictions(_ predictions: [Tensor]) -> Tensor {
+        Tensor.concat(predictions.map(flattenPrediction), axis: 1)
     }
 
     /// The three outputs for images `[N, 3, H, W]` (H and W at least 64, so that each scale
@@ -76,13 +87,13 @@ public final class TinySSD: Module {
         for i in 0..<5 {
             y = try part("blk_\(i)")(y)
             anchors.append(try multiboxPrior(y, sizes: Self.sizes[i], ratios: Self.ratios[i]))
-            cls.append(Self.flattenPrediction(try part("cls_\(i)")(y)))
-            bbox.append(Self.flattenPrediction(try part("bbox_\(i)")(y)))
+            cls.append(try part("cls_\(i)")(y))
+            bbox.append(try part("bbox_\(i)")(y))
         }
         let n = x.shape[0]
-        let classPredictions = Tensor.concat(cls, axis: 1).reshaped([n, -1, classes + 1])
+        let classPredictions = Self.concatPredictions(cls).reshaped([n, -1, classes + 1])
         return Outputs(anchors: Tensor.concat(anchors, axis: 1), classPredictions: classPredictions,
-                       boxPredictions: Tensor.concat(bbox, axis: 1))
+                       boxPredictions: Self.concatPredictions(bbox))
     }
 
     /// Not the detector's output: throws, pointing at ``detect(_:)``.
