@@ -85,4 +85,7 @@ let chapter13: [BookSection] = [
     FineTuningSection.section,
     BoundingBoxesSection.section,
     AnchorBoxesSection.section,
+    MultiscaleObjectDetection.section,
+    ObjectDetectionDataset.section,
+    SingleShotMultiboxDetection.section,
 ]

@@ -11,6 +11,8 @@ written once for every fixture generator and benchmark in tools/.
             seeded synthetic JPEG folders
     detection  box conversions, multibox_prior, box_iou, anchor labelling, nms and
             multibox_detection (chapters 13.3-13.4; nms sorts stably)
+    bananas read_data_bananas, BananasDataset, load_data_bananas (13.6, from a folder)
+    ssd     the predictors, down_sample_blk, base_net and TinySSD (13.7)
 
 The scripts put tools/ on sys.path (`sys.path.insert(0, TOOLS)`) and import from here;
 nothing here is installed.
