@@ -25,8 +25,7 @@ enum SingleShotMultiboxDetection {
     static func predict(_ net: TinySSD, _ x: Tensor) throws -> [[Float]] {
         net.eval()
         let outputs = try withNoGrad { try net.detect(x) }
-        let clsProbs = outputs.classPredictions.softmax(axis: 2).permuted([0, 2, 1])
-        let output = try multiboxDetection(classProbabilities: clsProbs, offsets: outputs.boxPredictions, anchors: outputs.anchors)
+        let output = try multiboxDetection(classProbabilities: outputs.classProbabilities, offsets: outputs.boxPredictions, anchors: outputs.anchors)
         let rows = output.scalars
         return (0..<output.shape[1]).map { Array(rows[($0 * 6)..<($0 * 6 + 6)]) }.filter { $0[0] != -1 }
     }

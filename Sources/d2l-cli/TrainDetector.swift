@@ -42,7 +42,7 @@ extension Train {
         let (images, _) = train.batch(Array(0..<min(4, train.count)))
         net.eval()
         let ours = try withNoGrad { try net.detect(images) }
-        let probabilities = ours.classPredictions.softmax(axis: 2).permuted([0, 2, 1])
+        let probabilities = ours.classProbabilities
         let theirs = try RuntimeModel(path: out + "/model.onnx", threads: threads).runAll(images)
         var worst: Float = 0
         for (a, b) in zip([ours.anchors, probabilities, ours.boxPredictions], theirs) {

@@ -41,6 +41,17 @@ final class TinySSDTests: XCTestCase {
         XCTAssertEqual(try TinySSD.baseNet()(Tensor.zeros([1, 3, 64, 48])).shape, [1, 64, 8, 6])
     }
 
+    func testClassProbabilitiesAreEachAnchorsSoftmaxInAColumn() throws {
+        // One image, two anchors, three classes: scores (0, 1, 2) and (3, 3, 0).
+        let outputs = TinySSD.Outputs(anchors: Tensor.zeros([1, 2, 4]), classPredictions: Tensor([0, 1, 2, 3, 3, 0], shape: [1, 2, 3]),
+                                      boxPredictions: Tensor.zeros([1, 8]))
+        let p = outputs.classProbabilities
+        XCTAssertEqual(p.shape, [1, 3, 2])
+        let e = [Float(0), 1, 2].map { exp($0) }, f = [Float(3), 3, 0].map { exp($0) }
+        let expected = [e[0], f[0], e[1], f[1], e[2], f[2]].enumerated().map { i, v in v / (i % 2 == 0 ? e.reduce(0, +) : f.reduce(0, +)) }
+        for (a, b) in zip(p.scalars, expected) { XCTAssertEqual(a, b, accuracy: 1e-6, "\(p.scalars) vs \(expected)") }
+    }
+
     func testLossIsMeanCrossEntropyPlusMeanMaskedL1() throws {
         // Two anchors, two classes (background + 1), one image.
         let outputs = TinySSD.Outputs(anchors: Tensor.zeros([1, 2, 4]),

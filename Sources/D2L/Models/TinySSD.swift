@@ -28,6 +28,12 @@ public final class TinySSD: Module {
         public var anchors: Tensor
         public var classPredictions: Tensor
         public var boxPredictions: Tensor
+
+        /// The softmax of each anchor's class scores, `[N, classes + 1, A]`: the book's
+        /// `F.softmax(cls_preds, dim=2).permute(0, 2, 1)`, the layout that
+        /// ``multiboxDetection(classProbabilities:offsets:anchors:nmsThreshold:positiveThreshold:)``
+        /// takes and the exported model's `class_probs` has.
+        public var classProbabilities: Tensor { classPredictions.softmax(axis: 2).permuted([0, 2, 1]) }
     }
 
     /// The book's `down_sample_blk`: two (3×3 conv, BatchNorm, ReLU), then 2×2 max pooling.
