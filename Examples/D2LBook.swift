@@ -28,7 +28,7 @@ struct D2LBook: ParsableCommand {
     @Option(help: "Where figures go (default: book-output); each section writes into OUT/SECTION.")
     var out = "book-output"
 
-    @Option(help: "Folder of data sets (Fashion-MNIST, timemachine.txt, kaggle_house_pred_train.csv); default: $D2L_DATA_DIR, then the system's.")
+    @Option(help: "Folder of data sets (Fashion-MNIST, timemachine.txt, kaggle_house_pred_train.csv, banana-detection/); default: $D2L_DATA_DIR, then the system's.")
     var data: String?
 
     func run() throws {
