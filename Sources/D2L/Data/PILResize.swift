@@ -1,3 +1,5 @@
+import D2LRuntime
+
 /// Resizes CHW images as PIL's `Image.resize(size, BILINEAR)` does — what torchvision's
 /// `Resize`, `RandomResizedCrop` and `F.resize` do to PIL images (and what
 /// `F.interpolate(mode="bilinear", antialias=True)` does to tensors) — but on floats.
@@ -33,17 +35,18 @@ public func resizeAntialiased(
                              outputHeight: outputHeight, outputWidth: outputWidth)
     var current = pixels
     if width != outputWidth {
-        let taps = ResampleTaps(input: width, output: outputWidth)
+        let taps = ResampleTaps(inSize: width, outSize: outputWidth)
+        let tapWeights = taps.weights.map { Float($0) }
         var result = [Float](repeating: 0, count: planes * height * outputWidth)
         current.withUnsafeBufferPointer { source in
             result.withUnsafeMutableBufferPointer { target in
-                taps.weights.withUnsafeBufferPointer { weights in
+                tapWeights.withUnsafeBufferPointer { weights in
                     for row in 0..<(planes * height) {
                         let line = source.baseAddress! + row * width
                         for i in 0..<outputWidth {
-                            let first = taps.starts[i], offset = taps.offsets[i]
+                            let first = taps.first[i], offset = taps.offset[i]
                             var sum: Float = 0
-                            for k in 0..<taps.counts[i] { sum += weights[offset + k] * line[first + k] }
+                            for k in 0..<taps.count[i] { sum += weights[offset + k] * line[first + k] }
                             target[row * outputWidth + i] = sum
                         }
                     }
@@ -53,7 +56,8 @@ public func resizeAntialiased(
         current = result
     }
     if height != outputHeight {
-        let taps = ResampleTaps(input: height, output: outputHeight)
+        let taps = ResampleTaps(inSize: height, outSize: outputHeight)
+        let tapWeights = taps.weights.map { Float($0) }
         var result = [Float](repeating: 0, count: planes * outputHeight * outputWidth)
         current.withUnsafeBufferPointer { source in
             result.withUnsafeMutableBufferPointer { target in
@@ -62,9 +66,9 @@ public func resizeAntialiased(
                     for y in 0..<outputHeight {
                         // Each output row is a weighted sum of whole input rows.
                         let out = target.baseAddress! + (plane * outputHeight + y) * outputWidth
-                        for k in 0..<taps.counts[y] {
-                            let weight = taps.weights[taps.offsets[y] + k]
-                            let row = input + (taps.starts[y] + k) * outputWidth
+                        for k in 0..<taps.count[y] {
+                            let weight = tapWeights[taps.offset[y] + k]
+                            let row = input + (taps.first[y] + k) * outputWidth
                             for x in 0..<outputWidth { out[x] += weight * row[x] }
                         }
                     }
@@ -74,35 +78,6 @@ public func resizeAntialiased(
         current = result
     }
     return current
-}
-
-/// PIL's `precompute_coeffs` for the bilinear (triangle) filter, support 1: for each
-/// output index `i`, the inputs `starts[i] ..< starts[i] + counts[i]` with the normalised
-/// weights `weights[offsets[i] ..< offsets[i] + counts[i]]`.
-struct ResampleTaps {
-    var starts: [Int] = []
-    var counts: [Int] = []
-    var offsets: [Int] = []
-    var weights: [Float] = []
-
-    init(input: Int, output: Int) {
-        let scale = Double(input) / Double(output)
-        let filterScale = max(scale, 1)
-        let support = filterScale
-        for index in 0..<output {
-            let centre = (Double(index) + 0.5) * scale
-            let low = max(0, Int(centre - support + 0.5))
-            let high = min(input, Int(centre + support + 0.5))
-            let raw = (low..<high).map { j -> Double in
-                max(0, 1 - Swift.abs((Double(j) - centre + 0.5) / filterScale))
-            }
-            let total = raw.reduce(0, +)
-            starts.append(low)
-            counts.append(raw.count)
-            offsets.append(weights.count)
-            weights += raw.map { Float(total != 0 ? $0 / total : $0) }
-        }
-    }
 }
 
 extension Image {

@@ -9,14 +9,16 @@
 
 /// The filter taps of one axis: output sample i reads input samples
 /// `first[i] ..< first[i] + count[i]` with weights `weights[offset[i] ..< offset[i] + count[i]]`.
-struct ResampleTaps {
-    var first: [Int] = []
-    var count: [Int] = []
-    var offset: [Int] = []
-    var weights: [Double] = []
+/// Also the taps of the toolkit's `resizeAntialiased` (D2L/Data/PILResize.swift), which
+/// resizes float images with them.
+package struct ResampleTaps {
+    package var first: [Int] = []
+    package var count: [Int] = []
+    package var offset: [Int] = []
+    package var weights: [Double] = []
 
     /// The taps for resizing `inSize` samples to `outSize` (both ≥ 1).
-    init(inSize: Int, outSize: Int) {
+    package init(inSize: Int, outSize: Int) {
         let scale = Double(inSize) / Double(outSize)
         let filterScale = scale > 1 ? scale : 1
         let support = filterScale  // the triangle's support is 1, widened by the scale
