@@ -208,17 +208,28 @@ public func d2l_model_output_name(_ p: OpaquePointer?, _ index: Int) -> UnsafePo
     return UnsafePointer(m.outputNames[index])
 }
 
-private func shapeOut(_ fn: StaticString, _ p: OpaquePointer?, _ index: Int, _ output: Bool,
-                      _ outShape: UnsafeMutablePointer<UnsafePointer<Int64>?>?, _ outRank: UnsafeMutablePointer<Int>?) -> Int32 {
+/// The declared-type accessors' common part: checks the model, the out-params (named
+/// `outName` and out_rank in messages) and `index` among the inputs (or outputs), then
+/// writes `value(model, index)` and the rank.
+private func declaredOut<T>(_ fn: StaticString, _ p: OpaquePointer?, _ index: Int, _ output: Bool,
+                            _ out: UnsafeMutablePointer<T>?, _ outName: StaticString,
+                            _ outRank: UnsafeMutablePointer<Int>?, _ value: (CModel, Int) -> T) -> Int32 {
     guard let m = model(p) else { return invalidArgument("\(fn): model is NULL") }
-    guard let outShape, let outRank else { return invalidArgument("\(fn): out_shape or out_rank is NULL") }
+    guard let out, let outRank else { return invalidArgument("\(fn): \(outName) or out_rank is NULL") }
     let infos = output ? m.model.outputs : m.model.inputs
     guard index >= 0, index < infos.count else {
         return invalidArgument("\(fn): index \(index) is out of range (count \(infos.count))")
     }
-    outShape.pointee = UnsafePointer(output ? m.outputShapes[index] : m.inputShapes[index])
+    out.pointee = value(m, index)
     outRank.pointee = infos[index].type.dims.count
     return 0
+}
+
+private func shapeOut(_ fn: StaticString, _ p: OpaquePointer?, _ index: Int, _ output: Bool,
+                      _ outShape: UnsafeMutablePointer<UnsafePointer<Int64>?>?, _ outRank: UnsafeMutablePointer<Int>?) -> Int32 {
+    declaredOut(fn, p, index, output, outShape, "out_shape", outRank) { m, i in
+        UnsafePointer(output ? m.outputShapes[i] : m.inputShapes[i])
+    }
 }
 
 @_cdecl("d2l_model_input_shape")
@@ -234,15 +245,9 @@ public func d2l_model_output_shape(_ p: OpaquePointer?, _ index: Int, _ outShape
 private func dimNamesOut(_ fn: StaticString, _ p: OpaquePointer?, _ index: Int, _ output: Bool,
                          _ outNames: UnsafeMutablePointer<UnsafePointer<UnsafePointer<CChar>?>?>?,
                          _ outRank: UnsafeMutablePointer<Int>?) -> Int32 {
-    guard let m = model(p) else { return invalidArgument("\(fn): model is NULL") }
-    guard let outNames, let outRank else { return invalidArgument("\(fn): out_names or out_rank is NULL") }
-    let infos = output ? m.model.outputs : m.model.inputs
-    guard index >= 0, index < infos.count else {
-        return invalidArgument("\(fn): index \(index) is out of range (count \(infos.count))")
+    declaredOut(fn, p, index, output, outNames, "out_names", outRank) { m, i in
+        UnsafePointer(output ? m.outputDimNames[i] : m.inputDimNames[i])
     }
-    outNames.pointee = UnsafePointer(output ? m.outputDimNames[index] : m.inputDimNames[index])
-    outRank.pointee = infos[index].type.dims.count
-    return 0
 }
 
 @_cdecl("d2l_model_input_dim_names")
