@@ -8,30 +8,11 @@
  *  - channel conversion and sizes on identity models made by model_builder.h;
  *  - every error (NULL pointers, sizes, channels, overflow, the input's dtype, rank and
  *    batch, malformed d2l.input), each with its status and message, the previous input kept.
- * Uses test_capi.c's helpers (read_any_tensor_pb, list_dir, join, max_abs_diff): included
+ * Uses test_capi.c's helpers (read_any_tensor_pb, list_dir, join, max_abs_diff, run_output): included
  * after them.
  */
 #ifndef D2L_TESTS_IMAGE_INPUT_H
 #define D2L_TESTS_IMAGE_INPUT_H
-
-/** Runs `s` and copies float32 output 0 into *out (dims and values). */
-static d2l_status run_output(d2l_session *s, tensor *out) {
-    d2l_status status = d2l_session_run(s);
-    if (status != D2L_OK) return status;
-    d2l_dtype dtype;
-    const void *data;
-    const int64_t *dims;
-    size_t rank;
-    if ((status = d2l_session_get_output(s, 0, &dtype, &data, &dims, &rank)) != D2L_OK) return status;
-    if (dtype != D2L_FLOAT32 || rank > 8) return D2L_ERR_INTERNAL;
-    tensor t = {{0}, rank, NULL, element_count(dims, rank)};
-    memcpy(t.dims, dims, rank * sizeof *dims);
-    t.data = malloc(t.count * sizeof(float) + 1);
-    if (!t.data) abort();
-    memcpy(t.data, data, t.count * sizeof(float));
-    *out = t;
-    return D2L_OK;
-}
 
 static int dims_are(const tensor *t, int64_t n, int64_t c, int64_t h, int64_t w) {
     return t->rank == 4 && t->dims[0] == n && t->dims[1] == c && t->dims[2] == h && t->dims[3] == w;

@@ -129,13 +129,11 @@ static double max_abs_diff(const float *a, const float *b, size_t n) {
     return worst;
 }
 
-/** Sets input 0 (float32), runs, and copies float32 output 0 into *out. Returns the
- *  first non-OK status. */
-static d2l_status run_float(d2l_session *s, const float *data, const int64_t *shape,
-                            size_t rank, tensor *out) {
-    d2l_status status = d2l_session_set_input(s, 0, D2L_FLOAT32, data, shape, rank);
+/** Runs `s` and copies float32 output 0 into *out (dims and values). Returns the first
+ *  non-OK status. */
+static d2l_status run_output(d2l_session *s, tensor *out) {
+    d2l_status status = d2l_session_run(s);
     if (status != D2L_OK) return status;
-    if ((status = d2l_session_run(s)) != D2L_OK) return status;
     d2l_dtype dtype;
     const void *result;
     const int64_t *dims;
@@ -150,6 +148,15 @@ static d2l_status run_float(d2l_session *s, const float *data, const int64_t *sh
     memcpy(t.data, result, t.count * sizeof(float));
     *out = t;
     return D2L_OK;
+}
+
+/** Sets input 0 (float32), runs, and copies float32 output 0 into *out. Returns the
+ *  first non-OK status. */
+static d2l_status run_float(d2l_session *s, const float *data, const int64_t *shape,
+                            size_t rank, tensor *out) {
+    d2l_status status = d2l_session_set_input(s, 0, D2L_FLOAT32, data, shape, rank);
+    if (status != D2L_OK) return status;
+    return run_output(s, out);
 }
 
 static int same_dims(const tensor *a, const tensor *b) {
