@@ -53,48 +53,44 @@ func onnxGraph(_ module: Module, inputShape: [Int], inputName: String = "x", out
                            "exportONNX: the input and output names must be distinct and non-empty, got '\(inputName)' and '\(outputName)'")
     }
 
-    // Evaluation mode for the export; every module's own mode comes back afterwards
-    // (ancestors first, so that `train(_:)` on a parent does not overwrite a child).
-    var modes: [(Module, Bool)] = []
-    module.apply { modes.append(($0, $0.isTraining)) }
-    module.eval()
-    defer { for (m, training) in modes.reversed() { m.train(training) } }
+    // Evaluation mode for the export; every module gets its own mode back afterwards.
+    return try module.evaluating { () throws -> ONNXGraphBuilder in
+        var builder = ONNXGraphBuilder(graphName: String(describing: type(of: module)), opset: opset)
+        builder.irVersion = opset <= 18 ? 8 : opset <= 20 ? 9 : 10
+        builder.addInput(name: inputName, elementType: .float,
+                         shape: [.symbolic("batch")] + inputShape.dropFirst().map { .fixed($0) })
+        var context = ONNXExportContext(builder: builder, foldBatchNorm: foldBatchNorm)
+        let result = try context.lower(module, ONNXExportValue(name: inputName, shape: inputShape), prefix: "")
+        builder = context.builder
 
-    var builder = ONNXGraphBuilder(graphName: String(describing: type(of: module)), opset: opset)
-    builder.irVersion = opset <= 18 ? 8 : opset <= 20 ? 9 : 10
-    builder.addInput(name: inputName, elementType: .float,
-                     shape: [.symbolic("batch")] + inputShape.dropFirst().map { .fixed($0) })
-    var context = ONNXExportContext(builder: builder, foldBatchNorm: foldBatchNorm)
-    let result = try context.lower(module, ONNXExportValue(name: inputName, shape: inputShape), prefix: "")
-    builder = context.builder
+        // Name the result `outputName`: rename the node output that makes it, or add an
+        // Identity when the result is the graph input or an initializer.
+        var final = ONNXGraphBuilder(graphName: builder.graphName, opset: opset)
+        final.irVersion = builder.irVersion
+        final.producerName = "d2l"
+        for input in builder.inputs { final.addInput(name: input.name, elementType: input.elementType, shape: input.shape ?? []) }
+        let used = Set(builder.initializers.map(\.name) + builder.nodes.flatMap(\.outputs))
+        guard !used.contains(outputName) else {
+            throw ToolkitError(.invalidArgument, "exportONNX: the output name '\(outputName)' is already a tensor of the graph")
+        }
+        for initializer in builder.initializers { final.addInitializer(name: initializer.name, tensor: initializer.tensor) }
+        let producedByNode = builder.nodes.contains { $0.outputs.contains(result.name) }
+        for node in builder.nodes {
+            let rename = { (name: String) in producedByNode && name == result.name ? outputName : name }
+            final.addNode(node.opType, inputs: node.inputs.map(rename), outputs: node.outputs.map(rename), name: node.name,
+                          attributes: node.attributes)
+        }
+        if !producedByNode {
+            final.addNode("Identity", inputs: [result.name], outputs: [outputName])
+        }
+        final.addOutput(name: outputName, elementType: .float,
+                        shape: [.symbolic("batch")] + result.shape.dropFirst().map { .fixed($0) })
 
-    // Name the result `outputName`: rename the node output that makes it, or add an
-    // Identity when the result is the graph input or an initializer.
-    var final = ONNXGraphBuilder(graphName: builder.graphName, opset: opset)
-    final.irVersion = builder.irVersion
-    final.producerName = "d2l"
-    for input in builder.inputs { final.addInput(name: input.name, elementType: input.elementType, shape: input.shape ?? []) }
-    let used = Set(builder.initializers.map(\.name) + builder.nodes.flatMap(\.outputs))
-    guard !used.contains(outputName) else {
-        throw ToolkitError(.invalidArgument, "exportONNX: the output name '\(outputName)' is already a tensor of the graph")
+        let producer = "d2l toolkit exportONNX from \(type(of: module))"
+        if !metadata.contains(where: { $0.0 == "d2l.producer" }) { final.metadata.append((key: "d2l.producer", value: producer)) }
+        for (key, value) in metadata { final.metadata.append((key: key, value: value)) }
+        return final
     }
-    for initializer in builder.initializers { final.addInitializer(name: initializer.name, tensor: initializer.tensor) }
-    let producedByNode = builder.nodes.contains { $0.outputs.contains(result.name) }
-    for node in builder.nodes {
-        let rename = { (name: String) in producedByNode && name == result.name ? outputName : name }
-        final.addNode(node.opType, inputs: node.inputs.map(rename), outputs: node.outputs.map(rename), name: node.name,
-                      attributes: node.attributes)
-    }
-    if !producedByNode {
-        final.addNode("Identity", inputs: [result.name], outputs: [outputName])
-    }
-    final.addOutput(name: outputName, elementType: .float,
-                    shape: [.symbolic("batch")] + result.shape.dropFirst().map { .fixed($0) })
-
-    let producer = "d2l toolkit exportONNX from \(type(of: module))"
-    if !metadata.contains(where: { $0.0 == "d2l.producer" }) { final.metadata.append((key: "d2l.producer", value: producer)) }
-    for (key, value) in metadata { final.metadata.append((key: key, value: value)) }
-    return final
 }
 
 /// JSON values for the `d2l.*` metadata keys of docs/FORMAT.md.

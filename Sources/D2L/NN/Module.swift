@@ -183,6 +183,16 @@ open class Module {
     /// Sets evaluation mode (`train(false)`).
     public func eval() { train(false) }
 
+    /// Runs `body` in evaluation mode, then gives every module its own mode back (ancestors
+    /// first, so that `train(_:)` on a parent does not overwrite a child's own mode).
+    public func evaluating<T>(_ body: () throws -> T) rethrows -> T {
+        var modes: [(Module, Bool)] = []
+        apply { modes.append(($0, $0.isTraining)) }
+        eval()
+        defer { for (m, training) in modes.reversed() { m.train(training) } }
+        return try body()
+    }
+
     /// Clears every parameter's gradient.
     public func zeroGrad() { for p in parameters() { p.zeroGrad() } }
 
