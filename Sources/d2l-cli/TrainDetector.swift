@@ -37,6 +37,10 @@ extension Train {
         if let last = trainer.history.last {
             print(String(format: "class err %.2e, bbox mae %.2e", last.classError, last.boxMAE))
         }
+        if FileManager.default.fileExists(atPath: folder + "/bananas_val/label.csv") {
+            let validation = try DetectionDataset.loadBananas(root: folder, train: false)
+            print("validation: \(try net.validate(on: validation, batchSize: configuration.batchSize).summary)")
+        }
         try exportTinySSD(net, imageSize: (train.height, train.width), labels: ["banana"], path: out + "/model.onnx")
         // The export through libd2l against the toolkit on a few training images.
         let (images, _) = train.batch(Array(0..<min(4, train.count)))

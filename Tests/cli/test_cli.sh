@@ -280,6 +280,8 @@ cp "$tmp/out" "$tmp/ssd.out"
 for f in metrics.csv curves.svg checkpoint.safetensors model.onnx; do check "tiny-ssd wrote $f" test -s "$tmp/ssd/$f"; done
 check "tiny-ssd: metrics.csv has the book's columns and one epoch" \
     bash -c "head -1 '$tmp/ssd/metrics.csv' | grep -qx 'epoch,loss,class_err,bbox_mae,examples_per_sec' && [ \$(wc -l < '$tmp/ssd/metrics.csv') -eq 2 ]"
+check "tiny-ssd: reports the top box's hits on bananas_val (4 images)" \
+    grep -q "^validation: the top box finds the object (IoU ≥ 0.5) in [0-4] of 4 images" "$tmp/ssd.out"
 check "tiny-ssd: the export (anchors, class probabilities, offsets) matches the toolkit through libd2l" \
     bash -c "grep -Eq 'export check: .* max \\|difference\\| ([0-9.]+e-(0[5-9]|[1-9][0-9])|0\\.00e\\+00)' '$tmp/ssd.out'"
 if [ -x "$root/bindings/c/build/detect" ]; then
