@@ -294,11 +294,12 @@ D2L_API D2L_NODISCARD d2l_status d2l_session_set_image_u8(d2l_session *session, 
 
 /** Runs the model on the inputs set so far (all must have been set). Plans memory when
  *  the input shapes differ from the previous run; repeated runs at the same shapes
- *  allocate nothing. (A model whose shapes depend on values it computes, such as
- *  NonMaxSuppression on a network's own boxes, has no plan: it runs node by node and
- *  allocates on every run.) Errors: D2L_ERR_INVALID_ARGUMENT (NULL, an input not set),
- *  D2L_ERR_SHAPE (shapes that the graph cannot take), D2L_ERR_OUT_OF_MEMORY. After an
- *  error, earlier outputs are no longer available but the session stays usable. */
+ *  allocate nothing. (In a model whose shapes depend on values it computes, such as
+ *  NonMaxSuppression on a network's own boxes, the nodes from there on run node by node
+ *  after the planned rest, in buffers reused from run to run.) Errors:
+ *  D2L_ERR_INVALID_ARGUMENT (NULL, an input not set), D2L_ERR_SHAPE (shapes that the
+ *  graph cannot take), D2L_ERR_OUT_OF_MEMORY. After an error, earlier outputs are no
+ *  longer available but the session stays usable. */
 D2L_API D2L_NODISCARD d2l_status d2l_session_run(d2l_session *session);
 
 /** Output `index` of the last successful run. *out_data points to the elements

@@ -119,7 +119,8 @@ final class NonMaxSuppressionTests: XCTestCase {
     func testBoxesComputedByTheGraphRunNodeByNode() throws {
         // A detector's tail: boxes and scores computed from the inputs (Relu, Sigmoid), NMS on
         // them, and a node after it that takes NMS's data-dependent output (Gather of its
-        // box-index column): no plan can be made, so the session runs node by node.
+        // box-index column): the Relu and Sigmoid are planned, NMS and the Gather run node by
+        // node after them (PartialPlanTests checks the split and the buffer reuse).
         let raw = cornerBoxes.map { $0 + 0.25 }   // all positive: Relu leaves them as they are
         let logits = scores.map { log($0 / (1 - $0)) }
         let constants = [i64("m", [1], [3]), f32("i", [1], [0.5]), f32("t", [1], [0]), i64("col", [], [2])]

@@ -1,4 +1,4 @@
-"""What the side-by-side benchmarks `images` and `finetune` share: the CPU's name, the
+"""What the side-by-side benchmarks share (`images`, `finetune`, `detection`, `detector-graph`): the CPU's name, the
 d2l-cli to run (built here, or --d2l-cli PATH), the alternating rounds and the report's
 medians and JSON. Imported by those scripts (they put tools/bench on sys.path)."""
 import json
@@ -71,6 +71,17 @@ def alternate(repeats, ours, theirs):
         runs["torch"].append(theirs())
         print(f"  round {r + 1}: torch {runs['torch'][-1]['images_per_sec']:.1f} images/s", file=sys.stderr, flush=True)
     return runs
+
+
+def timed(fn, calls):
+    """Median seconds per call of `fn` over `calls` calls (in-process benchmarks)."""
+    import time
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def medians(runs):

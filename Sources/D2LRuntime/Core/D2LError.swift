@@ -30,9 +30,9 @@ public enum D2LStatus: Int32, Sendable {
 public struct D2LError: Error, Sendable {
     public var status: D2LStatus
     public var message: String
-    /// Set by `ExecutionPlan` when a node's shapes depend on values only a run computes
-    /// (NonMaxSuppression on a network's boxes): the session then runs the graph node by
-    /// node (`EagerExecution`) instead of from a plan.
+    /// Set by `ExecutionPlan` planned without `deferring` when a node's shapes depend on
+    /// values only a run computes (NonMaxSuppression on a network's boxes): the graph needs
+    /// a partial plan (sessions and the load-time check always plan with `deferring`).
     package var needsRunTimeValues = false
 
     public init(_ status: D2LStatus, _ message: String) {

@@ -3,6 +3,12 @@ import _D2LSystem
 /// A graph planned for concrete input shapes: every tensor's type, one activation arena
 /// laid out by liveness, one scratch buffer, and the kernel calls with their pointers
 /// resolved. Running a plan allocates nothing.
+///
+/// Planned with `deferring`, a graph whose shapes depend on values only a run computes
+/// (NonMaxSuppression on a network's own boxes) gets a partial plan: every node that does
+/// not depend on such a value is planned as usual (fused, in the arena), and the others
+/// (`deferredNodes`) are left to `EagerExecution`, which runs them node by node after the
+/// plan, reading the plan's values (`computedValue`); those values stay live to the end.
 final class ExecutionPlan {
     struct Step {
         var op: Operator
@@ -40,8 +46,21 @@ final class ExecutionPlan {
     /// The fusions made (Fusion.swift), one description each: "Conv+Add+Relu at Conv node 'n5'".
     private(set) var fusions: [String] = []
     /// Every graph node's operator as planned (shapes resolved), in graph node order,
-    /// before fusion: what load-time preparation reads (WeightPacking.swift).
+    /// before fusion: what load-time preparation reads (WeightPacking.swift). A deferred
+    /// node's entry is its graph operator, unplanned.
     private(set) var plannedOperators: [Operator] = []
+    /// Graph node indices (in graph order) that the plan does not run, because they read
+    /// values only a run computes, or the outputs of such nodes (empty unless `deferring`).
+    /// When not empty, `outputs` is empty: the node-by-node run after the plan makes them.
+    private(set) var deferredNodes: [Int] = []
+    /// Every value's type as planned (nil: computed by a deferred node), and its offset in
+    /// the arena (-1: not in the arena).
+    private var types: [TensorType?] = []
+    private var offsets: [Int] = []
+    /// Values known while planning, by value id, for `computedValue`.
+    private var known: [ConstantTensor?] = []
+    private var knownFromConstantsOnly: [Bool] = []
+    private var graphSources: [Graph.Source] = []
 
     /// Whether the small int64 inputs at `pointers` still hold the values this plan read.
     func inputValuesMatch(_ pointers: [UnsafeMutableRawPointer]) -> Bool {
@@ -56,9 +75,11 @@ final class ExecutionPlan {
     /// D2L_ERR_SHAPE (or another status) when a node cannot take the shapes it gets.
     /// With `allocate` false only shapes and the layout are computed (a load-time check):
     /// no arena is allocated and no steps are built. With `fuse` false no operators are
-    /// fused (the reference for the fused plan).
+    /// fused (the reference for the fused plan). Without `deferring`, a node that needs a
+    /// value only a run computes throws (an error with `needsRunTimeValues`); with it, that
+    /// node and every node after it that reads its results are deferred (see above).
     init(graph: Graph, inputTypes: [TensorType], inputPointers: [UnsafeMutableRawPointer],
-         allocate: Bool = true, fuse: Bool = true) throws(D2LError) {
+         allocate: Bool = true, fuse: Bool = true, deferring: Bool = false) throws(D2LError) {
         self.inputTypes = inputTypes
         self.inputPointers = inputPointers
         let valueCount = graph.values.count
@@ -76,6 +97,14 @@ final class ExecutionPlan {
         var usedInputs: [Int] = []
         var planned: [Operator] = []
         var scratchElements = 0
+        // Nodes left to the node-by-node run, and the values they compute.
+        var deferred = [Bool](repeating: false, count: graph.nodes.count)
+        var deferredValue = [Bool](repeating: false, count: valueCount)
+        func deferNode(_ n: Int) {
+            deferred[n] = true
+            for id in graph.nodes[n].outputs { if let id { deferredValue[id] = true } }
+            planned.append(graph.nodes[n].op)
+        }
 
         let readAtPlanTime = ExecutionPlan.valuesReadAtPlanTime(graph)
 
@@ -102,6 +131,10 @@ final class ExecutionPlan {
             }
         }
         for (n, node) in graph.nodes.enumerated() {
+            if node.inputs.contains(where: { $0.map { deferredValue[$0] } ?? false }) {
+                deferNode(n)
+                continue
+            }
             var inputs: [PlanInput?] = []
             var allKnown: [PlanInput?] = []
             var nodeDeps: [Int] = []
@@ -118,7 +151,15 @@ final class ExecutionPlan {
                     for d in deps[id] where !usedInputs.contains(d) { usedInputs.append(d) }
                 }
             }
-            // A value planning must read that only a run computes: no plan can be made.
+            // A value planning must read that only a run computes: the node is deferred, or
+            // no plan can be made.
+            let needsRunTime = node.planTimeInputs.contains { position in
+                position < inputs.count && inputs[position].map { $0.constant == nil } ?? false
+            }
+            if needsRunTime && deferring {
+                deferNode(n)
+                continue
+            }
             for position in node.planTimeInputs where position < inputs.count {
                 if let input = inputs[position], input.constant == nil {
                     var error = D2LError(.unsupported, "\(node.label): input \(position + 1) must be known when planning, "
@@ -151,8 +192,9 @@ final class ExecutionPlan {
         // 2. Fusion, then liveness: the last node that reads each value; graph outputs
         //    live to the end.
         plannedOperators = planned
+        let runs = (0..<graph.nodes.count).map { !knownNode[$0] && !deferred[$0] }
         let (nodes, fusionList) = Fusion.nodes(graph: graph, planned: planned, types: types,
-                                               runs: knownNode.map { !$0 }, enabled: fuse)
+                                               runs: runs, enabled: fuse)
         fusions = fusionList
         let forever = nodes.count
         var lastUse = [Int](repeating: -1, count: valueCount)
@@ -160,6 +202,11 @@ final class ExecutionPlan {
             for id in node.inputs { if let id { lastUse[id] = n } }
         }
         for id in graph.outputValues { lastUse[id] = forever }
+        // What the deferred nodes read is read after the plan's last step.
+        for (n, node) in graph.nodes.enumerated() where deferred[n] {
+            for id in node.inputs { if let id { lastUse[id] = forever } }
+        }
+        deferredNodes = (0..<graph.nodes.count).filter { deferred[$0] }
 
         // 3. Layout: first fit among gaps between live blocks, outputs allocated before
         //    the node's dead inputs are released (so no kernel reads and writes one block).
@@ -187,6 +234,11 @@ final class ExecutionPlan {
             live.removeAll { lastUse[$0.id] <= n }
         }
         arenaBytes = arenaEnd
+        self.types = types
+        self.offsets = offsets
+        self.known = known
+        knownFromConstantsOnly = deps.map { $0.isEmpty }
+        graphSources = graph.values.map { $0.source }
         planTimeValues = computed
         inputSnapshots = snapshots.filter { usedInputs.contains($0.index) }
         guard let scratchBytes = checkedMultiply(scratchElements, 4) else {
@@ -197,17 +249,7 @@ final class ExecutionPlan {
         if !allocate { return }
 
         // 4. Steps with resolved pointers.
-        func view(_ id: Int) -> TensorView? {
-            guard let type = types[id] else { return nil }
-            if let k = known[id], deps[id].isEmpty, case .node = graph.values[id].source {
-                return TensorView(pointer: k.pointer, type: type)
-            }
-            switch graph.values[id].source {
-            case .input(let i): return TensorView(pointer: inputPointers[i], type: type)
-            case .constant(let t): return TensorView(pointer: t.pointer, type: type)
-            case .node: return TensorView(pointer: arena.pointer + offsets[id], type: type)
-            }
-        }
+        func view(_ id: Int) -> TensorView? { computedValue(id)?.view }
         let scratchPointer = scratch.pointer.assumingMemoryBound(to: Float.self)
         steps.reserveCapacity(nodes.count)
         for node in nodes where node.runs {
@@ -216,9 +258,31 @@ final class ExecutionPlan {
                               scratch: scratchPointer)
             steps.append(Step(op: node.op, io: io, label: node.label))
         }
+        if !deferredNodes.isEmpty { return }
         for id in graph.outputValues {
             guard let v = view(id) else { throw D2LError(.internal, "graph output \(quoted(graph.values[id].name)) has no planned type") }
             outputs.append(v)
+        }
+    }
+
+    /// Value `id` as this plan holds it after a run: where its elements are, and the same
+    /// as a tensor that keeps its storage alive (for a deferred node's planning, which may
+    /// read it; nil for a graph input the plan took no copy of). Nil for a value a deferred
+    /// node computes. Graph inputs are at the session's buffers, constants in the model.
+    func computedValue(_ id: Int) -> (view: TensorView, value: ConstantTensor?)? {
+        guard id >= 0, id < types.count, let type = types[id] else { return nil }
+        if let k = known[id], knownFromConstantsOnly[id], case .node = graphSources[id] {
+            return (TensorView(pointer: k.pointer, type: type), k)
+        }
+        switch graphSources[id] {
+        case .input(let i):
+            guard i < inputPointers.count else { return nil }
+            return (TensorView(pointer: inputPointers[i], type: type), known[id])
+        case .constant(let t): return (TensorView(pointer: t.pointer, type: type), t)
+        case .node:
+            guard offsets[id] >= 0 else { return nil }
+            return (TensorView(pointer: arena.pointer + offsets[id], type: type),
+                    ConstantTensor(dtype: type.dtype, shape: type.shape, storage: arena, offset: offsets[id]))
         }
     }
 

@@ -83,8 +83,9 @@ public final class Model {
     /// Plans once at load with symbolic dimensions set to 1, so that weights that do not
     /// fit the graph are reported now rather than at the first run. Models with symbolic
     /// dimensions are only checked when planning succeeds for size 1 (their real sizes
-    /// are checked at run time). Returns the planned operators (nil when planning could
-    /// not run at load).
+    /// are checked at run time). Nodes whose shapes depend on values only a run has are
+    /// left unplanned (`ExecutionPlan`'s `deferring`). Returns the planned operators (a
+    /// deferred node's unplanned; nil when planning could not run at load).
     private func checkShapes() throws(D2LError) -> [Operator]? {
         var types: [TensorType] = []
         var hasSymbolic = false
@@ -113,12 +114,14 @@ public final class Model {
             buffers.append(try AlignedBuffer(byteCount: 0))
         }
         do {
+            // Nodes that need values only a run computes (and those after them) are deferred:
+            // the rest is checked, and its planned operators prepare the weights.
             let plan = try ExecutionPlan(graph: graph, inputTypes: types, inputPointers: buffers.map { $0.pointer },
-                                         allocate: false)
+                                         allocate: false, deferring: true)
             return plan.plannedOperators
         } catch {
-            // Shapes that depend on computed values are only known at run time.
-            if hasValueInputs || error.needsRunTimeValues { return nil }
+            // Shapes that depend on the inputs' values are only known at run time.
+            if hasValueInputs { return nil }
             if !hasSymbolic || error.status != .shape { throw error }
             return nil
         }

@@ -7,10 +7,10 @@ public final class Session {
     private var inputBuffers: [AlignedBuffer?]
     private var inputTypes: [TensorType?]
     private var plan: ExecutionPlan?
-    /// The last run's, when the graph has no plan (`EagerExecution`): set on the first
-    /// run that finds so, and from then on every run is eager.
+    /// The last run's node-by-node part, when the plan is partial (its shapes depend on
+    /// values only a run computes: `ExecutionPlan.deferredNodes`), and the buffers it reuses.
     private var eager: EagerExecution?
-    private var runsEagerly = false
+    let eagerBuffers = BufferPool()
     private var pool: ThreadPool?
     /// Whether the outputs of a successful run are available.
     public private(set) var hasOutputs = false
@@ -95,13 +95,14 @@ public final class Session {
 
     /// Runs the model on the current inputs, planning first when their shapes (or
     /// buffers) changed since the last plan.
-    /// A graph whose shapes depend on values only a run computes has no plan: it runs node
-    /// by node, allocating as it goes (`EagerExecution`).
+    /// The nodes of a graph whose shapes depend on values only a run computes (and the
+    /// nodes after them that read their results) run node by node after the plan
+    /// (`EagerExecution`), in buffers reused from the run before (`BufferPool`).
     public func run() throws(D2LError) {
         hasOutputs = false
-        if runsEagerly || !planMatchesInputs() {
+        releaseDeferredOutputs()
+        if !planMatchesInputs() {
             plan = nil
-            eager = nil
             var types: [TensorType] = []
             var pointers: [UnsafeMutableRawPointer] = []
             for i in 0..<model.inputs.count {
@@ -111,26 +112,31 @@ public final class Session {
                 types.append(type)
                 pointers.append(buffer.pointer)
             }
-            if !runsEagerly {
-                do {
-                    let newPlan = try ExecutionPlan(graph: model.graph, inputTypes: types, inputPointers: pointers)
-                    storeOutputShapes(newPlan.outputs)
-                    plan = newPlan
-                } catch where error.needsRunTimeValues {
-                    runsEagerly = true
-                }
-            }
-            if runsEagerly {
-                let run = try EagerExecution(graph: model.graph, inputTypes: types, inputPointers: pointers, pool: pool)
-                storeOutputShapes(run.outputs)
-                eager = run
-                hasOutputs = true
-                return
-            }
+            let newPlan = try ExecutionPlan(graph: model.graph, inputTypes: types, inputPointers: pointers, deferring: true)
+            if newPlan.deferredNodes.isEmpty { storeOutputShapes(newPlan.outputs) }
+            plan = newPlan
         }
         guard let plan else { throw D2LError(.internal, "no plan after planning") }
         plan.run(pool: pool)
+        try runDeferredNodes(of: plan)
         hasOutputs = true
+    }
+
+    /// Runs a partial plan's deferred nodes after it (nothing when the plan is whole).
+    private func runDeferredNodes(of plan: ExecutionPlan) throws(D2LError) {
+        if plan.deferredNodes.isEmpty { return }
+        releaseDeferredOutputs()
+        let rest = try EagerExecution(graph: model.graph, after: plan, buffers: eagerBuffers, pool: pool)
+        storeOutputShapes(rest.outputs)
+        eager = rest
+    }
+
+    /// Gives the last node-by-node run's output buffers back to the pool (its outputs are
+    /// no longer available).
+    private func releaseDeferredOutputs() {
+        guard let previous = eager else { return }
+        eager = nil
+        for buffer in previous.keptBuffers { eagerBuffers.giveBack(buffer) }
     }
 
     /// One step of the plan and the time it took, for `profile`.
@@ -145,25 +151,37 @@ public final class Session {
 
     /// Runs the model `runs` times on the current inputs (after one untimed run, which
     /// plans) and returns each step's mean time, in plan order: where a model's time
-    /// goes. The outputs are those of the last run.
+    /// goes. A partial plan's node-by-node part is one last step ("N nodes run node by
+    /// node", with its last node's first output shape). The outputs are those of the last run.
     public func profile(runs: Int) throws(D2LError) -> [StepTime] {
         try run()
-        guard let plan else {
-            if runsEagerly { throw .unsupported("this model runs node by node (its shapes depend on computed values): it has no plan to profile") }
-            throw D2LError(.internal, "no plan after planning")
-        }
+        guard let plan else { throw D2LError(.internal, "no plan after planning") }
         let count = plan.steps.count
         var times = [UInt64](repeating: 0, count: count)
+        var restTime: UInt64 = 0
         let repeats = max(1, runs)
-        times.withUnsafeMutableBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return }
-            for _ in 0..<repeats { plan.runTimed(pool: pool, times: base) }
+        for _ in 0..<repeats {
+            hasOutputs = false
+            times.withUnsafeMutableBufferPointer { buffer in
+                guard let base = buffer.baseAddress else { return }
+                plan.runTimed(pool: pool, times: base)
+            }
+            let start = d2l_sys_now_ns()
+            try runDeferredNodes(of: plan)
+            restTime &+= d2l_sys_now_ns() &- start
+            hasOutputs = true
         }
-        return (0..<count).map { i in
+        var steps = (0..<count).map { i in
             let step = plan.steps[i]
             let shape = step.io.outputs.first.flatMap { $0?.type.shape } ?? []
             return StepTime(label: step.label, outputShape: shape, microseconds: Double(times[i]) / Double(repeats) / 1000)
         }
+        if !plan.deferredNodes.isEmpty {
+            steps.append(StepTime(label: "\(plan.deferredNodes.count) nodes run node by node (their shapes depend on computed values)",
+                                  outputShape: eager?.lastNodeOutputShape ?? [],
+                                  microseconds: Double(restTime) / Double(repeats) / 1000))
+        }
+        return steps
     }
 
     /// Whether the current plan was made for the current inputs' shapes and buffers
