@@ -96,6 +96,32 @@ final class PartialPlanTests: XCTestCase {
         XCTAssertEqual(try run(scores).rows, first.rows)
     }
 
+    func testLoadPreparesTheConvolutionsBeforeADeferredNode() throws {
+        // A 3×3 convolution, 32 → 32 channels on 8×8 (Winograd pays: 16 tiles, 32·32 ≥ 12·64),
+        // whose output, as 512 boxes, goes to NMS: the load-time check plans the Conv (the
+        // NMS is deferred) and gives it its transformed weight.
+        let w = (0..<(32 * 32 * 9)).map { 0.1 * sin(Double($0)) }
+        let constants = [f32("w", [32, 32, 3, 3], w), i64("shape", [3], [1, 512, 4]),
+                         i64("m", [1], [5]), f32("i", [1], [0.5])]
+        let bytes = buildModel(opset: 13, inputs: [("x", .float32, [1, 32, 8, 8]), ("z", .float32, [1, 1, 512])],
+                               outputs: [("y", .int64)], initializers: constants,
+                               nodes: [TestNode(op: "Conv", inputs: ["x", "w"], outputs: ["c"],
+                                                attributes: [.ints("pads", [1, 1, 1, 1])]),
+                                       TestNode(op: "Reshape", inputs: ["c", "shape"], outputs: ["b"]),
+                                       TestNode(op: "NonMaxSuppression", inputs: ["b", "z", "m", "i"], outputs: ["y"])])
+        let model = try bytes.withUnsafeBytes { raw throws(D2LError) in try Model(bytes: raw) }
+        guard case .conv(let conv) = model.graph.nodes[0].op else { return XCTFail("node 0 is not the Conv") }
+        XCTAssertNotNil(conv.winogradWeight, "the Conv before the deferred NMS gets its Winograd weight at load")
+        let session = Session(model: model)
+        let x = f32("x", [1, 32, 8, 8], (0..<2048).map { (cos(Double($0)) + 1) / 2 })
+        let z = f32("z", [1, 1, 512], (0..<512).map { (Double($0) * 0.618).truncatingRemainder(dividingBy: 1) })
+        try x.bytes.withUnsafeBytes { try session.setInput(0, dtype: .float32, data: $0.baseAddress!, shape: x.shape) }
+        try z.bytes.withUnsafeBytes { try session.setInput(1, dtype: .float32, data: $0.baseAddress!, shape: z.shape) }
+        try session.run()
+        guard let y = session.output(0) else { return XCTFail("no output") }
+        XCTAssertEqual(y.type.shape, [5, 3], "five boxes kept of 512")
+    }
+
     func testBufferPoolServesBestFitAndFreesWhatARunLeftUntaken() throws {
         let pool = BufferPool()
         let a = try pool.take(byteCount: 100), b = try pool.take(byteCount: 1000)
