@@ -30,12 +30,10 @@ final class EagerExecution {
         // Values a node's planning may read; `owned`: computed here, in a pool buffer.
         var values = [ConstantTensor?](repeating: nil, count: count)
         var owned = [Bool](repeating: false, count: count)
-        var isConstant = [Bool](repeating: false, count: count)
         for id in 0..<count {
             guard let held = plan.computedValue(id) else { continue }
             views[id] = held.view
             values[id] = held.value
-            if case .constant = graph.values[id].source { isConstant[id] = true }
         }
         // The last deferred node that reads each value; graph outputs are never released.
         var lastUse = [Int](repeating: -1, count: count)
@@ -61,7 +59,9 @@ final class EagerExecution {
                     memcpy(copy.pointer, view.pointer, view.type.byteCount)
                     values[id] = ConstantTensor(dtype: view.type.dtype, shape: view.type.shape, storage: copy, offset: 0)
                 }
-                let known = isConstant[id] || readsValue ? values[id] : nil
+                var isConstant = false
+                if case .constant = graph.values[id].source { isConstant = true }
+                let known = isConstant || readsValue ? values[id] : nil
                 planInputs.append(PlanInput(type: view.type, constant: known))
                 inputs.append(view)
             }

@@ -53,14 +53,9 @@ final class ExecutionPlan {
     /// values only a run computes, or the outputs of such nodes (empty unless `deferring`).
     /// When not empty, `outputs` is empty: the node-by-node run after the plan makes them.
     private(set) var deferredNodes: [Int] = []
-    /// Every value's type as planned (nil: computed by a deferred node), and its offset in
-    /// the arena (-1: not in the arena).
-    private var types: [TensorType?] = []
-    private var offsets: [Int] = []
-    /// Values known while planning, by value id, for `computedValue`.
-    private var known: [ConstantTensor?] = []
-    private var knownFromConstantsOnly: [Bool] = []
-    private var graphSources: [Graph.Source] = []
+    /// Every value as this plan holds it, by value id (`computedValue`); empty when the
+    /// plan was made without `allocate`.
+    private var held: [(view: TensorView, value: ConstantTensor?)?] = []
 
     /// Whether the small int64 inputs at `pointers` still hold the values this plan read.
     func inputValuesMatch(_ pointers: [UnsafeMutableRawPointer]) -> Bool {
@@ -153,20 +148,17 @@ final class ExecutionPlan {
             }
             // A value planning must read that only a run computes: the node is deferred, or
             // no plan can be made.
-            let needsRunTime = node.planTimeInputs.contains { position in
+            if let position = node.planTimeInputs.first(where: { position in
                 position < inputs.count && inputs[position].map { $0.constant == nil } ?? false
-            }
-            if needsRunTime && deferring {
-                deferNode(n)
-                continue
-            }
-            for position in node.planTimeInputs where position < inputs.count {
-                if let input = inputs[position], input.constant == nil {
-                    var error = D2LError(.unsupported, "\(node.label): input \(position + 1) must be known when planning, "
-                                         + "and only a run computes it")
-                    error.needsRunTimeValues = true
-                    throw error
+            }) {
+                if deferring {
+                    deferNode(n)
+                    continue
                 }
+                var error = D2LError(.unsupported, "\(node.label): input \(position + 1) must be known when planning, "
+                                     + "and only a run computes it")
+                error.needsRunTimeValues = true
+                throw error
             }
             var op = node.op
             let outTypes = try op.plan(inputs, label: node.label)
@@ -203,10 +195,10 @@ final class ExecutionPlan {
         }
         for id in graph.outputValues { lastUse[id] = forever }
         // What the deferred nodes read is read after the plan's last step.
-        for (n, node) in graph.nodes.enumerated() where deferred[n] {
-            for id in node.inputs { if let id { lastUse[id] = forever } }
-        }
         deferredNodes = (0..<graph.nodes.count).filter { deferred[$0] }
+        for n in deferredNodes {
+            for id in graph.nodes[n].inputs { if let id { lastUse[id] = forever } }
+        }
 
         // 3. Layout: first fit among gaps between live blocks, outputs allocated before
         //    the node's dead inputs are released (so no kernel reads and writes one block).
@@ -234,11 +226,6 @@ final class ExecutionPlan {
             live.removeAll { lastUse[$0.id] <= n }
         }
         arenaBytes = arenaEnd
-        self.types = types
-        self.offsets = offsets
-        self.known = known
-        knownFromConstantsOnly = deps.map { $0.isEmpty }
-        graphSources = graph.values.map { $0.source }
         planTimeValues = computed
         inputSnapshots = snapshots.filter { usedInputs.contains($0.index) }
         guard let scratchBytes = checkedMultiply(scratchElements, 4) else {
@@ -248,7 +235,22 @@ final class ExecutionPlan {
         scratch = try AlignedBuffer(byteCount: allocate ? scratchBytes : 0)
         if !allocate { return }
 
-        // 4. Steps with resolved pointers.
+        // 4. Where every value is (nil: computed by a deferred node), then the steps with
+        //    resolved pointers.
+        held = graph.values.indices.map { id -> (view: TensorView, value: ConstantTensor?)? in
+            guard let type = types[id] else { return nil }
+            if let k = known[id], deps[id].isEmpty, case .node = graph.values[id].source {
+                return (TensorView(pointer: k.pointer, type: type), k)
+            }
+            switch graph.values[id].source {
+            case .input(let i): return (TensorView(pointer: inputPointers[i], type: type), known[id])
+            case .constant(let t): return (TensorView(pointer: t.pointer, type: type), t)
+            case .node:
+                guard offsets[id] >= 0 else { return nil }
+                return (TensorView(pointer: arena.pointer + offsets[id], type: type),
+                        ConstantTensor(dtype: type.dtype, shape: type.shape, storage: arena, offset: offsets[id]))
+            }
+        }
         func view(_ id: Int) -> TensorView? { computedValue(id)?.view }
         let scratchPointer = scratch.pointer.assumingMemoryBound(to: Float.self)
         steps.reserveCapacity(nodes.count)
@@ -270,20 +272,7 @@ final class ExecutionPlan {
     /// read it; nil for a graph input the plan took no copy of). Nil for a value a deferred
     /// node computes. Graph inputs are at the session's buffers, constants in the model.
     func computedValue(_ id: Int) -> (view: TensorView, value: ConstantTensor?)? {
-        guard id >= 0, id < types.count, let type = types[id] else { return nil }
-        if let k = known[id], knownFromConstantsOnly[id], case .node = graphSources[id] {
-            return (TensorView(pointer: k.pointer, type: type), k)
-        }
-        switch graphSources[id] {
-        case .input(let i):
-            guard i < inputPointers.count else { return nil }
-            return (TensorView(pointer: inputPointers[i], type: type), known[id])
-        case .constant(let t): return (TensorView(pointer: t.pointer, type: type), t)
-        case .node:
-            guard offsets[id] >= 0 else { return nil }
-            return (TensorView(pointer: arena.pointer + offsets[id], type: type),
-                    ConstantTensor(dtype: type.dtype, shape: type.shape, storage: arena, offset: offsets[id]))
-        }
+        id >= 0 && id < held.count ? held[id] : nil
     }
 
     /// For each value, whether some node reads it at a plan-time position.
